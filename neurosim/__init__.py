@@ -1,0 +1,41 @@
+"""neurosim: an object-oriented backpropagation simulator with a plugin architecture.
+
+Networks are NetworkX DAGs of neuron objects (:class:`Network`); the forward and backward
+phases run as vectorised message passing over topological generations
+(:mod:`neurosim.engine`); activations, losses and initialisers are pluggy plugins
+(:mod:`neurosim.hookspecs`, :func:`make_registry`); scenario files describe whole
+experiments (:func:`run_scenario`). This module re-exports the public API.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    CycleError,
+    DataError,
+    NeurosimError,
+    NeuronNotFoundError,
+    NumericalError,
+    PluginError,
+    ScenarioError,
+    TopologyError,
+)
+from .functions import Activation, Initializer, Loss
+from .hookspecs import hookimpl, hookspec
+from .network import Network
+from .neurons import BiasUnit, InputUnit, Neuron, Unit
+from .plugins import Registry, default_registry, make_registry
+from .scenario import ScenarioResult, load_scenario, run_scenario
+
+try:
+    __version__ = version("neurosim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Activation", "BiasUnit", "CycleError", "DataError", "InputUnit", "Initializer", "Loss", "Network",
+    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry",
+    "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "default_registry", "hookimpl",
+    "hookspec", "load_scenario", "make_registry", "run_scenario",
+]

@@ -1,0 +1,114 @@
+"""The ``neurosim`` command: run and check scenario files, list plugins.
+
+``neurosim run FILE`` prints the run's report and exits 0 when every expectation holds,
+1 when one fails and 2 when the scenario is invalid (the message names the file and key).
+``neurosim check FILE...`` validates without training; ``neurosim list`` shows each
+registered activation, loss and initialiser with the plugin that provides it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import NeurosimError, ScenarioError
+from .plugins import make_registry
+from .scenario import load_scenario, run_scenario
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _parse_set(items: Sequence[str]) -> dict:
+    overrides = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError("--set", item, "must be KEY=VALUE, e.g. training.epochs=100")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word is a string: --set training.loss=bce
+        overrides[key.strip()] = value
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``neurosim`` command."""
+    parser = argparse.ArgumentParser(prog="neurosim", description="Run backpropagation experiments "
+                                     "described in TOML scenario files.")
+    parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="train a scenario and check its expectations")
+    run.add_argument("scenario", help="path of a .toml scenario file")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a key, e.g. --set training.epochs=100 (repeatable)")
+    run.add_argument("--seed", type=int, help="override scenario.seed")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    check = sub.add_parser("check", help="validate scenario files without training")
+    check.add_argument("scenarios", nargs="+", metavar="scenario")
+    plugins = sub.add_parser("list", help="list registered activations, losses and initialisers")
+    plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                         help="also load this plugin (a .py path or a dotted module name)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success, 1 an expectation failed, 2 invalid input.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            overrides = _parse_set(args.set)
+            if args.seed is not None:
+                overrides["scenario.seed"] = args.seed
+            result = run_scenario(args.scenario, overrides)
+            if not args.quiet:
+                print(result.report())
+            for line in result.failures:
+                print(f"FAILED {line}", file=sys.stderr)
+            print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
+            return EXIT_OK if result.passed else EXIT_FAILED
+        if args.command == "check":
+            status = EXIT_OK
+            for path in args.scenarios:
+                try:
+                    sc = load_scenario(path)
+                    try:
+                        sc.registry = make_registry(sc.plugins, base_dir=sc.base_dir)
+                    except NeurosimError as exc:
+                        raise ScenarioError(sc.source, "plugins", str(exc)) from None
+                    sc.build_network()
+                    sc.registry.loss(sc.loss)
+                    print(f"{path}: ok")
+                except NeurosimError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    status = EXIT_INVALID
+            return status
+        registry = make_registry(args.plugin)
+        for kind, rows in registry.listing().items():
+            print(f"{kind}s:")
+            for name, owner, description in rows:
+                print(f"  {name:<16} {owner:<26} {description}")
+        return EXIT_OK
+    except NeurosimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

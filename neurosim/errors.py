@@ -1,0 +1,118 @@
+"""Exceptions raised by neurosim.
+
+Every refusal neurosim makes is an instance of :class:`NeurosimError`, so callers can
+catch one class. Subclasses say which layer refused (the graph, the data, the plugins,
+a scenario file, the numbers), and every message names the neuron, edge, field or plugin
+at fault and what would fix it. :func:`did_you_mean` is the one place that suggests the
+closest valid name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "NeurosimError",
+    "TopologyError",
+    "CycleError",
+    "NeuronNotFoundError",
+    "DataError",
+    "PluginError",
+    "ScenarioError",
+    "NumericalError",
+    "did_you_mean",
+]
+
+
+class NeurosimError(Exception):
+    """Base class of every error neurosim raises on purpose."""
+
+
+class TopologyError(NeurosimError):
+    """A network cannot be built or compiled as asked (bad edge, duplicate name, ...)."""
+
+
+class CycleError(TopologyError):
+    """A connection would close a cycle; ``cycle`` lists the neuron names around it.
+
+    Parameters
+    ----------
+    message : str
+        The full message.
+    cycle : list of str
+        Neuron names along the cycle, first name repeated at the end.
+    """
+
+    def __init__(self, message: str, cycle: list[str]):
+        super().__init__(message)
+        self.cycle = cycle
+
+
+class NeuronNotFoundError(TopologyError, LookupError):
+    """A neuron name or object is not part of the network."""
+
+    def __str__(self) -> str:  # LookupError would quote the message like a KeyError
+        return str(self.args[0]) if self.args else ""
+
+
+class DataError(NeurosimError, ValueError):
+    """Input or target arrays have the wrong shape, type or non-finite values."""
+
+
+class PluginError(NeurosimError):
+    """A plugin is missing, clashes with another, or does not keep its contract."""
+
+
+class ScenarioError(NeurosimError):
+    """A scenario file or mapping is invalid; the message starts ``FILE: key.path:``.
+
+    Parameters
+    ----------
+    source : str
+        The scenario file (or ``<mapping>``).
+    key : str
+        Dotted path of the offending key, e.g. ``training.learning_rate``.
+    problem : str
+        What is wrong and what would be right.
+    """
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source, self.key, self.problem = source, key, problem
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {problem}")
+
+
+class NumericalError(NeurosimError, FloatingPointError):
+    """A computation produced NaN or infinity (diverging training, log of zero, ...)."""
+
+
+def did_you_mean(name: str, choices: Iterable[str], label: str = "registered") -> str:
+    """Return a hint naming the closest valid choice and listing them all.
+
+    Parameters
+    ----------
+    name : str
+        The name that was not found.
+    choices : iterable of str
+        The valid names.
+    label : str, optional
+        The word that introduces the list (``"registered"``, ``"neurons"``, ...).
+
+    Returns
+    -------
+    str
+        E.g. ``"did you mean 'sigmoid'? registered: identity, relu, sigmoid"``, or only
+        the list when nothing is close.
+
+    Examples
+    --------
+    >>> did_you_mean("sigmod", ["relu", "sigmoid", "tanh"])
+    "did you mean 'sigmoid'? registered: relu, sigmoid, tanh"
+    """
+    choices = sorted(choices)
+    listing = ", ".join(choices) if choices else "(none)"
+    close = difflib.get_close_matches(str(name), choices, n=1)
+    if close:
+        return f"did you mean {close[0]!r}? {label}: {listing}"
+    return f"{label}: {listing}"

@@ -1,0 +1,76 @@
+"""Every hook a neurosim plugin can implement, in one module.
+
+A plugin is any module or object with functions marked ``@neurosim.hookimpl`` whose names
+are hooks below. Each hook receives a ``register`` callback; the plugin calls it once per
+thing it provides, and the host (:class:`neurosim.plugins.Registry`) validates everything
+in one place: names are unique across all plugins, and each object keeps its contract.
+The built-in activations, losses and initialisers in the top-level ``plugins/`` folder
+use these hooks through the very same path as a third party's plugins.
+
+Hooks are grouped by what they provide. Later kinds (optimisers, stop criteria,
+datasets) will be added here, each with the same ``register`` shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+PROJECT = "neurosim"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+Register = Callable[[Any], None]
+
+
+# --- building blocks of a network -------------------------------------------------------
+
+
+@hookspec
+def neurosim_register_activations(register: Register) -> None:
+    """Provide activation functions.
+
+    Call ``register(activation)`` once for each :class:`neurosim.Activation` the plugin
+    provides. An elementwise activation must give ``function`` and ``derivative``; a group
+    activation (such as softmax, which normalises over several neurons) must give
+    ``function`` and ``vjp`` (vector-Jacobian product).
+
+    Parameters
+    ----------
+    register : callable
+        ``register(activation: neurosim.Activation) -> None``. Raises
+        :class:`neurosim.PluginError` when the name is taken or the contract is broken.
+    """
+
+
+@hookspec
+def neurosim_register_losses(register: Register) -> None:
+    """Provide loss functions.
+
+    Call ``register(loss)`` once for each :class:`neurosim.Loss`. A loss gives its value
+    summed over patterns and output units, its gradient with respect to the outputs, and
+    optionally fused output deltas for activations it simplifies with (e.g. sigmoid with
+    binary cross-entropy: ``delta = y - t``).
+
+    Parameters
+    ----------
+    register : callable
+        ``register(loss: neurosim.Loss) -> None``.
+    """
+
+
+@hookspec
+def neurosim_register_initializers(register: Register) -> None:
+    """Provide weight initialisers.
+
+    Call ``register(initializer)`` once for each :class:`neurosim.Initializer`: a named
+    function that draws the weights of many edges at once from a seeded generator.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(initializer: neurosim.Initializer) -> None``.
+    """

@@ -1,0 +1,721 @@
+"""The user's model: :class:`Network`, a NetworkX DAG of neuron objects.
+
+A network owns a :class:`networkx.DiGraph` whose nodes are :class:`~neurosim.neurons.Unit`
+objects and whose edges carry ``weight`` and ``trainable``. Building methods refuse, with
+a :class:`~neurosim.errors.NeurosimError` that names the neurons, anything that is not a
+feed-forward net (cycles, edges into inputs, duplicates). Running methods (:meth:`forward`,
+:meth:`gradients`, :meth:`train`) validate the data, then hand over to the compiled
+:class:`~neurosim.engine.Plan`, which is built lazily and rebuilt only when the topology
+changes; while a plan exists it owns the weights, and the graph's edge attributes are
+brought up to date whenever ``net.graph`` is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from . import training
+from .engine import Plan
+from .errors import CycleError, DataError, NeuronNotFoundError, NumericalError, TopologyError, did_you_mean
+from .neurons import BiasUnit, InputUnit, Neuron, Unit
+from .plugins import Registry, default_registry, make_registry
+
+__all__ = ["Network"]
+
+UnitRef = str | Unit
+
+
+class Network:
+    """A feed-forward network of neuron objects held in a NetworkX DAG.
+
+    Parameters
+    ----------
+    plugins : iterable, optional
+        Extra plugins (modules, dotted names, ``.py`` paths or objects with hook
+        implementations) on top of the installed ones; a fresh registry is made.
+    registry : neurosim.plugins.Registry, optional
+        Use this registry as it is (overrides ``plugins``). By default the installed
+        plugins are used (:func:`neurosim.default_registry`).
+    dtype : numpy dtype, default float64
+        Floating type of weights and activations.
+    seed : int or numpy.random.Generator, optional
+        Seeds the initialiser for weights not given explicitly.
+    init : str, default "uniform"
+        Name of the initialiser plugin for weights not given explicitly.
+    init_options : mapping, optional
+        Keyword options for the initialiser (``{"scale": 0.3}``).
+
+    Examples
+    --------
+    The seed's worked example (Mazur), one step of online backprop:
+
+    >>> import neurosim
+    >>> net = neurosim.Network()
+    >>> for name in ("i1", "i2"):
+    ...     _ = net.add_input(name)
+    >>> _ = net.add_bias("b1"); _ = net.add_bias("b2")
+    >>> for name in ("h1", "h2"):
+    ...     _ = net.add_neuron(name, activation="sigmoid")
+    >>> for name in ("o1", "o2"):
+    ...     _ = net.add_neuron(name, activation="sigmoid", output=True)
+    >>> for (s, d), w in {("i1", "h1"): .15, ("i2", "h1"): .20, ("i1", "h2"): .25, ("i2", "h2"): .30,
+    ...                   ("h1", "o1"): .40, ("h2", "o1"): .45, ("h1", "o2"): .50, ("h2", "o2"): .55}.items():
+    ...     net.connect(s, d, weight=w)
+    >>> for h in ("h1", "h2"):
+    ...     net.connect("b1", h, weight=0.35, trainable=False)
+    >>> for o in ("o1", "o2"):
+    ...     net.connect("b2", o, weight=0.60, trainable=False)
+    >>> E, grads = net.gradients([0.05, 0.10], [0.01, 0.99], loss="mse")
+    >>> print(f"{E:.9f} {net['h1'].out:.9f} {grads[('h1', 'o1')]:.9f}")
+    0.298371109 0.593269992 0.082167041
+    >>> history = net.train([[0.05, 0.10]], [[0.01, 0.99]], learning_rate=0.5, epochs=1)
+    >>> print(f"{net.weight('h1', 'o1'):.8f} {net.weight('i1', 'h1'):.9f}")
+    0.35891648 0.149780716
+    """
+
+    def __init__(self, *, plugins: Iterable[Any] | None = None, registry: Registry | None = None,
+                 dtype: Any = np.float64, seed: Any = None, init: str = "uniform",
+                 init_options: Mapping[str, Any] | None = None):
+        if registry is None:
+            registry = make_registry(plugins) if plugins else default_registry()
+        self.registry = registry
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise DataError(f"dtype must be a floating type such as float64 or float32, not {self.dtype}")
+        self.rng = np.random.default_rng(seed)
+        self.initializer = registry.initializer(init)
+        self.init_options = dict(init_options or {})
+        self._graph = nx.DiGraph()
+        self._by_name: dict[str, Unit] = {}
+        self._inputs: list[InputUnit] = []
+        self._biases: list[BiasUnit] = []
+        self._outputs: list[Neuron] = []
+        self._plan: Plan | None = None
+        self._synced = True   # graph edge weights equal the plan's
+
+    # --- building --------------------------------------------------------------------
+
+    def _add(self, unit: Unit) -> Unit:
+        if not isinstance(unit.name, str) or not unit.name:
+            raise TopologyError(f"neuron names must be non-empty strings, not {unit.name!r}")
+        if unit.name in self._by_name:
+            raise TopologyError(f"a neuron named {unit.name!r} already exists "
+                                f"({self._by_name[unit.name]!r}); names must be unique, choose another")
+        unit._network = self
+        self._graph.add_node(unit)
+        self._by_name[unit.name] = unit
+        self._invalidate()
+        return unit
+
+    def add_input(self, name: str) -> InputUnit:
+        """Add an input unit; inputs take the columns of ``X`` in the order they are added.
+
+        Parameters
+        ----------
+        name : str
+            Unique name.
+
+        Returns
+        -------
+        InputUnit
+        """
+        unit = self._add(InputUnit(name))
+        self._inputs.append(unit)
+        return unit
+
+    def add_bias(self, name: str = "bias") -> BiasUnit:
+        """Add a bias unit (output always 1); the bias of a neuron is the weight from it.
+
+        Parameters
+        ----------
+        name : str, default "bias"
+            Unique name. A network may have one shared bias unit or several.
+
+        Returns
+        -------
+        BiasUnit
+        """
+        unit = self._add(BiasUnit(name))
+        self._biases.append(unit)
+        return unit
+
+    def add_neuron(self, name: str, activation: str = "sigmoid", *, output: bool = False,
+                   group: str | None = None) -> Neuron:
+        """Add a computing neuron.
+
+        Parameters
+        ----------
+        name : str
+            Unique name.
+        activation : str, default "sigmoid"
+            Name of a registered activation (see ``neurosim list``).
+        output : bool, default False
+            Make it an output; outputs take the columns of ``Y`` and ``T`` in the order
+            they are added. Any neuron may be an output, including one that feeds others.
+        group : str, optional
+            For group activations (softmax): which neurons are normalised together.
+            Output neurons default to the group ``"outputs"``.
+
+        Returns
+        -------
+        Neuron
+
+        Raises
+        ------
+        PluginError
+            When the activation is not registered (the message suggests the closest).
+        """
+        try:
+            self.registry.activation(activation)
+        except Exception as exc:
+            raise type(exc)(f"neuron {name!r}: {exc}") from None
+        unit = self._add(Neuron(name, activation, output=bool(output), group=group))
+        if output:
+            self._outputs.append(unit)
+        return unit
+
+    def add_layer(self, prefix: str, size: int, activation: str = "sigmoid", *, kind: str = "neuron",
+                  output: bool = False, connect_from: Iterable[Iterable[UnitRef]] = (),
+                  bias: UnitRef | None = None) -> list[Unit]:
+        """Add ``size`` units named ``prefix1 … prefixN`` and fully connect them.
+
+        Parameters
+        ----------
+        prefix : str
+            Name prefix: layer ``"h"`` of size 2 gives ``h1, h2`` (the seed's notation).
+        size : int
+            Number of units (>= 1).
+        activation : str, default "sigmoid"
+            For computing neurons.
+        kind : {'neuron', 'input'}
+            ``"input"`` adds input units.
+        output : bool, default False
+            Make the neurons outputs.
+        connect_from : iterable of iterables of units or names
+            Earlier layers to connect from, every unit to every new neuron; several make
+            skip connections. Weights come from the initialiser.
+        bias : str or Unit, optional
+            A bias unit to connect to every new neuron.
+
+        Returns
+        -------
+        list of Unit
+        """
+        if int(size) < 1:
+            raise TopologyError(f"layer {prefix!r} must have at least one unit, not {size!r}")
+        if kind == "input":
+            return [self.add_input(f"{prefix}{k + 1}") for k in range(int(size))]
+        if kind != "neuron":
+            raise TopologyError(f"layer {prefix!r}: kind must be 'input' or 'neuron', not {kind!r}")
+        layer = [self.add_neuron(f"{prefix}{k + 1}", activation, output=output) for k in range(int(size))]
+        sources = [self._unit(s) for src in connect_from for s in src]
+        if bias is not None:
+            sources.append(self._unit(bias))
+        for s in sources:
+            for d in layer:
+                self.connect(s, d)
+        return layer
+
+    def connect(self, src: UnitRef, dst: UnitRef, weight: float | None = None, *, trainable: bool = True,
+                label: str | None = None) -> None:
+        """Connect ``src`` to ``dst`` with a weight.
+
+        Parameters
+        ----------
+        src, dst : str or Unit
+            Names or neuron objects of this network.
+        weight : float, optional
+            The weight; when omitted, the network's initialiser draws it at compile time.
+        trainable : bool, default True
+            A frozen weight (False) is never changed by training.
+        label : str, optional
+            A name for the weight in reports (the seed's ``w5``).
+
+        Raises
+        ------
+        TopologyError
+            Self-loops, edges into input or bias units, edges that already exist.
+        CycleError
+            When the edge would close a cycle; the message lists the cycle.
+        """
+        u, v = self._unit(src), self._unit(dst)
+        if u is v:
+            raise TopologyError(f"cannot connect {u.name!r} to itself: a feed-forward network has no "
+                                "self-loops (unroll it in time instead)")
+        if not isinstance(v, Neuron):
+            raise TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is an {v.kind} unit, "
+                                "whose output is fixed; connect into a computing neuron (add_neuron)")
+        if self._graph.has_edge(u, v):
+            raise TopologyError(f"{u.name!r} -> {v.name!r} is already connected (weight "
+                                f"{self.weight(u, v)}); use set_weight to change it")
+        if self._graph.out_degree(v) and nx.has_path(self._graph, v, u):
+            path = [n.name for n in nx.shortest_path(self._graph, v, u)]
+            cycle = path + [v.name]
+            raise CycleError(f"connecting {u.name!r} -> {v.name!r} would close the cycle "
+                             f"{' -> '.join(cycle)}; a feed-forward network must stay acyclic", cycle)
+        self._graph.add_edge(u, v, weight=None if weight is None else self._check_weight(weight, u, v),
+                             trainable=bool(trainable), **({"label": label} if label else {}))
+        self._invalidate()
+
+    def disconnect(self, src: UnitRef, dst: UnitRef) -> None:
+        """Remove the edge ``src -> dst``.
+
+        Raises
+        ------
+        TopologyError
+            When there is no such edge.
+        """
+        u, v = self._edge(src, dst)
+        self._graph.remove_edge(u, v)
+        self._invalidate()
+
+    def set_output(self, ref: UnitRef, output: bool = True) -> None:
+        """Make a computing neuron an output (appended last) or stop it being one."""
+        unit = self._unit(ref)
+        if not isinstance(unit, Neuron):
+            raise TopologyError(f"{unit.name!r} is an {unit.kind} unit; only computing neurons can be outputs")
+        if output and unit not in self._outputs:
+            self._outputs.append(unit)
+        elif not output and unit in self._outputs:
+            self._outputs.remove(unit)
+        unit.output = bool(output)
+        self._invalidate()
+
+    # --- lookups -----------------------------------------------------------------------
+
+    def _unit(self, ref: UnitRef) -> Unit:
+        if isinstance(ref, Unit):
+            if ref._network is not self:
+                raise NeuronNotFoundError(f"{ref!r} belongs to another network; refer to this network's "
+                                          "neurons (or their names)")
+            return ref
+        try:
+            return self._by_name[ref]
+        except (KeyError, TypeError):
+            raise NeuronNotFoundError(f"no neuron named {ref!r}; "
+                                      f"{did_you_mean(str(ref), self._by_name, 'neurons')}") from None
+
+    def _edge(self, src: UnitRef, dst: UnitRef) -> tuple[Unit, Unit]:
+        u, v = self._unit(src), self._unit(dst)
+        if not self._graph.has_edge(u, v):
+            into = ", ".join(p.name for p in self._graph.predecessors(v)) or "none"
+            raise TopologyError(f"there is no connection {u.name!r} -> {v.name!r}; "
+                                f"{v.name!r} has inputs from: {into}")
+        return u, v
+
+    def __getitem__(self, name: UnitRef) -> Unit:
+        return self._unit(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name or (isinstance(name, Unit) and name._network is self)
+
+    def __iter__(self) -> Iterator[Unit]:
+        return iter(self._graph.nodes)
+
+    def __len__(self) -> int:
+        return self._graph.number_of_nodes()
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The live NetworkX graph (nodes are neuron objects; edges carry ``weight``).
+
+        Query and draw it freely; change the network through its methods so the
+        compiled plan stays in step.
+        """
+        if not self._synced:
+            self._sync_graph()
+        return self._graph
+
+    @property
+    def inputs(self) -> list[InputUnit]:
+        """Input units, in column order of ``X``."""
+        return list(self._inputs)
+
+    @property
+    def biases(self) -> list[BiasUnit]:
+        """Bias units."""
+        return list(self._biases)
+
+    @property
+    def outputs(self) -> list[Neuron]:
+        """Output neurons, in column order of ``Y`` and ``T``."""
+        return list(self._outputs)
+
+    @property
+    def neurons(self) -> list[Neuron]:
+        """Computing neurons, in the order they were added."""
+        return [u for u in self._graph.nodes if isinstance(u, Neuron)]
+
+    @property
+    def n_weights(self) -> int:
+        """Number of edges (weights)."""
+        return self._graph.number_of_edges()
+
+    def __repr__(self) -> str:
+        return (f"Network({len(self._inputs)} inputs, {len(self.neurons)} neurons, {len(self._outputs)} outputs, "
+                f"{len(self._biases)} bias units, {self.n_weights} weights)")
+
+    # --- weights -----------------------------------------------------------------------
+
+    @staticmethod
+    def _check_weight(value: Any, u: Unit, v: Unit) -> float:
+        try:
+            w = float(value)
+        except (TypeError, ValueError):
+            raise DataError(f"weight of {u.name!r} -> {v.name!r} must be a number, not {value!r}") from None
+        if not np.isfinite(w):
+            raise DataError(f"weight of {u.name!r} -> {v.name!r} is {w}; weights must be finite")
+        return w
+
+    def weight(self, src: UnitRef, dst: UnitRef) -> float:
+        """Return the weight of ``src -> dst`` (compiling first if it is not drawn yet)."""
+        u, v = self._edge(src, dst)
+        if self._plan is None and self._graph.edges[u, v]["weight"] is not None:
+            return self._graph.edges[u, v]["weight"]
+        plan = self.compile()
+        return float(plan.theta[plan.edge_pos[(u, v)]])
+
+    def set_weight(self, src: UnitRef, dst: UnitRef, value: float) -> None:
+        """Set the weight of ``src -> dst``; never recompiles, seen by the next pass."""
+        u, v = self._edge(src, dst)
+        w = self._check_weight(value, u, v)
+        if self._plan is not None:
+            self._plan.theta[self._plan.edge_pos[(u, v)]] = w
+            self._synced = False
+        else:
+            self._graph.edges[u, v]["weight"] = w
+
+    def trainable(self, src: UnitRef, dst: UnitRef) -> bool:
+        """Whether training may change the weight of ``src -> dst``."""
+        u, v = self._edge(src, dst)
+        return bool(self._graph.edges[u, v]["trainable"])
+
+    def set_trainable(self, src: UnitRef, dst: UnitRef, trainable: bool) -> None:
+        """Freeze (False) or unfreeze (True) the weight of ``src -> dst``."""
+        u, v = self._edge(src, dst)
+        self._graph.edges[u, v]["trainable"] = bool(trainable)
+        if self._plan is not None:
+            self._plan.mask[self._plan.edge_pos[(u, v)]] = 1.0 if trainable else 0.0
+
+    def weights(self) -> dict[tuple[str, str], float]:
+        """Return ``{(src_name, dst_name): weight}`` for every edge."""
+        plan = self.compile()
+        return {(u.name, v.name): float(plan.theta[p]) for (u, v), p in plan.edge_pos.items()}
+
+    def edge_label(self, src: UnitRef, dst: UnitRef) -> str:
+        """The edge's label if it has one (``w5``), else ``"src -> dst"``."""
+        u, v = self._edge(src, dst)
+        return self._graph.edges[u, v].get("label") or f"{u.name} -> {v.name}"
+
+    # --- compilation ----------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        if self._plan is not None:
+            self._sync_graph()
+            self._plan = None
+
+    def _sync_graph(self) -> None:
+        plan = self._plan
+        if plan is not None:
+            theta = plan.theta.tolist()
+            edges = self._graph.edges
+            for (u, v), p in plan.edge_pos.items():
+                if edges[u, v]["weight"] != theta[p]:
+                    edges[u, v]["weight"] = theta[p]
+        self._synced = True
+
+    def compile(self) -> Plan:
+        """Return the compiled plan, building it if the topology changed since the last.
+
+        Called by every pass; call it yourself only to surface topology errors early.
+
+        Raises
+        ------
+        TopologyError
+            No inputs or no outputs, or a group activation used inconsistently.
+        """
+        if self._plan is None:
+            if not self._inputs:
+                raise TopologyError("the network has no input units; add some with add_input")
+            if not self._outputs:
+                raise TopologyError("the network has no outputs; pass output=True to add_neuron "
+                                    "(any computing neuron can be an output)")
+
+            def init_weights(fan_in, fan_out):
+                return self.initializer(self.rng, fan_in, fan_out, **self.init_options)
+
+            self._plan = Plan(self._graph, self._inputs, self._biases, self._outputs, self.registry,
+                              self.dtype, init_weights)
+            self._synced = False
+        return self._plan
+
+    def _neuron_state(self, unit: Unit, field: str) -> Any:
+        if self._plan is None:
+            return None
+        return self._plan.state(unit, field)
+
+    # --- running ------------------------------------------------------------------------
+
+    def _patterns(self, A: Any, columns: list[Unit], what: str, rows: int | None = None) -> tuple[np.ndarray, bool]:
+        n = len(columns)
+        try:
+            arr = np.asarray(A, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{what} must be a numeric array (patterns × {n}); could not convert it: {exc}") from None
+        single = False
+        if arr.ndim == 1:
+            if len(arr) == n:
+                arr, single = arr[None, :], True
+            elif n == 1:
+                arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != n:
+            names = ", ".join(u.name for u in columns[:8]) + (" ..." if n > 8 else "")
+            raise DataError(f"{what} has shape {np.shape(A)}, but the network has {n} {_what_of(what)} "
+                            f"({names}); give an array of shape (patterns, {n}) or ({n},) for one pattern, "
+                            "columns in the order the units were added")
+        if rows is not None and arr.shape[0] != rows:
+            raise DataError(f"{what} has {arr.shape[0]} patterns but the inputs have {rows}; give one target "
+                            "row per input pattern")
+        if arr.shape[0] == 0:
+            raise DataError(f"{what} has no patterns")
+        if not np.isfinite(arr).all():
+            r, c = np.argwhere(~np.isfinite(arr))[0]
+            raise DataError(f"{what} has a non-finite value {arr[r, c]} at pattern {r}, column {c} "
+                            f"({columns[c].name}); remove or impute it")
+        return arr, single
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Run the forward phase and return the outputs.
+
+        Parameters
+        ----------
+        X : array_like
+            ``(batch, n_inputs)`` patterns, or ``(n_inputs,)`` for one, columns in the
+            order the inputs were added.
+
+        Returns
+        -------
+        ndarray
+            ``(batch, n_outputs)`` (or ``(n_outputs,)`` for one pattern), columns in
+            output order. Each neuron's ``net`` and ``out`` are then readable.
+        """
+        plan = self.compile()
+        X, single = self._patterns(X, self._inputs, "X")
+        buf = plan.forward(X)
+        plan.last_single = single
+        Y = plan.outputs_of(buf)
+        return Y[0] if single else Y
+
+    def gradients(self, X: Any, T: Any, loss: str = "mse") -> tuple[float, dict[tuple[str, str], float]]:
+        """Run both phases and return the error and every weight's gradient.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, as for :meth:`forward`.
+        T : array_like
+            Targets ``(batch, n_outputs)`` or ``(n_outputs,)``.
+        loss : str, default "mse"
+            Name of a registered loss.
+
+        Returns
+        -------
+        E : float
+            The total error, summed over patterns (and output units).
+        grads : dict
+            ``{(src_name, dst_name): dE/dw}`` for every edge, frozen ones included;
+            ``dE/dw = Σ_patterns delta(dst) · y(src)``.
+        """
+        plan, Xa, Ta, single, loss_ = self._prepare(X, T, loss)
+        plan.forward(Xa)
+        plan.last_single = single
+        E = plan.backward(Ta, loss_)
+        self._check_error(E, loss_)
+        if not np.isfinite(plan.grad).all():
+            raise NumericalError(f"the {loss_.name} gradient is not finite (outputs saturated at 0 or 1?); "
+                                 "use the loss that pairs with the output activation (sigmoid+bce, "
+                                 "softmax+cce) so the fused delta is used")
+        grad = plan.grad
+        return E, {(u.name, v.name): float(grad[p]) for (u, v), p in plan.edge_pos.items()}
+
+    def error(self, X: Any, T: Any, loss: str = "mse") -> float:
+        """Return the total error over the patterns (forward phase only)."""
+        plan, Xa, Ta, single, loss_ = self._prepare(X, T, loss)
+        buf = plan.forward(Xa)
+        plan.last_single = single
+        E = loss_.value(buf.out[plan.out_rows].T, Ta)
+        self._check_error(E, loss_)
+        return E
+
+    def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
+              mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
+              optimizer: training.SGD | None = None) -> np.ndarray:
+        """Train by backpropagation and gradient descent.
+
+        Parameters
+        ----------
+        X, T : array_like
+            Training inputs and targets, as for :meth:`gradients`.
+        loss : str, default "mse"
+            Name of a registered loss.
+        learning_rate : float, default 0.1
+            Step size.
+        epochs : int, default 1
+            Sweeps through the training set.
+        mode : {'online', 'batch', 'minibatch'}, default 'online'
+            ``online`` updates after every pattern, in order (the seed's steps 2–3 for all
+            training data); ``batch`` sums ``dE/dw`` over all patterns then updates once
+            (Rumelhart et al. eq. 8); ``minibatch`` updates every ``batch_size`` patterns.
+        momentum : float, default 0.0
+            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates.
+        batch_size : int, optional
+            Patterns per update in ``minibatch`` mode.
+        optimizer : neurosim.training.SGD, optional
+            Continue with this optimiser (and its momentum) instead of a new one made
+            from ``learning_rate`` and ``momentum``; pass the same one to successive
+            calls to train in stages.
+
+        Returns
+        -------
+        ndarray
+            ``history[k]``: total error over the whole training set after ``k + 1`` epochs.
+
+        Raises
+        ------
+        NumericalError
+            When training diverges to NaN or infinity.
+        """
+        for name, value, low in (("learning_rate", learning_rate, None), ("momentum", momentum, 0.0)):
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or (low is not None and value < low):
+                raise DataError(f"{name} must be a finite number{' >= 0' if low is not None else ''}, "
+                                f"not {value!r}")
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise DataError(f"epochs must be a whole number >= 0, not {epochs!r}")
+        plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
+        if optimizer is None:
+            optimizer = training.SGD(learning_rate, momentum)
+        try:
+            return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
+                                  batch_size=batch_size)
+        finally:
+            plan.last_single = False
+            self._synced = False
+
+    def _prepare(self, X, T, loss):
+        plan = self.compile()
+        loss_ = self.registry.loss(loss)
+        Xa, single = self._patterns(X, self._inputs, "X")
+        Ta, _ = self._patterns(T, self._outputs, "T", rows=Xa.shape[0])
+        return plan, Xa, Ta, single, loss_
+
+    @staticmethod
+    def _check_error(E: float, loss) -> None:
+        if not np.isfinite(E):
+            raise NumericalError(f"the {loss.name} error is {E}; check that the targets suit this loss "
+                                 "(cross-entropies need targets in [0, 1]) and the weights are finite")
+
+    # --- conversion ------------------------------------------------------------------------
+
+    @classmethod
+    def from_networkx(cls, G: nx.DiGraph, *, activation: str = "sigmoid", output_activation: str | None = None,
+                      weight: str = "weight", bias: bool = True, **kwargs: Any) -> Network:
+        """Build a network from any NetworkX DAG in one call.
+
+        Sources become input units (in ``G``'s node order), sinks become output neurons,
+        every other node a hidden neuron; with ``bias=True`` one bias unit ``"bias"`` feeds
+        every computing neuron. Node names are ``str(node)``.
+
+        Parameters
+        ----------
+        G : networkx.DiGraph
+            A directed acyclic graph. A node attribute ``activation`` overrides the default
+            for that node; an edge attribute ``trainable`` freezes an edge when False.
+        activation : str, default "sigmoid"
+            Activation of hidden neurons (and of outputs unless ``output_activation``).
+        output_activation : str, optional
+            Activation of the output neurons.
+        weight : str or None, default "weight"
+            Edge attribute holding the initial weight; edges without it (or all edges,
+            when None) get weights from the initialiser.
+        bias : bool, default True
+            Add a shared bias unit feeding every computing neuron.
+        **kwargs
+            Passed to :class:`Network` (``seed``, ``init``, ``plugins``, ...).
+
+        Returns
+        -------
+        Network
+
+        Raises
+        ------
+        CycleError
+            When ``G`` has a cycle (named in the message).
+        TopologyError
+            When ``G`` is undirected or two nodes have the same ``str``.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> G = nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")])   # a skip connection
+        >>> Network.from_networkx(G, seed=0)
+        Network(1 inputs, 2 neurons, 1 outputs, 1 bias units, 5 weights)
+        """
+        if not isinstance(G, nx.DiGraph):
+            raise TopologyError(f"from_networkx needs a networkx.DiGraph, not {type(G).__name__}; "
+                                "feed-forward networks are directed")
+        try:
+            cycle = nx.find_cycle(G)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            names = [str(u) for u, *_ in cycle] + [str(cycle[0][0])]
+            raise CycleError(f"the graph has the cycle {' -> '.join(names)}; a feed-forward network must be "
+                             "acyclic", names)
+        net = cls(**kwargs)
+        names: dict[Hashable, str] = {}
+        for node in G.nodes:
+            name = str(node)
+            if name in net:
+                raise TopologyError(f"two nodes of the graph are both named {name!r} as strings; relabel "
+                                    "them (networkx.relabel_nodes) so their names are unique")
+            names[node] = name
+            attrs = G.nodes[node]
+            if G.in_degree(node) == 0:
+                net.add_input(name)
+            else:
+                sink = G.out_degree(node) == 0
+                act = attrs.get("activation") or (output_activation if sink and output_activation else activation)
+                net.add_neuron(name, act, output=sink)
+        if bias:
+            b = net.add_bias("bias" if "bias" not in net else "bias_unit")
+            for u in net.neurons:
+                net.connect(b, u)
+        for u, v, data in G.edges(data=True):
+            w = data.get(weight) if weight is not None else None
+            net.connect(names[u], names[v], weight=w, trainable=data.get("trainable", True))
+        return net
+
+    def to_networkx(self) -> nx.DiGraph:
+        """Return a copy of the graph with neuron names as nodes (for drawing or saving).
+
+        Node attributes: ``kind``, ``activation`` (computing neurons), ``output``; edge
+        attributes: ``weight``, ``trainable``.
+        """
+        G = nx.DiGraph()
+        for u in self.graph.nodes:
+            attrs = {"kind": u.kind}
+            if isinstance(u, Neuron):
+                attrs.update(activation=u.activation, output=u.output)
+            G.add_node(u.name, **attrs)
+        for u, v, data in self.graph.edges(data=True):
+            G.add_edge(u.name, v.name, **data)
+        return G
+
+
+def _what_of(what: str) -> str:
+    """The kind of units the columns of an array named ``what`` belong to."""
+    return "input units" if what == "X" else "output neurons"

@@ -1,0 +1,263 @@
+"""Plugin discovery and the registry of activations, losses and initialisers.
+
+:func:`make_registry` is the one factory: it creates a fresh pluggy plugin manager, adds
+the hook specifications, loads every plugin advertised under the ``neurosim`` entry-point
+group (the built-ins in ``plugins/`` are advertised there too, exactly like a third
+party's), then the plugins passed in (module objects, dotted module names, paths to
+``.py`` files, or any object with hook implementations), and checks that no hook name is
+misspelt. It then asks each plugin for what it provides and validates everything in one
+place (:class:`Registry`). Nothing is created at import time; one registry per run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError, did_you_mean
+from .functions import Activation, Initializer, Loss
+
+__all__ = ["Registry", "make_registry", "default_registry", "load_plugin"]
+
+ENTRY_POINT_GROUP = "neurosim"
+
+#: kind -> (record class, hook name). One row per plugin kind; later kinds add a row.
+KINDS: dict[str, tuple[type, str]] = {
+    "activation": (Activation, "neurosim_register_activations"),
+    "loss": (Loss, "neurosim_register_losses"),
+    "initializer": (Initializer, "neurosim_register_initializers"),
+}
+
+
+def load_plugin(spec: Any, base_dir: str | Path | None = None) -> Any:
+    """Turn a plugin reference into a plugin object (usually a module).
+
+    Parameters
+    ----------
+    spec : str, os.PathLike or object
+        A path to a ``.py`` file (relative paths are taken from ``base_dir``), a dotted
+        module name (``"mypkg.neurosim_plugin"``), or an object that already carries hook
+        implementations (returned unchanged).
+    base_dir : str or Path, optional
+        Folder that relative file paths are resolved against (a scenario's folder).
+
+    Returns
+    -------
+    object
+        The plugin object to register.
+
+    Raises
+    ------
+    PluginError
+        When the file does not exist or the module cannot be imported.
+    """
+    if isinstance(spec, Path) or (isinstance(spec, str) and (spec.endswith(".py") or "/" in spec or "\\" in spec)):
+        path = Path(spec)
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        path = path.resolve()
+        if not path.is_file():
+            raise PluginError(f"plugin file {str(path)!r} does not exist; give a path to a .py file "
+                              "(relative to the scenario file) or a dotted module name")
+        digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+        mod_name = f"neurosim_user_plugin_{path.stem}_{digest}"
+        if mod_name in sys.modules:
+            return sys.modules[mod_name]
+        spec_ = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(spec_)
+        sys.modules[mod_name] = module
+        try:
+            spec_.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[mod_name]
+            raise PluginError(f"plugin file {str(path)!r} failed to import: {type(exc).__name__}: {exc}") from exc
+        return module
+    if isinstance(spec, str):
+        try:
+            return importlib.import_module(spec)
+        except ImportError as exc:
+            raise PluginError(f"plugin module {spec!r} cannot be imported ({exc}); install it, or give "
+                              "a path to a .py file instead of a dotted name") from exc
+    return spec
+
+
+class Registry:
+    """Validated activations, losses and initialisers, each with the plugin that gave it.
+
+    Build one with :func:`make_registry`; it reads its plugin manager once, at creation.
+
+    Parameters
+    ----------
+    manager : pluggy.PluginManager
+        A plugin manager with :mod:`neurosim.hookspecs` added and plugins registered.
+
+    Raises
+    ------
+    PluginError
+        Two plugins provide the same name, a plugin registers something that is not the
+        right record type, or an activation lacks its derivative.
+
+    Examples
+    --------
+    >>> reg = make_registry()
+    >>> reg.activation("sigmoid")
+    Activation('sigmoid')
+    >>> sorted(reg.names("loss"))
+    ['bce', 'cce', 'mse']
+    """
+
+    def __init__(self, manager: pluggy.PluginManager):
+        self.manager = manager
+        self._items: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+        self._owners: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+        for kind, (_cls, hook_name) in KINDS.items():
+            for impl in getattr(manager.hook, hook_name).get_hookimpls():
+                register = functools.partial(self._register, kind, impl.plugin_name)
+                kwargs = {"register": register} if "register" in impl.argnames else {}
+                try:
+                    impl.function(**kwargs)
+                except PluginError:
+                    raise
+                except Exception as exc:
+                    raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook_name}: "
+                                      f"{type(exc).__name__}: {exc}") from exc
+
+    def _register(self, kind: str, plugin_name: str, obj: Any) -> None:
+        cls = KINDS[kind][0]
+        if not isinstance(obj, cls):
+            raise PluginError(f"plugin {plugin_name!r} registered {obj!r} as an {kind}; "
+                              f"register a neurosim.{cls.__name__}(...) instead")
+        name = obj.name
+        if not isinstance(name, str) or not name.strip():
+            raise PluginError(f"plugin {plugin_name!r} registered an {kind} without a name; give name='...'")
+        if name in self._items[kind]:
+            raise PluginError(f"{kind} {name!r} is provided by two plugins: {self._owners[kind][name]!r} and "
+                              f"{plugin_name!r}; rename one of them or leave one plugin out")
+        if kind == "activation":
+            if obj.derivative is None and obj.vjp is None:
+                raise PluginError(f"activation {name!r} from plugin {plugin_name!r} has neither a derivative "
+                                  "nor a vjp; backpropagation needs one (derivative=lambda net, y: ...)")
+            if obj.group and obj.vjp is None:
+                raise PluginError(f"group activation {name!r} from plugin {plugin_name!r} must give vjp "
+                                  "(the vector-Jacobian product over its group)")
+        self._items[kind][name] = obj
+        self._owners[kind][name] = plugin_name
+
+    def get(self, kind: str, name: str) -> Any:
+        """Return the registered object of ``kind`` called ``name``.
+
+        Parameters
+        ----------
+        kind : {'activation', 'loss', 'initializer'}
+        name : str
+
+        Raises
+        ------
+        PluginError
+            When nothing of that kind is registered under ``name``; the message lists
+            what is registered and the closest match.
+        """
+        try:
+            return self._items[kind][name]
+        except KeyError:
+            raise PluginError(f"unknown {kind} {name!r}; {did_you_mean(name, self._items[kind])}") from None
+        except TypeError:
+            raise PluginError(f"{kind} must be given by name (a string), not {name!r}") from None
+
+    def activation(self, name: str) -> Activation:
+        """Return the activation registered as ``name`` (see :meth:`get`)."""
+        return self.get("activation", name)
+
+    def loss(self, name: str) -> Loss:
+        """Return the loss registered as ``name`` (see :meth:`get`)."""
+        return self.get("loss", name)
+
+    def initializer(self, name: str) -> Initializer:
+        """Return the initialiser registered as ``name`` (see :meth:`get`)."""
+        return self.get("initializer", name)
+
+    def names(self, kind: str) -> list[str]:
+        """Return the registered names of ``kind``, sorted."""
+        return sorted(self._items[kind])
+
+    def owner(self, kind: str, name: str) -> str:
+        """Return the name of the plugin that provides ``kind`` ``name``."""
+        self.get(kind, name)
+        return self._owners[kind][name]
+
+    def listing(self) -> dict[str, list[tuple[str, str, str]]]:
+        """Return ``{kind: [(name, plugin, description), ...]}`` for ``neurosim list``."""
+        return {kind: [(n, self._owners[kind][n], getattr(self._items[kind][n], "description", ""))
+                       for n in self.names(kind)] for kind in KINDS}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{len(v)} {k}s" for k, v in self._items.items())
+        return f"Registry({counts})"
+
+
+def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
+                  base_dir: str | Path | None = None) -> Registry:
+    """Create a plugin manager, load plugins and return their validated :class:`Registry`.
+
+    Parameters
+    ----------
+    plugins : iterable, optional
+        Extra plugins: module objects, dotted module names, paths to ``.py`` files, or
+        objects with ``@neurosim.hookimpl`` methods.
+    entry_points : bool, default True
+        Load the plugins advertised under the ``neurosim`` entry-point group, which
+        include the built-ins. Turn off only to build a registry from scratch.
+    base_dir : str or Path, optional
+        Folder relative plugin file paths are resolved against.
+
+    Returns
+    -------
+    Registry
+
+    Raises
+    ------
+    PluginError
+        A plugin cannot be loaded, implements a hook that does not exist (a misspelt
+        name), or provides something invalid or already provided.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    if entry_points:
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except Exception as exc:
+            raise PluginError(f"a plugin advertised under the entry-point group {ENTRY_POINT_GROUP!r} failed to "
+                              f"load: {type(exc).__name__}: {exc}; reinstall or uninstall that package") from exc
+    for spec in plugins:
+        obj = load_plugin(spec, base_dir)
+        if pm.is_registered(obj):
+            continue
+        try:
+            pm.register(obj)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(f"plugin {spec!r} cannot be registered: {exc}") from exc
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"{exc}; hooks neurosim knows: "
+                          f"{', '.join(n for n in dir(hookspecs) if n.startswith('neurosim_'))}") from exc
+    return Registry(pm)
+
+
+@functools.cache
+def default_registry() -> Registry:
+    """Return the registry of installed plugins, created on first use and then reused.
+
+    Used by a :class:`~neurosim.Network` built without ``plugins=`` or ``registry=``.
+    Scenario runs create their own registry with :func:`make_registry`.
+    """
+    return make_registry()

@@ -1,0 +1,137 @@
+"""Training: the optimiser and the epoch loop over a compiled plan.
+
+:class:`SGD` is plain gradient descent with momentum, Rumelhart, Hinton & Williams (1986)
+eq. 9: ``dw(t) = -lr * dE/dw(t) + momentum * dw(t-1)``. It works on the plan's flat
+parameter vector in one numpy operation and skips frozen weights through the plan's
+mask; later optimisers will be plugins with the same ``step`` shape. :func:`train` runs
+epochs in online, minibatch or batch mode and records the training-set error after every
+epoch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import DataError, NumericalError
+
+__all__ = ["SGD", "train", "MODES"]
+
+MODES = ("online", "batch", "minibatch")
+
+
+class SGD:
+    """Gradient descent with momentum over a flat parameter vector.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size (the seed's α or η, Rumelhart et al.'s ε).
+    momentum : float, default 0.0
+        Rumelhart et al.'s α: the fraction of the previous change added to this one.
+
+    Notes
+    -----
+    With momentum 0 the update is ``w ← w − lr · dE/dw``, computed exactly so, so the
+    seed's worked example is reproduced to the last bit. Entries whose mask is 0 (frozen
+    weights, and block entries that are not edges) never change.
+    """
+
+    def __init__(self, learning_rate: float, momentum: float = 0.0):
+        self.learning_rate = float(learning_rate)
+        self.momentum = float(momentum)
+        self._velocity: np.ndarray | None = None
+        self._step: np.ndarray | None = None
+
+    def step(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> None:
+        """Update ``theta`` in place from ``grad`` (entries with ``mask == 0`` stay put).
+
+        Parameters
+        ----------
+        theta, grad, mask : ndarray
+            Flat parameters, gradient and 1/0 trainable mask of equal length.
+        """
+        if self._step is None or self._step.shape != theta.shape:
+            self._step = np.empty_like(theta)
+            self._velocity = np.zeros_like(theta) if self.momentum else None
+        step = self._step
+        np.multiply(grad, mask, out=step)
+        step *= self.learning_rate
+        if self.momentum:
+            v = self._velocity
+            v *= self.momentum
+            v -= step
+            theta += v
+        else:
+            theta -= step
+
+    def __repr__(self) -> str:
+        return f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum})"
+
+
+def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: int, mode: str = "online",
+          batch_size: int | None = None) -> np.ndarray:
+    """Train a compiled plan and return the error after each epoch.
+
+    Parameters
+    ----------
+    plan : neurosim.engine.Plan
+    X, T : ndarray
+        Validated inputs ``(n, n_inputs)`` and targets ``(n, n_outputs)``.
+    loss : neurosim.Loss
+    optimizer : SGD
+    epochs : int
+        Number of sweeps through the training set.
+    mode : {'online', 'batch', 'minibatch'}
+        ``online`` updates after every pattern, in order; ``batch`` accumulates the
+        gradient over all patterns, then updates once per epoch (Rumelhart et al. eq. 8);
+        ``minibatch`` updates after every ``batch_size`` consecutive patterns.
+    batch_size : int, optional
+        Required for ``minibatch``.
+
+    Returns
+    -------
+    ndarray of shape (epochs,)
+        ``history[k]`` is the total error over the whole training set after ``k + 1``
+        epochs.
+
+    Raises
+    ------
+    NumericalError
+        When the error or the weights become NaN or infinite.
+    """
+    n = X.shape[0]
+    if mode == "online":
+        size = 1
+    elif mode == "batch":
+        size = n
+    elif mode == "minibatch":
+        if batch_size is None or int(batch_size) < 1:
+            raise DataError("mode 'minibatch' needs batch_size >= 1 (patterns per weight update)")
+        size = int(batch_size)
+    else:
+        raise DataError(f"unknown training mode {mode!r}; use one of {', '.join(MODES)}")
+    chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
+    history = np.empty(int(epochs), dtype=np.float64)
+    theta, grad, mask = plan.theta, plan.grad, plan.mask
+    for epoch in range(int(epochs)):
+        for Xc, Tc in chunks:
+            plan.forward(Xc)
+            E = plan.backward(Tc, loss)
+            if not math.isfinite(E):
+                raise NumericalError(f"epoch {epoch + 1}: the {loss.name} error is {E}; training diverged. "
+                                     "Lower the learning rate or momentum, or check the targets' range "
+                                     "for this loss")
+            optimizer.step(theta, grad, mask)
+            if len(chunks) == 1 and epoch > 0:
+                # Batch mode: this pass measured the error after the previous epoch.
+                history[epoch - 1] = E
+        plan.check_finite(f"epoch {epoch + 1}")
+        if len(chunks) > 1 or epoch == epochs - 1:
+            plan.forward(X)
+            history[epoch] = loss.value(plan.last.out[plan.out_rows].T, T)
+    if len(history) and not math.isfinite(history[-1]):
+        raise NumericalError(f"after {epochs} epochs the {loss.name} error is {history[-1]}; lower the "
+                             "learning rate")
+    return history

@@ -1,0 +1,48 @@
+"""Built-in activation functions: identity, sigmoid (logistic), tanh, relu and softmax.
+
+Each is registered through the ``neurosim_register_activations`` hook. Elementwise ones
+give ``derivative(net, y)``; softmax normalises over a group of neurons and gives its
+vector-Jacobian product instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurosim import Activation, hookimpl
+
+
+def _sigmoid(x):
+    # 1 / (1 + e^-x) exactly where x >= 0 (the textbook form, bit-faithful to hand
+    # calculations); e^x / (1 + e^x) where x < 0, so e^-x never overflows.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softmax(x):
+    z = np.exp(x - x.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def _softmax_vjp(net, y, g):
+    # dy_i/dnet_j = y_i (δ_ij - y_j)  =>  dE/dnet_j = y_j (g_j - Σ_i g_i y_i)
+    return y * (g - (g * y).sum(axis=1, keepdims=True))
+
+
+IDENTITY = Activation("identity", lambda x: x, derivative=lambda x, y: np.ones_like(x),
+                      description="y = net; f' = 1")
+SIGMOID = Activation("sigmoid", _sigmoid, derivative=lambda x, y: y * (1.0 - y),
+                     description="logistic y = 1/(1+e^-net); f' = y(1-y)")
+TANH = Activation("tanh", np.tanh, derivative=lambda x, y: 1.0 - y * y,
+                  description="y = tanh(net); f' = 1 - y^2")
+RELU = Activation("relu", lambda x: np.maximum(x, 0.0), derivative=lambda x, y: (x > 0).astype(x.dtype),
+                  description="y = max(0, net); f' = 1 if net > 0 else 0")
+SOFTMAX = Activation("softmax", _softmax, vjp=_softmax_vjp, group=True,
+                     description="y_i = e^net_i / sum_j e^net_j over a group (the outputs by default)")
+
+
+@hookimpl
+def neurosim_register_activations(register):
+    """Register identity, sigmoid, tanh, relu and softmax."""
+    for activation in (IDENTITY, SIGMOID, TANH, RELU, SOFTMAX):
+        register(activation)

@@ -1,0 +1,65 @@
+"""Built-in losses: mse (half sum of squares), bce and cce (cross-entropies).
+
+All are *sums* over patterns and output units, as in Rumelhart, Hinton & Williams (1986)
+and the seed's worked example: ``mse`` is ``E = ½ Σ (t − y)²``, not a mean. The
+cross-entropies give fused output deltas for the activation they pair with (sigmoid +
+bce, softmax + cce), which stay finite when outputs saturate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurosim import Loss, hookimpl
+
+#: Like PyTorch's BCELoss, logarithms are clamped at -100 so a saturated output gives a
+#: large finite error rather than infinity.
+LOG_FLOOR = -100.0
+
+
+def _log(y):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(y), LOG_FLOOR)
+
+
+def _mse_value(y, t):
+    return float(np.sum(0.5 * (t - y) ** 2))
+
+
+def _bce_value(y, t):
+    return float(-np.sum(t * _log(y) + (1.0 - t) * _log(1.0 - y)))
+
+
+def _bce_gradient(y, t):
+    # dE/dy = (y - t) / (y (1 - y)); infinite at saturation, hence the fused delta.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (y - t) / (y * (1.0 - y))
+
+
+def _cce_value(y, t):
+    return float(-np.sum(t * _log(y)))
+
+
+def _cce_gradient(y, t):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -t / y
+
+
+def _cce_softmax_delta(y, t):
+    # dE/dnet_j = y_j Σ_i t_i − t_j over one softmax group; = y − t when targets sum to 1.
+    return y * t.sum(axis=1, keepdims=True) - t
+
+
+MSE = Loss("mse", _mse_value, lambda y, t: y - t,
+           description="E = ½ Σ (t − y)², the half *sum* of squares over patterns and outputs")
+BCE = Loss("bce", _bce_value, _bce_gradient, fused={"sigmoid": lambda y, t: y - t},
+           description="E = −Σ [t log y + (1−t) log(1−y)]; with sigmoid outputs delta = y − t")
+CCE = Loss("cce", _cce_value, _cce_gradient, fused={"softmax": _cce_softmax_delta},
+           description="E = −Σ t log y; with a softmax group delta = y − t")
+
+
+@hookimpl
+def neurosim_register_losses(register):
+    """Register mse, bce and cce."""
+    for loss in (MSE, BCE, CCE):
+        register(loss)
