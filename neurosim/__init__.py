@@ -27,6 +27,7 @@ from .network import Network
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 from .scenario import ScenarioResult, load_scenario, run_scenario
+from .training import SGD
 
 try:
     __version__ = version("neurosim")
@@ -35,7 +36,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "InputUnit", "Initializer", "Loss", "Network",
-    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry",
+    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "SGD",
     "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "default_registry", "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",
 ]

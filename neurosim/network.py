@@ -264,6 +264,11 @@ class Network:
     def disconnect(self, src: UnitRef, dst: UnitRef) -> None:
         """Remove the edge ``src -> dst``.
 
+        Parameters
+        ----------
+        src, dst : str or Unit
+            The edge's ends.
+
         Raises
         ------
         TopologyError

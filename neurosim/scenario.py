@@ -458,6 +458,8 @@ def _build_network(sc: Scenario) -> Network:
             guard(path, net.add_neuron, name, r.get(nt, "activation", path, (str,), default_act),
                   output=r.get(nt, "output", path, (bool,), False), group=r.get(nt, "group", path, (str,), None))
 
+    if policy == "shared" and "bias" not in net:
+        guard("network.bias", net.add_bias, "bias")
     connections = r.get(nd, "connections", "network", (dict,), {})
     for spec, value in connections.items():
         path = f"network.connections.{spec!r}" if " " in spec else f"network.connections.{spec}"
@@ -472,10 +474,18 @@ def _build_network(sc: Scenario) -> Network:
         else:
             weight = r.get({"weight": value}, "weight", path, (float,))
             trainable, label = True, None
-        guard(path, net.connect, parts[0], parts[1], weight, trainable=trainable, label=label)
+        if parts[0] in net and parts[1] in net and net.graph.has_edge(net[parts[0]], net[parts[1]]):
+            # Already connected by a layer: the entry sets the weight, trainability and label.
+            if weight is not None:
+                guard(path, net.set_weight, parts[0], parts[1], weight)
+            guard(path, net.set_trainable, parts[0], parts[1], trainable)
+            if label:
+                net.graph.edges[net[parts[0]], net[parts[1]]]["label"] = label
+        else:
+            guard(path, net.connect, parts[0], parts[1], weight, trainable=trainable, label=label)
 
     if policy == "shared":
-        bias = net["bias"] if "bias" in net else guard("network.bias", net.add_bias, "bias")
+        bias = net["bias"]
         for u in net.neurons:
             if not net.graph.has_edge(bias, u):
                 net.connect(bias, u)

@@ -1,0 +1,85 @@
+"""Every shipped scenario runs through the public API and the command, and meets its expectations.
+
+Also checks what a scenario run returns (network, history, checks) and what ``neurosim run``
+prints for the seed's worked example: the forward pass, the total error 0.298371109, the
+eight updated weights and the error after the step.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import neurosim
+from neurosim.cli import main
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+
+
+def test_there_are_scenarios():
+    assert {p.name for p in SCENARIOS} >= {"mazur.toml", "seed_221.toml"}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_meets_its_expectations(path):
+    result = neurosim.run_scenario(path)
+    assert result.checks, "a shipped scenario must check something"
+    assert result.passed, "\n".join(result.failures)
+    assert len(result.history) == result.scenario.epochs
+
+
+def test_mazur_result_object():
+    result = neurosim.run_scenario(SCENARIOS[[p.name for p in SCENARIOS].index("mazur.toml")])
+    net = result.network
+    assert isinstance(net, neurosim.Network)
+    assert abs(net.weight("h1", "o1") - 0.35891648) < 5e-9
+    assert abs(result.initial_error - 0.298371109) < 5e-10
+    assert abs(result.history[0] - 0.2910277737) < 5e-11
+    assert result.initial_weights[("h1", "o1")] == 0.40
+    assert net.weight("b1", "h1") == 0.35          # frozen
+
+
+def test_run_accepts_a_mapping_and_overrides(tmp_path):
+    mapping = {
+        "scenario": {"name": "tiny", "seed": 1},
+        "network": {"layers": [{"name": "i", "size": 2}, {"name": "o", "size": 1, "from": ["i"]}]},
+        "data": {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 1]},
+        "training": {"learning_rate": 1.0, "epochs": 10, "mode": "batch"},
+        "expect": [{"quantity": "error", "below": 10.0}],
+    }
+    short = neurosim.run_scenario(mapping)
+    long = neurosim.run_scenario(mapping, {"training.epochs": 500})
+    assert len(short.history) == 10 and len(long.history) == 500
+    assert long.final_error < short.final_error < short.initial_error
+    assert long.network.forward([1, 1]) > 0.9 > 0.1 > long.network.forward([0, 0])   # OR is learned
+    again = neurosim.run_scenario(mapping)
+    np.testing.assert_array_equal(again.history, short.history)                    # same seed, same bits
+
+
+def test_command_prints_the_worked_example(capsys):
+    status = main(["run", str(SCENARIOS[[p.name for p in SCENARIOS].index("mazur.toml")])])
+    out = capsys.readouterr().out
+    assert status == 0
+    for text in ("out = 0.593269992", "0.298371109", "0.35891648", "0.408666186", "0.51130127",
+                 "0.561370121", "0.149780716", "0.199561432", "0.249751144", "0.299502287",
+                 "after 1 epoch: 0.291027774", "13 of 13 expectations met", "passed"):
+        assert text in out, text
+
+
+def test_command_exit_status_follows_the_expectations(tmp_path, capsys):
+    text = (SCENARIOS[[p.name for p in SCENARIOS].index("mazur.toml")]).read_text()
+    failing = tmp_path / "failing.toml"
+    failing.write_text(text.replace("value = 0.35891648", "value = 0.36"))
+    assert main(["run", str(failing)]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL" in captured.out and "h1 -> o1" in captured.err
+    assert main(["run", "-q", str(failing), "--set", "training.learning_rate=0.0"]) == 1
+    assert main(["check", *map(str, SCENARIOS)]) == 0
+
+
+def test_list_shows_builtins_with_their_plugin(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("sigmoid", "softmax", "mse", "bce", "cce", "uniform"):
+        assert name in out
+    assert "neurosim.activations" in out

@@ -1,0 +1,164 @@
+"""Training semantics: online, batch and minibatch updates, momentum, frozen weights, history.
+
+Each mode is checked against the same updates written out by hand from
+``net.gradients`` (online: one pattern at a time, in order; batch: gradients summed over
+all patterns, Rumelhart et al. eq. 8; momentum: eq. 9), to 1e-12 in float64. Softmax with
+categorical cross-entropy is checked for its fused delta and for learning a small task.
+"""
+
+import numpy as np
+import pytest
+
+import neurosim
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
+
+
+def xor_net(seed=0, hidden="sigmoid"):
+    net = neurosim.Network(seed=seed, init_options={"scale": 0.5})
+    net.add_layer("i", 2, kind="input")
+    b = net.add_bias()
+    h = net.add_layer("h", 2, hidden, connect_from=[net.inputs], bias=b)
+    net.add_layer("o", 1, "sigmoid", output=True, connect_from=[h], bias=b)
+    return net
+
+
+def by_hand(net, X, T, lr, epochs, mode, momentum=0.0, loss="mse", batch_size=None):
+    """The same training written with net.gradients and set_weight, one update at a time."""
+    size = {"online": 1, "batch": len(X)}.get(mode, batch_size)
+    velocity = {k: 0.0 for k in net.weights()}
+    history = []
+    for _ in range(epochs):
+        for i in range(0, len(X), size):
+            _, g = net.gradients(X[i:i + size], T[i:i + size], loss=loss)
+            for (s, d), gw in g.items():
+                if net.trainable(s, d):
+                    velocity[s, d] = momentum * velocity[s, d] - lr * gw
+                    net.set_weight(s, d, net.weight(s, d) + velocity[s, d])
+        history.append(net.error(X, T, loss=loss))
+    return np.array(history)
+
+
+@pytest.mark.parametrize("mode, momentum, batch_size", [
+    ("online", 0.0, None), ("batch", 0.0, None), ("online", 0.9, None), ("batch", 0.9, None),
+    ("minibatch", 0.5, 2), ("minibatch", 0.0, 3)])
+def test_modes_match_updates_written_by_hand(mode, momentum, batch_size):
+    fast, slow = xor_net(seed=3), xor_net(seed=3)
+    assert fast.weights() == slow.weights()
+    h_fast = fast.train(XOR_X, XOR_T, learning_rate=0.5, epochs=25, mode=mode, momentum=momentum,
+                        batch_size=batch_size)
+    h_slow = by_hand(slow, XOR_X, XOR_T, 0.5, 25, mode, momentum, batch_size=batch_size)
+    np.testing.assert_allclose(h_fast, h_slow, rtol=1e-12, atol=0)
+    for k, w in slow.weights().items():
+        assert fast.weights()[k] == pytest.approx(w, rel=1e-12, abs=1e-13), k
+
+
+def test_online_and_batch_differ_and_batch_is_one_summed_step():
+    online, batch = xor_net(seed=1), xor_net(seed=1)
+    w0 = batch.weights()
+    _, g = batch.gradients(XOR_X, XOR_T)
+    batch.train(XOR_X, XOR_T, learning_rate=0.3, epochs=1, mode="batch")
+    online.train(XOR_X, XOR_T, learning_rate=0.3, epochs=1, mode="online")
+    for k in w0:
+        assert batch.weights()[k] == w0[k] - 0.3 * g[k]
+    assert max(abs(online.weights()[k] - batch.weights()[k]) for k in w0) > 1e-4
+
+
+def test_history_is_the_error_after_each_epoch():
+    net = xor_net(seed=2)
+    history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=5, mode="batch", momentum=0.9)
+    assert history.shape == (5,)
+    assert history[-1] == net.error(XOR_X, XOR_T)
+    # resuming with the same optimiser continues the momentum: 5 + 5 epochs == 10 epochs
+    a, b = xor_net(seed=2), xor_net(seed=2)
+    opt = neurosim.training.SGD(0.5, 0.9)
+    h1 = np.concatenate([a.train(XOR_X, XOR_T, epochs=5, mode="batch", optimizer=opt),
+                         a.train(XOR_X, XOR_T, epochs=5, mode="batch", optimizer=opt)])
+    h2 = b.train(XOR_X, XOR_T, learning_rate=0.5, momentum=0.9, epochs=10, mode="batch")
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(h2[:5], history)
+
+
+def test_frozen_weights_never_change_but_report_gradients():
+    net = xor_net(seed=4)
+    net.set_trainable("bias", "o1", False)
+    net.set_trainable("i1", "h2", False)
+    frozen = {k: net.weight(*k) for k in (("bias", "o1"), ("i1", "h2"))}
+    _, g = net.gradients(XOR_X, XOR_T)
+    assert all(abs(g[k]) > 0 for k in frozen)
+    net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=50, momentum=0.9)
+    for k, w in frozen.items():
+        assert net.weight(*k) == w
+    assert net.weight("i2", "h2") != xor_net(seed=4).weight("i2", "h2")
+
+
+def test_xor_is_learned_with_sigmoid_hidden_units():
+    net = xor_net(seed=0)
+    history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=3000, mode="online", momentum=0.9)
+    assert history[-1] < 0.01
+    np.testing.assert_array_equal(np.round(net.forward(XOR_X)), XOR_T)
+
+
+def test_weight_edits_are_seen_by_the_next_pass_and_topology_edits_keep_weights():
+    net = xor_net(seed=5)
+    before = net.forward(XOR_X)
+    net.set_weight("h1", "o1", 3.0)
+    assert not np.array_equal(net.forward(XOR_X), before)
+    weights = net.weights()
+    net.add_neuron("extra", "tanh")
+    net.connect("i1", "extra", weight=0.2)
+    net.connect("extra", "o1", weight=0.0)
+    after = net.weights()
+    assert all(after[k] == w for k, w in weights.items())
+    np.testing.assert_array_equal(net.forward(XOR_X), net.forward(XOR_X))
+    assert net.graph.edges[net["h1"], net["o1"]]["weight"] == 3.0     # the live graph is in step
+
+
+def iris_like(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [2, 0], [1, 2]], dtype=float)
+    labels = np.arange(n) % 3
+    X = centres[labels] + 0.3 * rng.standard_normal((n, 2))
+    return X, np.eye(3)[labels], labels
+
+
+def softmax_net(seed=0):
+    net = neurosim.Network(seed=seed)
+    net.add_layer("x", 2, kind="input")
+    b = net.add_bias()
+    h = net.add_layer("h", 4, "tanh", connect_from=[net.inputs], bias=b)
+    net.add_layer("o", 3, "softmax", output=True, connect_from=[h], bias=b)
+    return net
+
+
+def test_softmax_with_cce_uses_the_fused_delta_and_learns():
+    X, T, labels = iris_like()
+    net = softmax_net()
+    Y = net.forward(X)
+    np.testing.assert_allclose(Y.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    E, _ = net.gradients(X, T, loss="cce")
+    assert E == pytest.approx(-np.sum(T * np.log(Y)), rel=1e-13)
+    deltas = np.stack([net[f"o{k}"].delta for k in (1, 2, 3)], axis=1)
+    np.testing.assert_allclose(deltas, Y - T, rtol=0, atol=1e-15)
+    history = net.train(X, T, loss="cce", learning_rate=0.05, epochs=200, mode="batch", momentum=0.9)
+    assert history[-1] < 0.1 * history[0]
+    assert (net.forward(X).argmax(axis=1) == labels).mean() >= 0.95
+
+
+def test_float32_training_tracks_float64():
+    net64 = xor_net(seed=7)
+    net32 = neurosim.Network(dtype=np.float32)
+    for u in net64.graph.nodes:
+        if u.kind == "input":
+            net32.add_input(u.name)
+        elif u.kind == "bias":
+            net32.add_bias(u.name)
+        else:
+            net32.add_neuron(u.name, u.activation, output=u.output)
+    for (s, d), w in net64.weights().items():
+        net32.connect(s, d, weight=w)
+    h64 = net64.train(XOR_X, XOR_T, learning_rate=0.5, epochs=100)
+    h32 = net32.train(XOR_X, XOR_T, learning_rate=0.5, epochs=100)
+    assert net32.forward(XOR_X).dtype == np.float32
+    np.testing.assert_allclose(h32, h64, rtol=1e-4)
