@@ -1,7 +1,8 @@
 """The ``neurosim`` command: run and check scenario files, list plugins.
 
 ``neurosim run FILE`` prints the run's report and exits 0 when every expectation holds,
-1 when one fails and 2 when the scenario is invalid (the message names the file and key).
+1 when one fails (or training diverges) and 2 when the scenario is invalid (the message
+names the file and key).
 ``neurosim check FILE...`` validates without training; ``neurosim list`` shows each
 registered activation, loss and initialiser with the plugin that provides it.
 """
@@ -14,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import NeurosimError, ScenarioError
+from .errors import NeurosimError, NumericalError, ScenarioError
 from .plugins import make_registry
 from .scenario import load_scenario, run_scenario
 
@@ -93,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     except NeurosimError as exc:
                         raise ScenarioError(sc.source, "plugins", str(exc)) from None
                     sc.build_network()
-                    sc.registry.loss(sc.loss)
+                    try:
+                        sc.registry.loss(sc.loss)
+                    except NeurosimError as exc:
+                        raise ScenarioError(sc.source, "training.loss", str(exc)) from None
                     print(f"{path}: ok")
                 except NeurosimError as exc:
                     print(f"error: {exc}", file=sys.stderr)
@@ -105,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, owner, description in rows:
                 print(f"  {name:<16} {owner:<26} {description}")
         return EXIT_OK
+    except NumericalError as exc:      # the run itself failed (diverged): not an invalid file
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except NeurosimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID

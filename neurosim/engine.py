@@ -55,7 +55,7 @@ class _Segment:
     activation: Any
     start: int
     stop: int
-    output: bool           # every neuron of the segment is an output
+    output: bool           # every neuron of the segment is an output (fused deltas apply)
     out_cols: Any = None   # their columns among the network outputs (slice or index array)
 
 
@@ -127,9 +127,9 @@ class Plan:
             for key in gen:
                 for u in (self._group_members[key] if key in self._group_members else [key]):
                     act = registry.activation(u.activation)
-                    # sort key: activation, group, outputs first, insertion order
-                    members.append((u.activation, self._group_of(u, act) or "", 0 if u.output else 1,
-                                    order[u], u, act))
+                    # sort key: activation, group, outputs first (but a group stays whole), insertion
+                    group = self._group_of(u, act)
+                    members.append((u.activation, group or "", 0 if u.output or group else 1, order[u], u, act))
             members.sort(key=lambda m: m[:4])
             level_members.append(members)
             units.extend(m[4] for m in members)
@@ -246,11 +246,15 @@ class Plan:
 
     @staticmethod
     def _segments(members: list[tuple], row: int, out_pos: dict) -> list[_Segment]:
-        """Split a sorted level into runs sharing (activation, group, output flag)."""
+        """Split a sorted level into runs sharing (activation, group, output flag).
+
+        A group is one run even when only some of its members are outputs; the loss's
+        fused delta then does not apply to it (``output`` is False).
+        """
         segments: list[_Segment] = []
         for key, run in itertools.groupby(members, key=lambda m: m[:3]):
             run = list(run)
-            seg = _Segment(run[0][5], row, row + len(run), output=not key[2])
+            seg = _Segment(run[0][5], row, row + len(run), output=all(m[4].output for m in run))
             if seg.output:
                 seg.out_cols = _index(np.array([out_pos[m[4]] for m in run], dtype=np.intp))
             segments.append(seg)
@@ -346,6 +350,11 @@ class Plan:
         raise NumericalError(f"{what}: weights became non-finite ({', '.join(edges[:5])}"
                              f"{' ...' if len(edges) > 5 else ''}); lower the learning rate or momentum, "
                              "or scale the inputs")
+
+    def first_nonfinite(self, buf: _Buffers) -> str | None:
+        """Name of the first unit, in computation order, whose output is NaN or infinite."""
+        bad = np.flatnonzero(~np.isfinite(buf.out).all(axis=1))
+        return self.units[bad[0]].name if len(bad) else None
 
     def state(self, unit: Unit, field: str) -> Any:
         """Value of ``field`` (out, net, delta) of ``unit`` for the last pass, or None."""

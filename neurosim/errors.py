@@ -22,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "NumericalError",
     "did_you_mean",
+    "with_article",
 ]
 
 
@@ -87,6 +88,26 @@ class NumericalError(NeurosimError, FloatingPointError):
     """A computation produced NaN or infinity (diverging training, log of zero, ...)."""
 
 
+_LOOKALIKE = str.maketrans({"l": "1", "o": "0"})
+
+
+def _closest(name: str, choices: list[str]) -> str | None:
+    """The most similar choice, or None when nothing is similar enough.
+
+    Case is ignored and look-alike characters (l/1, o/0) count as equal, so the seed-style
+    typos ``hl`` and ``ol`` find ``h1`` and ``o1``; short names accept one wrong character
+    (a ratio of 0.5, below difflib's usual 0.6). Ties go to the alphabetically first.
+    """
+    key = name.lower().translate(_LOOKALIKE)
+    cutoff = 0.5 if len(key) <= 3 else 0.6
+    best, best_score = None, cutoff
+    for choice in choices:
+        score = difflib.SequenceMatcher(None, key, choice.lower().translate(_LOOKALIKE)).ratio()
+        if score > best_score or (score == best_score and best is None):
+            best, best_score = choice, score
+    return best
+
+
 def did_you_mean(name: str, choices: Iterable[str], label: str = "registered") -> str:
     """Return a hint naming the closest valid choice and listing them all.
 
@@ -112,7 +133,21 @@ def did_you_mean(name: str, choices: Iterable[str], label: str = "registered") -
     """
     choices = sorted(choices)
     listing = ", ".join(choices) if choices else "(none)"
-    close = difflib.get_close_matches(str(name), choices, n=1)
+    close = _closest(str(name), choices)
     if close:
-        return f"did you mean {close[0]!r}? {label}: {listing}"
+        return f"did you mean {close!r}? {label}: {listing}"
     return f"{label}: {listing}"
+
+
+def with_article(word: str) -> str:
+    """``"an input"``, ``"a bias"``: the word with its indefinite article.
+
+    Parameters
+    ----------
+    word : str
+
+    Returns
+    -------
+    str
+    """
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

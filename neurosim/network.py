@@ -12,6 +12,7 @@ brought up to date whenever ``net.graph`` is read.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from . import training
 from .engine import Plan
-from .errors import CycleError, DataError, NeuronNotFoundError, NumericalError, TopologyError, did_you_mean
+from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, TopologyError, did_you_mean,
+                     with_article)
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 
@@ -83,12 +85,18 @@ class Network:
         if registry is None:
             registry = make_registry(plugins) if plugins else default_registry()
         self.registry = registry
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise DataError(f"dtype {dtype!r} is not a numpy dtype; use float64 or float32") from None
         if self.dtype.kind != "f":
             raise DataError(f"dtype must be a floating type such as float64 or float32, not {self.dtype}")
+        if seed is not None and not isinstance(seed, np.random.Generator) and \
+                not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+            raise DataError(f"seed must be a whole number >= 0 or a numpy Generator, not {seed!r}")
         self.rng = np.random.default_rng(seed)
-        self.initializer = registry.initializer(init)
         self.init_options = dict(init_options or {})
+        self.initializer = registry.initializer_with(init, self.init_options)
         self._graph = nx.DiGraph()
         self._by_name: dict[str, Unit] = {}
         self._inputs: list[InputUnit] = []
@@ -247,11 +255,11 @@ class Network:
             raise TopologyError(f"cannot connect {u.name!r} to itself: a feed-forward network has no "
                                 "self-loops (unroll it in time instead)")
         if not isinstance(v, Neuron):
-            raise TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is an {v.kind} unit, "
+            raise TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is {with_article(v.kind)} unit, "
                                 "whose output is fixed; connect into a computing neuron (add_neuron)")
         if self._graph.has_edge(u, v):
-            raise TopologyError(f"{u.name!r} -> {v.name!r} is already connected (weight "
-                                f"{self.weight(u, v)}); use set_weight to change it")
+            raise TopologyError(f"{u.name!r} -> {v.name!r} is already connected; use set_weight to change "
+                                "its weight, or disconnect it first")
         if self._graph.out_degree(v) and nx.has_path(self._graph, v, u):
             path = [n.name for n in nx.shortest_path(self._graph, v, u)]
             cycle = path + [v.name]
@@ -282,7 +290,8 @@ class Network:
         """Make a computing neuron an output (appended last) or stop it being one."""
         unit = self._unit(ref)
         if not isinstance(unit, Neuron):
-            raise TopologyError(f"{unit.name!r} is an {unit.kind} unit; only computing neurons can be outputs")
+            raise TopologyError(f"{unit.name!r} is {with_article(unit.kind)} unit; only computing neurons can be "
+                                "outputs")
         if output and unit not in self._outputs:
             self._outputs.append(unit)
         elif not output and unit in self._outputs:
@@ -368,10 +377,9 @@ class Network:
 
     @staticmethod
     def _check_weight(value: Any, u: Unit, v: Unit) -> float:
-        try:
-            w = float(value)
-        except (TypeError, ValueError):
-            raise DataError(f"weight of {u.name!r} -> {v.name!r} must be a number, not {value!r}") from None
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise DataError(f"weight of {u.name!r} -> {v.name!r} must be a number, not {value!r}")
+        w = float(value)
         if not np.isfinite(w):
             raise DataError(f"weight of {u.name!r} -> {v.name!r} is {w}; weights must be finite")
         return w
@@ -470,7 +478,7 @@ class Network:
         try:
             arr = np.asarray(A, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
-            raise DataError(f"{what} must be a numeric array (patterns × {n}); could not convert it: {exc}") from None
+            raise DataError(f"{what} must be a numeric array (patterns × {n}); {_unconvertible(A, exc)}") from None
         single = False
         if arr.ndim == 1:
             if len(arr) == n:
@@ -489,7 +497,7 @@ class Network:
             raise DataError(f"{what} has no patterns")
         if not np.isfinite(arr).all():
             r, c = np.argwhere(~np.isfinite(arr))[0]
-            raise DataError(f"{what} has a non-finite value {arr[r, c]} at pattern {r}, column {c} "
+            raise DataError(f"{what} has a non-finite or missing value ({arr[r, c]}) at pattern {r}, column {c} "
                             f"({columns[c].name}); remove or impute it")
         return arr, single
 
@@ -510,8 +518,7 @@ class Network:
         """
         plan = self.compile()
         X, single = self._patterns(X, self._inputs, "X")
-        buf = plan.forward(X)
-        plan.last_single = single
+        buf = self._forward(plan, X, single)
         Y = plan.outputs_of(buf)
         return Y[0] if single else Y
 
@@ -536,9 +543,9 @@ class Network:
             ``dE/dw = Σ_patterns delta(dst) · y(src)``.
         """
         plan, Xa, Ta, single, loss_ = self._prepare(X, T, loss)
-        plan.forward(Xa)
-        plan.last_single = single
-        E = plan.backward(Ta, loss_)
+        self._forward(plan, Xa, single, loss_)
+        with np.errstate(all="ignore"):
+            E = plan.backward(Ta, loss_)
         self._check_error(E, loss_)
         if not np.isfinite(plan.grad).all():
             raise NumericalError(f"the {loss_.name} gradient is not finite (outputs saturated at 0 or 1?); "
@@ -550,11 +557,23 @@ class Network:
     def error(self, X: Any, T: Any, loss: str = "mse") -> float:
         """Return the total error over the patterns (forward phase only)."""
         plan, Xa, Ta, single, loss_ = self._prepare(X, T, loss)
-        buf = plan.forward(Xa)
-        plan.last_single = single
-        E = loss_.value(buf.out[plan.out_rows].T, Ta)
+        buf = self._forward(plan, Xa, single, loss_)
+        with np.errstate(all="ignore"):
+            E = loss_.value(buf.out[plan.out_rows].T, Ta)
         self._check_error(E, loss_)
         return E
+
+    @staticmethod
+    def _forward(plan: Plan, X: np.ndarray, single: bool, loss=None):
+        with np.errstate(all="ignore"):
+            buf = plan.forward(X)
+        plan.last_single = single
+        where = plan.first_nonfinite(buf) if not np.isfinite(buf.out[plan.out_rows]).all() else None
+        if where is not None:
+            during = f" (computing the {loss.name} error)" if loss is not None else ""
+            raise NumericalError(f"the forward pass overflowed{during}: the output of neuron {where!r} is not "
+                                 "finite; scale the inputs or the weights down")
+        return buf
 
     def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
               mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
@@ -594,12 +613,15 @@ class Network:
         NumericalError
             When training diverges to NaN or infinity.
         """
-        for name, value, low in (("learning_rate", learning_rate, None), ("momentum", momentum, 0.0)):
-            if not isinstance(value, (int, float)) or not np.isfinite(value) or (low is not None and value < low):
-                raise DataError(f"{name} must be a finite number{' >= 0' if low is not None else ''}, "
-                                f"not {value!r}")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise DataError(f"epochs must be a whole number >= 0, not {epochs!r}")
+        for name, value in (("learning_rate", learning_rate), ("momentum", momentum)):
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
+                raise DataError(f"{name} must be a finite number >= 0, not {value!r}")
+        for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
+            if value is None and name == "batch_size":
+                continue
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                what = "sweeps through the data" if name == "epochs" else "patterns per update in minibatch mode"
+                raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r}")
         plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
         if optimizer is None:
             optimizer = training.SGD(learning_rate, momentum)
@@ -669,9 +691,9 @@ class Network:
         >>> Network.from_networkx(G, seed=0)
         Network(1 inputs, 2 neurons, 1 outputs, 1 bias units, 5 weights)
         """
-        if not isinstance(G, nx.DiGraph):
+        if not isinstance(G, nx.DiGraph) or G.is_multigraph():
             raise TopologyError(f"from_networkx needs a networkx.DiGraph, not {type(G).__name__}; "
-                                "feed-forward networks are directed")
+                                "feed-forward networks are directed and have one weight per pair of neurons")
         try:
             cycle = nx.find_cycle(G)
         except nx.NetworkXNoCycle:
@@ -719,6 +741,20 @@ class Network:
         for u, v, data in self.graph.edges(data=True):
             G.add_edge(u.name, v.name, **data)
         return G
+
+
+def _unconvertible(A: Any, exc: Exception) -> str:
+    """Say why ``A`` is not a numeric 2-D array: a ragged pattern, or a non-number."""
+    try:
+        rows = list(A)
+        widths = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else None for r in rows]
+    except TypeError:
+        widths = []
+    if widths and len(set(widths)) > 1:
+        bad = next(i for i, w in enumerate(widths) if w != widths[0])
+        return (f"pattern {bad} has {widths[bad] if widths[bad] is not None else 'a single'} values but "
+                f"pattern 0 has {widths[0]}; every pattern needs one value per column")
+    return f"it holds something that is not a number ({str(exc).split(':')[-1].strip()})"
 
 
 def _what_of(what: str) -> str:

@@ -15,18 +15,19 @@ import functools
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError, did_you_mean
+from .errors import PluginError, did_you_mean, with_article
 from .functions import Activation, Initializer, Loss
 
-__all__ = ["Registry", "make_registry", "default_registry", "load_plugin"]
+__all__ = ["Registry", "make_registry", "default_registry", "load_plugin", "plugin_name"]
 
 ENTRY_POINT_GROUP = "neurosim"
 
@@ -87,7 +88,28 @@ def load_plugin(spec: Any, base_dir: str | Path | None = None) -> Any:
         except ImportError as exc:
             raise PluginError(f"plugin module {spec!r} cannot be imported ({exc}); install it, or give "
                               "a path to a .py file instead of a dotted name") from exc
+        except Exception as exc:
+            raise PluginError(f"plugin module {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
     return spec
+
+
+def plugin_name(obj: Any) -> str:
+    """A readable name for a plugin object: a module's name, else its class and id.
+
+    Parameters
+    ----------
+    obj : object
+        A module or any object with hook implementations.
+
+    Returns
+    -------
+    str
+        ``"my_plugin"`` for a module, ``"MyPlugin@7f3a…"`` for an instance.
+    """
+    name = getattr(obj, "__name__", None)
+    if isinstance(name, str):
+        return name
+    return f"{type(obj).__qualname__}@{id(obj):x}"
 
 
 class Registry:
@@ -134,11 +156,11 @@ class Registry:
     def _register(self, kind: str, plugin_name: str, obj: Any) -> None:
         cls = KINDS[kind][0]
         if not isinstance(obj, cls):
-            raise PluginError(f"plugin {plugin_name!r} registered {obj!r} as an {kind}; "
+            raise PluginError(f"plugin {plugin_name!r} registered {obj!r} as {with_article(kind)}; "
                               f"register a neurosim.{cls.__name__}(...) instead")
         name = obj.name
         if not isinstance(name, str) or not name.strip():
-            raise PluginError(f"plugin {plugin_name!r} registered an {kind} without a name; give name='...'")
+            raise PluginError(f"plugin {plugin_name!r} registered {with_article(kind)} without a name; give name='...'")
         if name in self._items[kind]:
             raise PluginError(f"{kind} {name!r} is provided by two plugins: {self._owners[kind][name]!r} and "
                               f"{plugin_name!r}; rename one of them or leave one plugin out")
@@ -185,6 +207,36 @@ class Registry:
         """Return the initialiser registered as ``name`` (see :meth:`get`)."""
         return self.get("initializer", name)
 
+    def initializer_with(self, name: str, options: Mapping[str, Any]) -> Initializer:
+        """Return the initialiser ``name`` after checking it accepts ``options``.
+
+        Parameters
+        ----------
+        name : str
+        options : mapping
+            Keyword options to pass to its ``draw``.
+
+        Raises
+        ------
+        PluginError
+            Unknown initialiser, or an option it does not take (the message lists those
+            it does).
+        """
+        init = self.initializer(name)
+        try:
+            sig = inspect.signature(init.draw)
+        except (TypeError, ValueError):
+            return init
+        params = list(sig.parameters.values())[3:]
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return init
+        known = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        for key in options:
+            if key not in known:
+                raise PluginError(f"initializer {name!r} has no option {key!r}; "
+                                  f"{did_you_mean(key, known, 'its options')}")
+        return init
+
     def names(self, kind: str) -> list[str]:
         """Return the registered names of ``kind``, sorted."""
         return sorted(self._items[kind])
@@ -200,7 +252,7 @@ class Registry:
                        for n in self.names(kind)] for kind in KINDS}
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{len(v)} {k}s" for k, v in self._items.items())
+        counts = ", ".join(f"{len(v)} {k}{'es' if k.endswith('s') else 's'}" for k, v in self._items.items())
         return f"Registry({counts})"
 
 
@@ -241,10 +293,16 @@ def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
         obj = load_plugin(spec, base_dir)
         if pm.is_registered(obj):
             continue
+        name = plugin_name(obj)
+        for attr in dir(obj):
+            if attr.startswith("neurosim_") and callable(getattr(obj, attr, None)) and \
+                    pm.parse_hookimpl_opts(obj, attr) is None:
+                raise PluginError(f"plugin {name!r}: {attr} looks like a hook but is not marked "
+                                  "@neurosim.hookimpl, so it would be ignored; add the decorator")
         try:
-            pm.register(obj)
+            pm.register(obj, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            raise PluginError(f"plugin {spec!r} cannot be registered: {exc}") from exc
+            raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import training
-from .errors import NeurosimError, ScenarioError, did_you_mean
+from .errors import NeurosimError, NumericalError, ScenarioError, did_you_mean
 from .network import Network
 from .plugins import Registry, make_registry
 
@@ -321,6 +321,12 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
                 data = tomllib.load(fh)
         except FileNotFoundError:
             raise ScenarioError(name, "", "no such file; give the path of a .toml scenario") from None
+        except IsADirectoryError:
+            raise ScenarioError(name, "", "is a directory; give the path of a .toml scenario file") from None
+        except OSError as exc:
+            raise ScenarioError(name, "", f"cannot be read ({exc.strerror}); check its permissions") from None
+        except UnicodeDecodeError:
+            raise ScenarioError(name, "", "is not UTF-8 text; TOML files must be saved as UTF-8") from None
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(name, "", f"is not valid TOML: {exc}") from None
     for dotted, value in (overrides or {}).items():
@@ -334,8 +340,9 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
             raise r.fail(f"plugins[{i}]", f"must be a string (a .py path or a dotted module name), not {p!r}")
     r.keys(top.get("network", {}), "network", "network")
 
-    d = r.keys(top.get("data", _MISSING) if "data" in top else r.fail("data", "is required: give [data] "
-                                                                       "inputs and targets"), "data", "data")
+    if "data" not in top:
+        raise r.fail("data", "is required: give a [data] table with inputs and targets")
+    d = r.keys(top["data"], "data", "data")
     X = _patterns(r, r.get(d, "inputs", "data", (list,)), "data.inputs")
     T = _patterns(r, r.get(d, "targets", "data", (list,)), "data.targets")
     if len(T) != len(X):
@@ -351,7 +358,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         seed=r.get(meta, "seed", "scenario", (int,), None),
         plugins=plugins, X=X, T=T,
         loss=r.get(t, "loss", "training", (str,), "mse"),
-        learning_rate=r.get(t, "learning_rate", "training", (float,), 0.1),
+        learning_rate=r.get(t, "learning_rate", "training", (float,), 0.1, minimum=0.0),
         mode=mode,
         epochs=r.get(t, "epochs", "training", (int,), 1, minimum=0),
         momentum=r.get(t, "momentum", "training", (float,), 0.0, minimum=0.0),
@@ -414,10 +421,21 @@ def _build_network(sc: Scenario) -> Network:
         init_name = r.get(it, "name", "network.init", (str,), "uniform")
         init_options = r.get(it, "options", "network.init", (dict,), {})
     registry = sc.registry
+    init_key = "network.init" if isinstance(init, str) else "network.init.name"
     try:
-        net = Network(registry=registry, dtype=dtype, seed=sc.seed, init=init_name, init_options=init_options)
+        registry.initializer(init_name)
     except NeurosimError as exc:
-        raise r.fail("network.init", str(exc)) from None
+        raise r.fail(init_key, str(exc)) from None
+    try:
+        registry.initializer_with(init_name, init_options)
+    except NeurosimError as exc:
+        raise r.fail("network.init.options", str(exc)) from None
+    if "activation" in nd:
+        try:
+            registry.activation(default_act)
+        except NeurosimError as exc:
+            raise r.fail("network.activation", str(exc)) from None
+    net = Network(registry=registry, dtype=dtype, seed=sc.seed, init=init_name, init_options=init_options)
 
     def guard(key: str, action, *args, **kwargs):
         try:
@@ -591,8 +609,12 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     measure(0)
     for stop in sorted({e.after for e in sc.expectations if e.after > 0} | {sc.epochs}):
         if stop > done:
-            part = net.train(X, T, loss.name, epochs=stop - done, mode=sc.mode, batch_size=sc.batch_size,
-                             optimizer=optimizer)
+            try:
+                part = net.train(X, T, loss.name, epochs=stop - done, mode=sc.mode, batch_size=sc.batch_size,
+                                 optimizer=optimizer)
+            except NumericalError as exc:
+                raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
+                                     f"{sc.learning_rate:g})") from None
             history = np.concatenate([history, part])
             done = stop
             measure(stop)

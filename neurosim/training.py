@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import DataError, NumericalError
 
-__all__ = ["SGD", "train", "MODES"]
+__all__ = ["SGD", "train", "diverged", "MODES"]
 
 MODES = ("online", "batch", "minibatch")
 
@@ -115,23 +115,48 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
     history = np.empty(int(epochs), dtype=np.float64)
     theta, grad, mask = plan.theta, plan.grad, plan.mask
-    for epoch in range(int(epochs)):
-        for Xc, Tc in chunks:
-            plan.forward(Xc)
-            E = plan.backward(Tc, loss)
-            if not math.isfinite(E):
-                raise NumericalError(f"epoch {epoch + 1}: the {loss.name} error is {E}; training diverged. "
-                                     "Lower the learning rate or momentum, or check the targets' range "
-                                     "for this loss")
-            optimizer.step(theta, grad, mask)
-            if len(chunks) == 1 and epoch > 0:
-                # Batch mode: this pass measured the error after the previous epoch.
-                history[epoch - 1] = E
-        plan.check_finite(f"epoch {epoch + 1}")
-        if len(chunks) > 1 or epoch == epochs - 1:
-            plan.forward(X)
-            history[epoch] = loss.value(plan.last.out[plan.out_rows].T, T)
-    if len(history) and not math.isfinite(history[-1]):
-        raise NumericalError(f"after {epochs} epochs the {loss.name} error is {history[-1]}; lower the "
-                             "learning rate")
+    # Overflow is detected below (a non-finite error or weight) and reported once, as a
+    # NumericalError naming where it started, instead of as a stream of numpy warnings.
+    with np.errstate(all="ignore"):
+        for epoch in range(int(epochs)):
+            for Xc, Tc in chunks:
+                plan.forward(Xc)
+                E = plan.backward(Tc, loss)
+                if not math.isfinite(E):
+                    raise diverged(plan, loss, E, f"epoch {epoch + 1}")
+                optimizer.step(theta, grad, mask)
+                if len(chunks) == 1 and epoch > 0:
+                    # Batch mode: this pass measured the error after the previous epoch.
+                    history[epoch - 1] = E
+            plan.check_finite(f"epoch {epoch + 1}")
+            if len(chunks) > 1 or epoch == epochs - 1:
+                plan.forward(X)
+                history[epoch] = loss.value(plan.last.out[plan.out_rows].T, T)
+                if not math.isfinite(history[epoch]):
+                    raise diverged(plan, loss, history[epoch], f"after epoch {epoch + 1}")
     return history
+
+
+def diverged(plan, loss, E: float, when: str) -> NumericalError:
+    """The error to raise when the total error became NaN or infinite.
+
+    Parameters
+    ----------
+    plan : neurosim.engine.Plan
+        The plan whose last pass produced ``E``.
+    loss : neurosim.Loss
+    E : float
+        The non-finite error.
+    when : str
+        When it happened (``"epoch 3"``).
+
+    Returns
+    -------
+    NumericalError
+        Naming the first neuron whose output overflowed, if one did.
+    """
+    where = plan.first_nonfinite(plan.last)
+    start = f"; it starts at neuron {where!r}" if where else ""
+    return NumericalError(f"{when}: the {loss.name} error is {E}{start}: training diverged. Lower the "
+                          "learning rate or momentum, scale the inputs, or check that the targets suit "
+                          "this loss")

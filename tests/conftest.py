@@ -108,7 +108,19 @@ def _graph_facts(spec: NetSpec) -> dict:
     neurons = [n for n, *_ in spec.neurons]
     act = {n: a for n, a, _, _ in spec.neurons}
     outputs = [n for n, _, o, _ in spec.neurons if o]
-    needed = set(outputs).union(*(nx.ancestors(G, o) for o in outputs))
+    # A neuron is needed when some output depends on its net. Softmax couples a group, so
+    # when one member is needed every member's net (and everything feeding it) is too.
+    groups: dict[str, set] = {}
+    for n, a, o, g in spec.neurons:
+        if a == "softmax":
+            groups.setdefault(g or "outputs", set()).add(n)
+    needed: set = set()
+    frontier = set(outputs)
+    while frontier:
+        needed |= frontier
+        for n in list(frontier):
+            needed |= nx.ancestors(G, n)
+        frontier = {m for members in groups.values() if members & needed for m in members} - needed
     inputs = set(spec.inputs)
     gen = {u: k for k, g in enumerate(nx.topological_generations(G)) for u in g}
     by_gen: dict[int, set] = {}
@@ -173,7 +185,7 @@ def _draw_spec(rng: np.random.Generator, config: str, *, n_layers: int, max_widt
     ho_layer = int(rng.integers(1, n_layers)) if output_feeds and n_layers >= 2 else None
     ho = None
     for k in range(1, n_layers + 1):
-        width = int(rng.integers(2 if k == 1 else 1, max_width + 1))
+        width = int(rng.integers(min(2, max_width) if k == 1 else 1, max_width + 1))
         acts = [pick(ELEMENTWISE) for _ in range(width)]
         if width >= 2 and len(set(acts)) == 1:     # mixed activations within a generation
             acts[1] = pick([a for a in ELEMENTWISE if a != acts[0]])
