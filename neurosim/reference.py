@@ -42,6 +42,7 @@ def reference_pass(net, X: Any, T: Any, loss: str = "mse") -> tuple[float, dict,
     """
     reg = net.registry
     loss_ = reg.loss(loss)
+    net.compile()   # draws the weights not given yet, so the graph holds them all
     X = np.atleast_2d(np.asarray(X, dtype=net.dtype))
     T = np.atleast_2d(np.asarray(T, dtype=net.dtype))
     G = net.graph

@@ -366,17 +366,27 @@ def test_split_softmax_group_reference_matches_fd():
 def test_split_softmax_group_engine_matches_reference():
     """A softmax group with one output member and one hidden member.
 
-    KNOWN LIBRARY BUG (fails at the time of writing, reported to the lead, not fixed
-    here): ``Plan._segments`` splits a level's neurons by (activation, group, output
-    flag), so a group whose members are not all outputs becomes two segments and the
-    engine normalises each segment separately: s1 outputs 1.0 and s2 outputs 1.0 (a
-    one-member softmax), so error and gradients differ from the oracle and from
-    finite differences.
+    Regression test: the engine used to split such a group into an output segment and a
+    hidden segment and normalise each separately (s1 and s2 both output 1.0).
     """
     net, X, T = _split_group_net()
     net.forward(X)
     np.testing.assert_allclose(net["s1"].out + net["s2"].out, 1.0, rtol=1e-12)
-    assert_engine_matches_reference(net, X, T, "mse")
+    for loss in ("mse", "bce", "cce"):       # cce/bce: a partial group takes the general path
+        assert_engine_matches_reference(net, X, T, loss)
+
+
+@pytest.mark.parametrize("seed", range(9))
+def test_split_softmax_group_random_dags(seed, random_case_factory, fd_gradient):
+    """Random DAGs with a softmax group of one output and one hidden member: FD and oracle."""
+    config = ("mse", "bce_softmax", "cce_softmax")[seed % 3]
+    case = random_case_factory(seed, config, split_group=True)
+    assert ("g0", "softmax", True, "split") in case.spec.neurons
+    assert ("g1", "softmax", False, "split") in case.spec.neurons
+    case.net.forward(case.X)
+    np.testing.assert_allclose(case.net["g0"].out + case.net["g1"].out, 1.0, rtol=1e-12)
+    assert_engine_matches_reference(case.net, case.X, case.T, case.loss)
+    assert_fd_agrees(case.net, case.X, case.T, case.loss, fd_gradient)
 
 
 # --- the factory really produces what the tests above claim ---------------------------------
