@@ -428,30 +428,30 @@ def test_diverging_training_raises_numerical_error_without_warnings(act, options
                     [[2.0], [4.0], [6.0]], epochs=200, **kwargs)
 
 
-def test_overflowing_forward_pass_names_the_neuron():
+def _identity_output(weight: float) -> neurosim.Network:
+    """x -> o1 (identity), no bias."""
     net = neurosim.Network()
     net.add_input("x")
     net.add_neuron("o1", "identity", output=True)
-    net.connect("x", "o1", weight=1e300)
+    net.connect("x", "o1", weight=weight)
+    return net
+
+
+def test_overflowing_forward_pass_names_the_neuron():
+    net = _identity_output(1e300)
     err = refused_quietly(NumericalError, ("o1",), net.forward, [[1e300]])
     assert "nan" in str(err).lower() or "inf" in str(err).lower() or "finite" in str(err)
 
 
 @pytest.mark.parametrize("method", ["error", "gradients"])
 def test_overflowing_error_is_a_numerical_error_without_warnings(method):
-    net = neurosim.Network()
-    net.add_input("x")
-    net.add_neuron("o1", "identity", output=True)
-    net.connect("x", "o1", weight=1e300)
+    net = _identity_output(1e300)
     refused_quietly(NumericalError, ("mse",), getattr(net, method), [[1e300]], [[0.0]])
 
 
 @pytest.mark.parametrize("loss", ["bce", "cce"])
 def test_cross_entropy_of_an_output_at_zero_is_a_numerical_error_without_warnings(loss):
-    net = neurosim.Network()
-    net.add_input("x")
-    net.add_neuron("o1", "identity", output=True)
-    net.connect("x", "o1", weight=1.0)
+    net = _identity_output(1.0)
     refused_quietly(NumericalError, (loss, "not finite"), net.gradients, [[0.0]], [[1.0]], loss=loss)
 
 
