@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import datafiles
 from .errors import (
     CycleError,
     DataError,
@@ -21,7 +22,7 @@ from .errors import (
     ScenarioError,
     TopologyError,
 )
-from .functions import Activation, Initializer, Loss
+from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
 from .network import Network
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
@@ -35,8 +36,10 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
-    "Activation", "BiasUnit", "CycleError", "DataError", "InputUnit", "Initializer", "Loss", "Network",
+    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
+    "Network", "Patterns",
     "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "SGD",
-    "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "default_registry", "hookimpl",
+    "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
+    "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",
 ]

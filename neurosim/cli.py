@@ -3,8 +3,10 @@
 ``neurosim run FILE`` prints the run's report and exits 0 when every expectation holds,
 1 when one fails (or training diverges) and 2 when the scenario is invalid (the message
 names the file and key).
-``neurosim check FILE...`` validates without training; ``neurosim list`` shows each
-registered activation, loss and initialiser with the plugin that provides it.
+``neurosim run FILE --out DIR`` also writes the learning curve, the trained network and a
+summary there. ``neurosim check FILE...`` validates without training; ``neurosim list``
+shows every registered plugin object (activations, losses, initialisers, datasets,
+measures) with the plugin that provides it.
 """
 
 from __future__ import annotations
@@ -49,10 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a key, e.g. --set training.epochs=100 (repeatable)")
     run.add_argument("--seed", type=int, help="override scenario.seed")
+    run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     check = sub.add_parser("check", help="validate scenario files without training")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
-    plugins = sub.add_parser("list", help="list registered activations, losses and initialisers")
+    plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures")
     plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                          help="also load this plugin (a .py path or a dotted module name)")
     return parser
@@ -80,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run_scenario(args.scenario, overrides)
             if not args.quiet:
                 print(result.report())
+            if args.out:
+                for path in result.save(args.out).values():
+                    print(f"wrote {path}")
             for line in result.failures:
                 print(f"FAILED {line}", file=sys.stderr)
             print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
@@ -88,16 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = EXIT_OK
             for path in args.scenarios:
                 try:
-                    sc = load_scenario(path)
-                    try:
-                        sc.registry = make_registry(sc.plugins, base_dir=sc.base_dir)
-                    except NeurosimError as exc:
-                        raise ScenarioError(sc.source, "plugins", str(exc)) from None
-                    sc.build_network()
-                    try:
-                        sc.registry.loss(sc.loss)
-                    except NeurosimError as exc:
-                        raise ScenarioError(sc.source, "training.loss", str(exc)) from None
+                    load_scenario(path).check()
                     print(f"{path}: ok")
                 except NeurosimError as exc:
                     print(f"error: {exc}", file=sys.stderr)

@@ -30,7 +30,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .errors import CycleError, NumericalError, TopologyError
+from .errors import CycleError, NumericalError, PluginError, TopologyError
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 
 __all__ = ["Plan", "DEFAULT_OUTPUT_GROUP"]
@@ -82,6 +82,7 @@ class _Buffers:
         self.net = np.zeros((n_units, batch), dtype)
         self.delta = np.zeros((n_units, batch), dtype)
         self.gy = np.zeros((n_units, batch), dtype)
+        self.delta_valid = False   # delta belongs to the current out (set by backward)
 
 
 class Plan:
@@ -179,7 +180,16 @@ class Plan:
                     fan_in_of[v] = sum(1 for p in graph.predecessors(v) if not isinstance(p, BiasUnit))
             fan_in = np.array([fan_in_of[v] for _, _, v in pending])
             fan_out = np.array([graph.out_degree(u) for _, u, _ in pending])
-            self.theta[[p for p, _, _ in pending]] = init_weights(fan_in, fan_out)
+            try:
+                drawn = np.asarray(init_weights(fan_in, fan_out), dtype=self.dtype)
+            except Exception as exc:
+                raise PluginError(f"the weight initialiser failed: {type(exc).__name__}: {exc}; check its "
+                                  "options") from exc
+            if drawn.shape != (len(pending),) or not np.isfinite(drawn).all():
+                raise PluginError(f"the weight initialiser returned {drawn.shape} values (finite: "
+                                  f"{bool(np.isfinite(drawn).all())}) for {len(pending)} edges; it must return one "
+                                  "finite weight per edge")
+            self.theta[[p for p, _, _ in pending]] = drawn
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
@@ -279,6 +289,7 @@ class Plan:
         """
         buf = self.buffers(X.shape[0])
         out, net = buf.out, buf.net
+        buf.delta_valid = False
         out[:self.n_inputs] = X.T
         for lv in self.levels:
             block = net[lv.start:lv.stop]
@@ -338,6 +349,7 @@ class Plan:
             np.matmul(d, out[lv.src].T, out=lv.G)
             if lv.prop_from < lv.W.shape[1]:
                 gy[lv.prop_rows] += lv.W[:, lv.prop_from:].T @ d
+        buf.delta_valid = True
         return E
 
     def check_finite(self, what: str) -> None:
@@ -358,7 +370,7 @@ class Plan:
 
     def state(self, unit: Unit, field: str) -> Any:
         """Value of ``field`` (out, net, delta) of ``unit`` for the last pass, or None."""
-        if self.last is None:
+        if self.last is None or (field == "delta" and not self.last.delta_valid):
             return None
         row = getattr(self.last, field)[self.index[unit]]
         return float(row[0]) if self.last_single else row.copy()

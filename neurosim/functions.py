@@ -1,4 +1,4 @@
-"""The contracts that plugins fulfil: :class:`Activation`, :class:`Loss`, :class:`Initializer`.
+"""The contracts that plugins fulfil: activations, losses, initialisers, datasets, measures.
 
 These are small immutable records of plain numpy functions. A plugin builds them and hands
 them to the ``register`` callback of a hook (see :mod:`neurosim.hookspecs`); the engine
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Activation", "Loss", "Initializer"]
+__all__ = ["Activation", "Loss", "Initializer", "Dataset", "Patterns", "Measure"]
 
 Array = np.ndarray
 
@@ -140,3 +140,90 @@ class Initializer:
 
     def __repr__(self) -> str:
         return f"Initializer({self.name!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Patterns:
+    """Training or test patterns: inputs, targets and optional names.
+
+    Parameters
+    ----------
+    inputs : ndarray
+        ``(n_patterns, n_inputs)`` float array.
+    targets : ndarray
+        ``(n_patterns, n_outputs)`` float array.
+    input_names, target_names : list of str, optional
+        Column names (a CSV header, the people and relationships of the family trees).
+    labels : list of str, optional
+        One name per pattern (``"Colin father"``), for reports.
+    """
+
+    inputs: Array
+    targets: Array
+    input_names: list[str] | None = None
+    target_names: list[str] | None = None
+    labels: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def subset(self, index) -> Patterns:
+        """The patterns at ``index`` (an index array or slice), names kept."""
+        index = np.asarray(index) if not isinstance(index, slice) else index
+        labels = None if self.labels is None else list(np.asarray(self.labels, dtype=object)[index])
+        return Patterns(self.inputs[index], self.targets[index], self.input_names, self.target_names, labels)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A named generator of patterns (``xor``, ``parity``, ``two_spirals``, ...).
+
+    Parameters
+    ----------
+    name : str
+        The name used in scenario files (``[data] dataset = "parity"``).
+    generate : callable
+        ``generate(**options) -> Patterns``. Deterministic: the same options give the
+        same patterns (datasets that need randomness take a ``seed`` option).
+    description : str, optional
+        One line for ``neurosim list``, with the source it follows.
+    """
+
+    name: str
+    generate: Callable[..., Patterns]
+    description: str = ""
+
+    def __call__(self, **options: Any) -> Patterns:
+        """Generate the patterns; see ``generate``."""
+        return self.generate(**options)
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Measure:
+    """A named number measured on a trained network, for scenario expectations.
+
+    Parameters
+    ----------
+    name : str
+        The ``quantity`` named in an ``[[expect]]`` table (``"accuracy"``).
+    compute : callable
+        ``compute(run, **options) -> float``; ``run`` gives ``network``, ``train`` and
+        ``test`` (:class:`Patterns`, test may be None), ``history`` and ``epochs``
+        (epochs run). Options are the expectation's extra keys.
+    description : str, optional
+        One line for ``neurosim list`` and docs.
+    """
+
+    name: str
+    compute: Callable[..., float]
+    description: str = ""
+
+    def __call__(self, run: Any, **options: Any) -> float:
+        """Measure; see ``compute``."""
+        return float(self.compute(run, **options))
+
+    def __repr__(self) -> str:
+        return f"Measure({self.name!r})"

@@ -7,8 +7,9 @@ in one place: names are unique across all plugins, and each object keeps its con
 The built-in activations, losses and initialisers in the top-level ``plugins/`` folder
 use these hooks through the very same path as a third party's plugins.
 
-Hooks are grouped by what they provide. Later kinds (optimisers, stop criteria,
-datasets) will be added here, each with the same ``register`` shape.
+Hooks are grouped by what they provide: building blocks of a network, then what
+experiments use. Later kinds (optimisers, stop criteria) will be added here, each with the
+same ``register`` shape.
 """
 
 from __future__ import annotations
@@ -73,4 +74,35 @@ def neurosim_register_initializers(register: Register) -> None:
     ----------
     register : callable
         ``register(initializer: neurosim.Initializer) -> None``.
+    """
+
+
+# --- experiments ------------------------------------------------------------------------
+
+
+@hookspec
+def neurosim_register_datasets(register: Register) -> None:
+    """Provide dataset generators for scenario files.
+
+    Call ``register(dataset)`` once for each :class:`neurosim.Dataset`: a named,
+    deterministic function returning :class:`neurosim.Patterns`.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(dataset: neurosim.Dataset) -> None``.
+    """
+
+
+@hookspec
+def neurosim_register_measures(register: Register) -> None:
+    """Provide measures that scenario expectations can bound.
+
+    Call ``register(measure)`` once for each :class:`neurosim.Measure`: a named function
+    of a finished run (accuracy, epochs to criterion, a weight-structure predicate).
+
+    Parameters
+    ----------
+    register : callable
+        ``register(measure: neurosim.Measure) -> None``.
     """

@@ -96,7 +96,7 @@ class Network:
             raise DataError(f"seed must be a whole number >= 0 or a numpy Generator, not {seed!r}")
         self.rng = np.random.default_rng(seed)
         self.init_options = dict(init_options or {})
-        self.initializer = registry.initializer_with(init, self.init_options)
+        self.initializer = registry.with_options("initializer", init, self.init_options)
         self._graph = nx.DiGraph()
         self._by_name: dict[str, Unit] = {}
         self._inputs: list[InputUnit] = []
@@ -178,9 +178,13 @@ class Network:
             When the activation is not registered (the message suggests the closest).
         """
         try:
-            self.registry.activation(activation)
+            act = self.registry.activation(activation)
         except Exception as exc:
             raise type(exc)(f"neuron {name!r}: {exc}") from None
+        if group is not None and (not isinstance(group, str) or not act.group):
+            raise TopologyError(f"neuron {name!r}: group must be a string naming the neurons a group activation "
+                                f"(softmax) normalises together, and {activation!r} is "
+                                f"{'a group' if act.group else 'an elementwise'} activation; got group={group!r}")
         unit = self._add(Neuron(name, activation, output=bool(output), group=group))
         if output:
             self._outputs.append(unit)
@@ -213,8 +217,8 @@ class Network:
         -------
         list of Unit
         """
-        if int(size) < 1:
-            raise TopologyError(f"layer {prefix!r} must have at least one unit, not {size!r}")
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+            raise TopologyError(f"layer {prefix!r} must have a whole number of units >= 1, not {size!r}")
         if kind == "input":
             return [self.add_input(f"{prefix}{k + 1}") for k in range(int(size))]
         if kind != "neuron":
@@ -283,8 +287,8 @@ class Network:
             When there is no such edge.
         """
         u, v = self._edge(src, dst)
+        self._invalidate()        # brings the graph's weights up to date while the edge is still there
         self._graph.remove_edge(u, v)
-        self._invalidate()
 
     def set_output(self, ref: UnitRef, output: bool = True) -> None:
         """Make a computing neuron an output (appended last) or stop it being one."""
@@ -335,14 +339,16 @@ class Network:
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The live NetworkX graph (nodes are neuron objects; edges carry ``weight``).
+        """The live NetworkX graph, read-only (nodes are neuron objects; edges carry
+        ``weight``, ``trainable`` and an optional ``label``).
 
-        Query and draw it freely; change the network through its methods so the
-        compiled plan stays in step.
+        Query, analyse and draw it freely; it always shows the current weights. Change the
+        network through its methods (``connect``, ``set_weight``, ...), which keep the
+        compiled plan in step; the view refuses ``add_edge`` and the like.
         """
         if not self._synced:
             self._sync_graph()
-        return self._graph
+        return self._graph.copy(as_view=True)
 
     @property
     def inputs(self) -> list[InputUnit]:
@@ -428,7 +434,8 @@ class Network:
 
     def _invalidate(self) -> None:
         if self._plan is not None:
-            self._sync_graph()
+            if not self._synced:
+                self._sync_graph()
             self._plan = None
 
     def _sync_graph(self) -> None:
@@ -476,7 +483,10 @@ class Network:
     def _patterns(self, A: Any, columns: list[Unit], what: str, rows: int | None = None) -> tuple[np.ndarray, bool]:
         n = len(columns)
         try:
-            arr = np.asarray(A, dtype=self.dtype)
+            if np.asarray(A).dtype.kind in "US":
+                raise ValueError("strings are not numbers")
+            with np.errstate(all="ignore"):
+                arr = np.asarray(A, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
             raise DataError(f"{what} must be a numeric array (patterns × {n}); {_unconvertible(A, exc)}") from None
         single = False
@@ -577,7 +587,8 @@ class Network:
 
     def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
               mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
-              optimizer: training.SGD | None = None) -> np.ndarray:
+              weight_decay: float = 0.0, optimizer: training.SGD | None = None,
+              stop: Any = None) -> np.ndarray:
         """Train by backpropagation and gradient descent.
 
         Parameters
@@ -598,24 +609,35 @@ class Network:
             ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates.
         batch_size : int, optional
             Patterns per update in ``minibatch`` mode.
+        weight_decay : float, default 0.0
+            After each change every trainable weight shrinks by this fraction.
         optimizer : neurosim.training.SGD, optional
             Continue with this optimiser (and its momentum) instead of a new one made
-            from ``learning_rate`` and ``momentum``; pass the same one to successive
-            calls to train in stages.
+            from ``learning_rate``, ``momentum`` and ``weight_decay``; pass the same one to
+            successive calls to train in stages.
+        stop : callable, optional
+            ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
+            ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
+            when it says True.
 
         Returns
         -------
         ndarray
-            ``history[k]``: total error over the whole training set after ``k + 1`` epochs.
+            ``history[k]``: total error over the whole training set after ``k + 1`` epochs
+            (shorter than ``epochs`` when ``stop`` ended training early).
 
         Raises
         ------
         NumericalError
             When training diverges to NaN or infinity.
         """
-        for name, value in (("learning_rate", learning_rate), ("momentum", momentum)):
+        for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
+                            ("weight_decay", weight_decay)):
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
                 raise DataError(f"{name} must be a finite number >= 0, not {value!r}")
+        if batch_size is not None and mode != "minibatch":
+            raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
+                            "updates after every pattern (online) or once per epoch (batch)")
         for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
             if value is None and name == "batch_size":
                 continue
@@ -624,10 +646,10 @@ class Network:
                 raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r}")
         plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
         if optimizer is None:
-            optimizer = training.SGD(learning_rate, momentum)
+            optimizer = training.SGD(learning_rate, momentum, weight_decay)
         try:
             return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
-                                  batch_size=batch_size)
+                                  batch_size=batch_size, stop=stop)
         finally:
             plan.last_single = False
             self._synced = False
@@ -723,8 +745,40 @@ class Network:
                 net.connect(b, u)
         for u, v, data in G.edges(data=True):
             w = data.get(weight) if weight is not None else None
-            net.connect(names[u], names[v], weight=w, trainable=data.get("trainable", True))
+            trainable = data.get("trainable", True)
+            if not isinstance(trainable, (bool, np.bool_)):
+                raise TopologyError(f"edge {names[u]!r} -> {names[v]!r}: the 'trainable' attribute must be True or "
+                                    f"False, not {trainable!r}")
+            net.connect(names[u], names[v], weight=w, trainable=bool(trainable))
         return net
+
+    def to_dict(self) -> dict:
+        """Return the network as a JSON-ready mapping (format ``neurosim-network`` v1).
+
+        See :func:`neurosim.io.network_to_dict`; :meth:`from_dict` reads it back.
+        """
+        from .io import network_to_dict
+
+        return network_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, **kwargs: Any) -> Network:
+        """Rebuild a network written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : dict
+            The mapping.
+        **kwargs
+            Passed to :class:`Network` (``registry``, ``plugins``).
+
+        Returns
+        -------
+        Network
+        """
+        from .io import network_from_dict
+
+        return network_from_dict(data, **kwargs)
 
     def to_networkx(self) -> nx.DiGraph:
         """Return a copy of the graph with neuron names as nodes (for drawing or saving).
@@ -754,6 +808,10 @@ def _unconvertible(A: Any, exc: Exception) -> str:
         bad = next(i for i, w in enumerate(widths) if w != widths[0])
         return (f"pattern {bad} has {widths[bad] if widths[bad] is not None else 'a single'} values but "
                 f"pattern 0 has {widths[0]}; every pattern needs one value per column")
+    for r, row in enumerate(np.atleast_2d(np.asarray(A, dtype=object))):
+        for c, x in enumerate(np.atleast_1d(row)):
+            if isinstance(x, (str, bytes)) or not isinstance(x, numbers.Real):
+                return f"{x!r} at pattern {r}, column {c} is not a number"
     return f"it holds something that is not a number ({str(exc).split(':')[-1].strip()})"
 
 

@@ -143,7 +143,11 @@ class Neuron(Unit):
 
     @property
     def delta(self) -> Any:
-        """``dE/dnet`` from the last backward pass (float for one pattern, else ``(batch,)``)."""
+        """``dE/dnet`` from the last backward pass (float for one pattern, else ``(batch,)``).
+
+        None when the last pass was forward only (``forward``, or the error measured after
+        training), so a delta never describes other outputs than ``out``.
+        """
         return self._state("delta")
 
     def __repr__(self) -> str:

@@ -25,7 +25,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, did_you_mean, with_article
-from .functions import Activation, Initializer, Loss
+from .functions import Activation, Dataset, Initializer, Loss, Measure
 
 __all__ = ["Registry", "make_registry", "default_registry", "load_plugin", "plugin_name"]
 
@@ -36,6 +36,16 @@ KINDS: dict[str, tuple[type, str]] = {
     "activation": (Activation, "neurosim_register_activations"),
     "loss": (Loss, "neurosim_register_losses"),
     "initializer": (Initializer, "neurosim_register_initializers"),
+    "dataset": (Dataset, "neurosim_register_datasets"),
+    "measure": (Measure, "neurosim_register_measures"),
+}
+
+
+#: kind -> (its function that takes options, how many leading arguments are not options)
+OPTION_FUNCTIONS: dict[str, tuple[str, int]] = {
+    "initializer": ("draw", 3),
+    "dataset": ("generate", 0),
+    "measure": ("compute", 1),
 }
 
 
@@ -179,7 +189,7 @@ class Registry:
 
         Parameters
         ----------
-        kind : {'activation', 'loss', 'initializer'}
+        kind : {'activation', 'loss', 'initializer', 'dataset', 'measure'}
         name : str
 
         Raises
@@ -207,35 +217,43 @@ class Registry:
         """Return the initialiser registered as ``name`` (see :meth:`get`)."""
         return self.get("initializer", name)
 
-    def initializer_with(self, name: str, options: Mapping[str, Any]) -> Initializer:
-        """Return the initialiser ``name`` after checking it accepts ``options``.
+    def with_options(self, kind: str, name: str, options: Mapping[str, Any]) -> Any:
+        """Return ``kind`` ``name`` after checking that its function accepts ``options``.
 
         Parameters
         ----------
+        kind : {'initializer', 'dataset', 'measure'}
         name : str
         options : mapping
-            Keyword options to pass to its ``draw``.
+            Keyword options for its function (``draw``, ``generate``, ``compute``).
 
         Raises
         ------
         PluginError
-            Unknown initialiser, or an option it does not take (the message lists those
-            it does).
+            Unknown name, or an option the function does not take (the message lists
+            those it does and the closest).
         """
-        init = self.initializer(name)
+        obj = self.get(kind, name)
+        attr, n_fixed = OPTION_FUNCTIONS[kind]
         try:
-            sig = inspect.signature(init.draw)
+            params = list(inspect.signature(getattr(obj, attr)).parameters.values())[n_fixed:]
         except (TypeError, ValueError):
-            return init
-        params = list(sig.parameters.values())[3:]
+            return obj
         if any(p.kind is p.VAR_KEYWORD for p in params):
-            return init
+            return obj
         known = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         for key in options:
             if key not in known:
-                raise PluginError(f"initializer {name!r} has no option {key!r}; "
-                                  f"{did_you_mean(key, known, 'its options')}")
-        return init
+                raise PluginError(f"{kind} {name!r} has no option {key!r}; {did_you_mean(key, known, 'its options')}")
+        return obj
+
+    def dataset(self, name: str) -> Dataset:
+        """Return the dataset generator registered as ``name`` (see :meth:`get`)."""
+        return self.get("dataset", name)
+
+    def measure(self, name: str) -> Measure:
+        """Return the measure registered as ``name`` (see :meth:`get`)."""
+        return self.get("measure", name)
 
     def names(self, kind: str) -> list[str]:
         """Return the registered names of ``kind``, sorted."""

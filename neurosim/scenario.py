@@ -10,10 +10,12 @@ returns a :class:`ScenarioResult`, whose :meth:`~ScenarioResult.report` is what 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import os
+import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,14 +24,20 @@ import numpy as np
 
 from . import training
 from .errors import NeurosimError, NumericalError, ScenarioError, did_you_mean
+from .functions import Patterns
+from .io import atomic_write, write_json
 from .network import Network
 from .plugins import Registry, make_registry
 
-__all__ = ["Scenario", "ScenarioResult", "Expectation", "load_scenario", "run_scenario"]
+__all__ = ["Scenario", "ScenarioResult", "Expectation", "RunState", "load_scenario", "run_scenario"]
 
 _MISSING = object()
 
-#: Every key the language knows, by table; used to catch typos.
+_SOURCE_KEYS = {"inputs", "targets", "dataset", "options", "file", "format", "input_columns", "target_columns",
+                "class_column", "delimiter", "header"}
+
+#: Every key the language knows, by table; used to catch typos. ``expect`` tables also
+#: take the options of their measure, checked against the measure itself.
 SCHEMA: dict[str, set[str]] = {
     "": {"scenario", "network", "data", "training", "expect", "plugins"},
     "scenario": {"name", "description", "seed"},
@@ -38,13 +46,16 @@ SCHEMA: dict[str, set[str]] = {
     "network.layers": {"name", "size", "activation", "from", "output"},
     "network.neurons": {"name", "kind", "activation", "output", "group"},
     "network.connections.*": {"weight", "trainable", "label"},
-    "data": {"inputs", "targets"},
-    "training": {"loss", "learning_rate", "mode", "epochs", "momentum", "batch_size"},
-    "expect": {"quantity", "edge", "neuron", "pattern", "after", "value", "tolerance", "below", "above"},
+    "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices"},
+    "data.test": set(_SOURCE_KEYS),
+    "training": {"loss", "learning_rate", "mode", "epochs", "momentum", "momentum_schedule", "batch_size",
+                 "weight_decay", "stop"},
+    "training.stop": {"error_below", "within"},
+    "expect": {"quantity", "after", "value", "tolerance", "below", "above"},
 }
-QUANTITIES = ("error", "weight", "output")
 BIAS_POLICIES = ("shared", "none", "explicit")
 NEURON_KINDS = ("input", "bias", "neuron")
+FILE_FORMATS = ("csv", "fann")
 
 
 class _Reader:
@@ -56,10 +67,10 @@ class _Reader:
     def fail(self, key: str, problem: str) -> ScenarioError:
         return ScenarioError(self.source, key, problem)
 
-    def keys(self, table: Any, schema: str, path: str) -> dict:
+    def keys(self, table: Any, schema: str, path: str, extra: Iterable[str] = ()) -> dict:
         if not isinstance(table, Mapping):
             raise self.fail(path, f"must be a table, not {type(table).__name__}")
-        allowed = SCHEMA[schema]
+        allowed = SCHEMA[schema] | set(extra)
         for key in table:
             if key not in allowed:
                 raise self.fail(f"{path}.{key}" if path else key,
@@ -91,53 +102,58 @@ class _Reader:
 
 @dataclass
 class Expectation:
-    """One ``[[expect]]`` table: a quantity, when to measure it, and the bound it must meet.
+    """One ``[[expect]]`` table: a measure, when to take it, and the bound it must meet.
 
     Parameters
     ----------
     index : int
         Position in the file (``expect[index]``).
-    quantity : {'error', 'weight', 'output'}
-    after : int
-        Epochs of training after which it is measured (0 = before training).
+    quantity : str
+        Name of a registered measure (``error``, ``weight``, ``output``, ``accuracy``,
+        ``correct``, ``epochs``, ``mirror_symmetry``, or a plugin's).
+    after : int or None
+        Epochs of training after which it is measured (0 = before training); None = at
+        the end of the run (also when a stop criterion ended it early).
     value, tolerance : float, optional
         ``|actual - value| <= tolerance``.
     below, above : float, optional
         ``actual < below`` and/or ``actual > above``.
-    edge : tuple of str, optional
-        ``(src, dst)`` for ``weight``.
-    neuron : str, optional
-        For ``output``.
-    pattern : int
-        Pattern index for ``output``.
+    options : dict
+        The measure's options (the table's other keys).
     """
 
     index: int
     quantity: str
-    after: int
+    after: int | None
     value: float | None = None
     tolerance: float = 0.0
     below: float | None = None
     above: float | None = None
-    edge: tuple[str, str] | None = None
-    neuron: str | None = None
-    pattern: int = 0
+    options: dict = field(default_factory=dict)
 
     def describe(self, net: Network | None = None) -> str:
         """A short human description (``weight w5 (h1 -> o1) after 1 epoch``)."""
-        if self.quantity == "weight":
-            label = net.edge_label(*self.edge) if net is not None else None
-            arrow = f"{self.edge[0]} -> {self.edge[1]}"
-            what = f"weight {label} ({arrow})" if label and label != arrow else f"weight {arrow}"
-        elif self.quantity == "output":
-            what = f"output of {self.neuron} for pattern {self.pattern}"
+        opts = dict(self.options)
+        if self.quantity == "weight" and net is not None and "edge" in opts:
+            edge = str(opts.pop("edge"))
+            parts = [p.strip() for p in edge.split("->")]
+            try:
+                label = net.edge_label(*parts)
+            except NeurosimError:
+                label = edge
+            what = f"weight {label} ({edge})" if label != edge.replace(" ", "").replace("->", " -> ") and \
+                label != edge else f"weight {edge}"
+        elif self.quantity == "output" and "neuron" in opts:
+            what = f"output of {opts.pop('neuron')} for pattern {opts.pop('pattern', 0)}"
         else:
-            what = "total error"
-        return f"{what} after {self.after} epoch{'s' if self.after != 1 else ''}"
+            what = self.quantity
+        rest = ", ".join(f"{k}={v}" for k, v in opts.items())
+        when = "at the end" if self.after is None else f"after {self.after} epoch{'s' if self.after != 1 else ''}"
+        return f"{what}{f' ({rest})' if rest else ''} {when}"
 
     def check(self, actual: float) -> tuple[bool, str]:
         """Return ``(met, bound)``; ``bound`` says what was required."""
-        parts, ok = [], True
+        parts, ok = [], math.isfinite(actual)
         if self.value is not None:
             ok &= abs(actual - self.value) <= self.tolerance
             parts.append(f"= {self.value:.10g} ± {self.tolerance:g}")
@@ -151,8 +167,36 @@ class Expectation:
 
 
 @dataclass
+class RunState:
+    """What a measure sees of a run in progress or finished.
+
+    Attributes
+    ----------
+    network : Network
+    train, test : Patterns
+        Training and test patterns (``test`` is None without a test set).
+    loss : str
+        The training loss's name.
+    history : ndarray
+        Training error after each epoch so far.
+    epochs : int
+        Epochs trained so far.
+    """
+
+    network: Network
+    train: Patterns
+    test: Patterns | None
+    loss: str
+    history: np.ndarray
+    epochs: int = 0
+
+
+@dataclass
 class Scenario:
     """A validated scenario, ready to run. Build it with :func:`load_scenario`.
+
+    The plugin-dependent parts (datasets, measures, activations) are checked by
+    :meth:`resolve`, which also loads the data.
 
     Attributes
     ----------
@@ -160,6 +204,10 @@ class Scenario:
         The file it came from (or ``<mapping>``).
     data : dict
         The parsed mapping (after overrides).
+    seed : int
+        The seed of every random choice; drawn and recorded when the file gives none.
+    train, test : Patterns
+        The data, after :meth:`resolve`.
     """
 
     source: str
@@ -167,22 +215,139 @@ class Scenario:
     base_dir: Path
     name: str
     description: str
-    seed: int | None
+    seed: int
     plugins: list
-    X: np.ndarray
-    T: np.ndarray
     loss: str
     learning_rate: float
     mode: str
     epochs: int
     momentum: float
+    momentum_schedule: list
     batch_size: int | None
+    weight_decay: float
+    stop: training.StopCriterion | None
     expectations: list[Expectation]
     registry: Registry | None = None
+    train: Patterns | None = None
+    test: Patterns | None = None
+
+    def momentum_at(self, epoch: int) -> float:
+        """The momentum in force from ``epoch`` on (``momentum_schedule``, else ``momentum``)."""
+        value = self.momentum
+        for start, m in self.momentum_schedule:
+            if start <= epoch:
+                value = m
+        return value
+
+    def resolve(self, registry: Registry | None = None) -> Scenario:
+        """Load the plugins and the data, and check everything that depends on them.
+
+        Parameters
+        ----------
+        registry : Registry, optional
+            Plugins to use; by default the installed ones plus the scenario's
+            ``plugins = [...]``, in a registry made for this run.
+
+        Returns
+        -------
+        Scenario
+            ``self``, with ``registry``, ``train`` and ``test`` set.
+        """
+        r = _Reader(self.source)
+        if registry is None:
+            try:
+                registry = make_registry(self.plugins, base_dir=self.base_dir)
+            except NeurosimError as exc:
+                raise r.fail("plugins", str(exc)) from None
+        self.registry = registry
+        try:
+            registry.loss(self.loss)
+        except NeurosimError as exc:
+            raise r.fail("training.loss", str(exc)) from None
+        d = self.data["data"]
+        self.train = _load_patterns(r, d, "data", self.base_dir, registry)
+        split_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2)[1])
+        if "test" in d:
+            self.test = _load_patterns(r, r.keys(d["test"], "data.test", "data.test"), "data.test",
+                                       self.base_dir, registry)
+        elif "test_fraction" in d:
+            n = len(self.train)
+            k = int(round(d["test_fraction"] * n))
+            if not 0 < k < n:
+                raise r.fail("data.test_fraction", f"leaves {k} of {n} patterns for testing; choose a fraction "
+                             "that keeps at least one pattern in each set")
+            held = np.sort(split_rng.permutation(n)[:k])
+            self.train, self.test = self.train.subset(np.setdiff1d(np.arange(n), held)), self.train.subset(held)
+        elif "test_indices" in d:
+            held = np.array(d["test_indices"], dtype=np.intp)
+            n = len(self.train)
+            if len(held) == 0 or held.min() < 0 or held.max() >= n or len(set(held.tolist())) != len(held):
+                raise r.fail("data.test_indices", f"must be distinct pattern numbers from 0 to {n - 1}")
+            if len(held) >= n:
+                raise r.fail("data.test_indices", "holds out every pattern; keep some for training")
+            self.train, self.test = self.train.subset(np.setdiff1d(np.arange(n), held)), self.train.subset(np.sort(held))
+        if self.test is not None and self.test.inputs.shape[1:] != self.train.inputs.shape[1:] or \
+                self.test is not None and self.test.targets.shape[1:] != self.train.targets.shape[1:]:
+            raise r.fail("data.test", f"test patterns have {self.test.inputs.shape[1]} inputs and "
+                         f"{self.test.targets.shape[1]} targets, training patterns {self.train.inputs.shape[1]} "
+                         f"and {self.train.targets.shape[1]}")
+        if self.mode == "minibatch" and self.batch_size > len(self.train):
+            raise r.fail("training.batch_size", f"is {self.batch_size} but there are only {len(self.train)} "
+                         "training patterns")
+        for e in self.expectations:
+            try:
+                registry.measure(e.quantity)
+            except NeurosimError as exc:
+                raise r.fail(f"expect[{e.index}].quantity", str(exc)) from None
+            for key in e.options:
+                try:
+                    registry.with_options("measure", e.quantity, {key: e.options[key]})
+                except NeurosimError as exc:
+                    owners = [m for m in registry.names("measure") if m != e.quantity and
+                              _accepts(registry, m, key)]
+                    if owners:
+                        raise r.fail(f"expect[{e.index}].{key}", f"only applies to quantity = "
+                                     f"{' or '.join(map(repr, owners))}, not {e.quantity!r}") from None
+                    known = SCHEMA["expect"] | set(_options_of(registry, e.quantity))
+                    raise r.fail(f"expect[{e.index}].{key}", f"unknown key for quantity = {e.quantity!r}; "
+                                 f"{did_you_mean(key, known, 'valid keys here')}") from None
+            if e.value is None and e.below is None and e.above is None:
+                raise r.fail(f"expect[{e.index}]", "gives no bound; add value (with tolerance), below or above")
+        return self
 
     def build_network(self) -> Network:
         """Build the scenario's network (weights not given are drawn from ``seed``)."""
+        if self.registry is None:
+            self.resolve()
         return _build_network(self)
+
+    def check(self, registry: Registry | None = None) -> Network:
+        """Validate everything short of training: plugins, data, network, expectations.
+
+        Each expectation is measured once on the untrained network, so a missing edge
+        or neuron is reported now rather than after training (``neurosim check``).
+
+        Parameters
+        ----------
+        registry : Registry, optional
+            As for :meth:`resolve`.
+
+        Returns
+        -------
+        Network
+            The untrained network.
+
+        Raises
+        ------
+        ScenarioError
+            The first problem, naming the file and key.
+        """
+        self.resolve(registry)
+        net = self.build_network()
+        run = RunState(net, self.train, self.test, self.loss, np.empty(0), 0)
+        for e in self.expectations:
+            _measure(self, e, run)
+        return net
 
 
 @dataclass
@@ -197,13 +362,17 @@ class ScenarioResult:
     history : ndarray
         ``history[k]``: total training error after ``k + 1`` epochs.
     initial_error : float
-        Total error before training.
+        Total training error before training.
     initial_weights : dict
         ``{(src, dst): weight}`` before training.
     initial_state : dict
-        ``{neuron_name: (net, out)}`` for pattern 0 before training.
+        ``{neuron_name: (net, out)}`` for training pattern 0 before training.
     checks : list of tuple
         ``(expectation, actual, met, bound)`` for each ``[[expect]]``.
+    stopped_early : bool
+        Whether a stop criterion ended training before ``training.epochs``.
+    wall_time : float
+        Seconds from start to end of the run.
     """
 
     scenario: Scenario
@@ -213,6 +382,8 @@ class ScenarioResult:
     initial_weights: dict
     initial_state: dict
     checks: list = field(default_factory=list)
+    stopped_early: bool = False
+    wall_time: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -222,28 +393,52 @@ class ScenarioResult:
     @property
     def failures(self) -> list[str]:
         """One line per unmet expectation."""
-        return [f"expect[{e.index}]: {e.describe(self.network)}: got {a:.10g}, wanted {b}"
+        return [f"{self.scenario.source}: expect[{e.index}]: {e.describe(self.network)}: got {a:.10g}, wanted {b}"
                 for e, a, met, b in self.checks if not met]
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs actually trained."""
+        return len(self.history)
 
     @property
     def final_error(self) -> float:
         """Total training error after the last epoch (the initial error if none ran)."""
         return float(self.history[-1]) if len(self.history) else self.initial_error
 
+    def metrics(self) -> dict:
+        """Final numbers: training error, test error and accuracy (when there is a test set)."""
+        sc, net = self.scenario, self.network
+        state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run)
+        accuracy = sc.registry.measure("accuracy")
+        out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
+               "train_error": self.final_error, "train_accuracy": accuracy(state)}
+        if sc.test is not None:
+            out["test_error"] = sc.registry.measure("error")(state, set="test")
+            out["test_accuracy"] = accuracy(state, set="test")
+        return out
+
     def report(self) -> str:
         """The text ``neurosim run`` prints: forward pass, errors, weights, expectations."""
         sc, net = self.scenario, self.network
-        lines = [f"scenario {sc.name}" + (f" — {sc.description}" if sc.description else ""), f"network: {net!r}"]
-        n = len(sc.X)
-        lines.append(f"forward pass, pattern 0 of {n}, before training "
-                     f"(inputs {', '.join(f'{x:.10g}' for x in sc.X[0])}):")
-        for name, (net_in, out) in self.initial_state.items():
-            lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
+        lines = [f"scenario {sc.name}" + (f" — {sc.description}" if sc.description else ""),
+                 f"network: {net!r}",
+                 f"data: {len(sc.train)} training patterns" + (f", {len(sc.test)} test patterns" if sc.test else "")
+                 + f"; seed {sc.seed}"]
+        if len(self.initial_state) <= 24:
+            inputs = ", ".join(f"{x:.10g}" for x in sc.train.inputs[0][:8]) + (" ..." if sc.train.inputs.shape[1] > 8
+                                                                              else "")
+            lines.append(f"forward pass, training pattern 0, before training (inputs {inputs}):")
+            for name, (net_in, out) in self.initial_state.items():
+                lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
         lines.append(f"total error ({sc.loss}) before training: {self.initial_error:.9g}")
-        lines.append(f"training: {sc.mode}, learning rate {sc.learning_rate:g}, momentum {sc.momentum:g}, "
-                     f"{sc.epochs} epoch{'s' if sc.epochs != 1 else ''}")
+        momentum = f"momentum {sc.momentum:g}" + (f" (schedule {sc.momentum_schedule})" if sc.momentum_schedule else "")
+        lines.append(f"training: {sc.mode}{f' ({sc.batch_size} per update)' if sc.mode == 'minibatch' else ''}, "
+                     f"learning rate {sc.learning_rate:g}, {momentum}"
+                     + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
+                     + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else ""))
         trainable = [(u, v) for (u, v) in self.initial_weights if net.trainable(u, v)]
-        if len(trainable) <= 60:
+        if len(trainable) <= 40:
             lines.append("trainable weights, before -> after:")
             for u, v in trainable:
                 label = net.edge_label(u, v)
@@ -252,8 +447,11 @@ class ScenarioResult:
                              f"{net.weight(u, v):.9g}")
         else:
             lines.append(f"{len(trainable)} trainable weights (not listed)")
-        lines.append(f"total error ({sc.loss}) after {sc.epochs} epoch{'s' if sc.epochs != 1 else ''}: "
+        lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}: "
                      f"{self.final_error:.9g}")
+        if sc.test is not None:
+            m = self.metrics()
+            lines.append(f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.4g}")
         if self.checks:
             lines.append("expectations:")
             for e, actual, met, bound in self.checks:
@@ -261,6 +459,85 @@ class ScenarioResult:
             passed = sum(met for *_x, met, _b in self.checks)
             lines.append(f"{passed} of {len(self.checks)} expectations met")
         return "\n".join(lines)
+
+    def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """Write the learning curve (CSV), the trained network (JSON) and a summary (JSON).
+
+        Every file is written to a temporary name and renamed, so an interrupted run
+        never leaves a half-written file.
+
+        Parameters
+        ----------
+        out_dir : str or path
+            Folder to write into (created if missing).
+
+        Returns
+        -------
+        dict
+            ``{"learning_curve": path, "network": path, "summary": path}``.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        curve = "epoch,error\n" + "".join(f"{k + 1},{e!r}\n" for k, e in enumerate(self.history.tolist()))
+        sc = self.scenario
+        summary = {
+            "scenario": sc.name, "source": sc.source, "seed": sc.seed,
+            "metrics": self.metrics(),
+            "passed": self.passed,
+            "expectations": [{"index": e.index, "description": e.describe(self.network), "actual": actual,
+                              "wanted": bound, "met": met} for e, actual, met, bound in self.checks],
+            "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
+            "wall_time_seconds": self.wall_time,
+        }
+        return {"learning_curve": atomic_write(out / "learning_curve.csv", curve),
+                "network": write_json(out / "network.json", self.network.to_dict()),
+                "summary": write_json(out / "summary.json", summary)}
+
+
+def _options_of(registry: Registry, measure: str) -> list[str]:
+    params = list(inspect.signature(registry.measure(measure).compute).parameters.values())[1:]
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
+    """Take expectation ``e``'s measure; its errors name the expectation's key."""
+    try:
+        return sc.registry.measure(e.quantity)(run, **e.options)
+    except NumericalError:
+        raise
+    except NeurosimError as exc:
+        raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(e.options, str(exc))}", str(exc)) from None
+
+
+def _accepts(registry: Registry, measure: str, option: str) -> bool:
+    try:
+        registry.with_options("measure", measure, {option: None})
+    except NeurosimError:
+        return False
+    return True
+
+
+def _culprit(options: Mapping[str, Any], message: str) -> str:
+    """``.key`` of the option a measure's error is about (its name is in the message, or
+    it is the only option), else ``""``."""
+    named = [k for k in options if k in message]
+    if len(named) == 1:
+        return f".{named[0]}"
+    return f".{next(iter(options))}" if len(options) == 1 else ""
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _plugin_versions(registry: Registry) -> dict[str, str]:
+    dists = {name: f"{dist.project_name} {dist.version}"
+             for plugin, dist in registry.manager.list_plugin_distinfo()
+             for name in [registry.manager.get_name(plugin)]}
+    return {name: dists.get(name, "not installed (loaded from a module)")
+            for name, _plugin in registry.manager.list_name_plugin()}
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -276,24 +553,80 @@ def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
     table[keys[-1]] = value
 
 
-def _patterns(r: _Reader, value: Any, path: str) -> np.ndarray:
+def _array(r: _Reader, value: Any, path: str) -> np.ndarray:
     if not isinstance(value, list) or not value:
-        raise r.fail(path, "must be a non-empty array of patterns, e.g. [[0.05, 0.10]]")
+        raise r.fail(path, "must be an array of patterns (non-empty), e.g. [[0.05, 0.10]]")
     rows = [row if isinstance(row, list) else [row] for row in value]
-    widths = {len(row) for row in rows}
-    if len(widths) != 1:
-        bad = next(i for i, row in enumerate(rows) if len(row) != len(rows[0]))
-        raise r.fail(f"{path}[{bad}]", f"has {len(rows[bad])} values but pattern 0 has {len(rows[0])}; "
-                                      "every pattern needs the same number of values")
     for i, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise r.fail(f"{path}[{i}]", f"has {len(row)} values but pattern 0 has {len(rows[0])}; "
+                                         "every pattern needs the same number of values")
         for j, x in enumerate(row):
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
                 raise r.fail(f"{path}[{i}][{j}]", f"must be a finite number, not {x!r}")
     return np.array(rows, dtype=np.float64)
 
 
+def _inline(r: _Reader, d: Mapping, path: str) -> Patterns:
+    """Patterns written in the file: ``inputs`` and ``targets`` arrays of equal length."""
+    X = _array(r, d["inputs"], f"{path}.inputs")
+    T = _array(r, r.get(d, "targets", path, (list,)), f"{path}.targets")
+    if len(T) != len(X):
+        raise r.fail(f"{path}.targets", f"has {len(T)} patterns but {path}.inputs has {len(X)}; give one "
+                     "target row per input pattern")
+    return Patterns(X, T)
+
+
+def _load_patterns(r: _Reader, d: Mapping, path: str, base_dir: Path, registry: Registry) -> Patterns:
+    """Patterns from one data source: inline arrays, a dataset plugin, or a file."""
+    sources = [k for k in ("inputs", "dataset", "file") if k in d]
+    if len(sources) != 1:
+        raise r.fail(path, "give exactly one source: inputs and targets, dataset = NAME, or file = PATH"
+                     + (f" (found {', '.join(sources)})" if sources else ""))
+    only = {"targets": "inputs", "options": "dataset", "format": "file", "input_columns": "file",
+            "target_columns": "file", "class_column": "file", "delimiter": "file", "header": "file"}
+    for key, needs in only.items():
+        if key in d and needs not in d:
+            raise r.fail(f"{path}.{key}", f"only applies with {needs} = ...")
+    if "inputs" in d:
+        return _inline(r, d, path)
+    if "dataset" in d:
+        name = r.get(d, "dataset", path, (str,))
+        options = r.get(d, "options", path, (dict,), {})
+        try:
+            dataset = registry.with_options("dataset", name, options)
+        except NeurosimError as exc:
+            raise r.fail(f"{path}.{'options' if 'option' in str(exc) and name in registry.names('dataset') else 'dataset'}",
+                         str(exc)) from None
+        try:
+            return dataset(**options)
+        except NeurosimError as exc:
+            raise r.fail(f"{path}.options", str(exc)) from None
+    from .datafiles import read_patterns
+
+    file = Path(r.get(d, "file", path, (str,)))
+    fmt = r.get(d, "format", path, (str,), None, choices=FILE_FORMATS)
+    kwargs: dict[str, Any] = {}
+    for key, arg in (("input_columns", "inputs"), ("target_columns", "targets")):
+        if key in d:
+            cols = r.get(d, key, path, (list,))
+            if not cols or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in cols):
+                raise r.fail(f"{path}.{key}", "must be a non-empty array of column names or 0-based numbers")
+            kwargs[arg] = cols
+    if "class_column" in d:
+        kwargs["classes"] = r.get(d, "class_column", path, (str, int))
+    if "delimiter" in d:
+        kwargs["delimiter"] = r.get(d, "delimiter", path, (str,))
+    if "header" in d:
+        kwargs["header"] = r.get(d, "header", path, (bool,))
+    try:
+        return read_patterns(file if file.is_absolute() else base_dir / file, format=fmt, **kwargs)
+    except NeurosimError as exc:
+        raise r.fail(f"{path}.file", str(exc)) from None
+
+
 def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read and validate a scenario.
+    """Read and validate a scenario's structure (plugin names are checked by ``resolve``).
 
     Parameters
     ----------
@@ -339,68 +672,85 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         if not isinstance(p, str):
             raise r.fail(f"plugins[{i}]", f"must be a string (a .py path or a dotted module name), not {p!r}")
     r.keys(top.get("network", {}), "network", "network")
-
     if "data" not in top:
-        raise r.fail("data", "is required: give a [data] table with inputs and targets")
+        raise r.fail("data", "is required: give a [data] table with inputs and targets, a dataset or a file")
     d = r.keys(top["data"], "data", "data")
-    X = _patterns(r, r.get(d, "inputs", "data", (list,)), "data.inputs")
-    T = _patterns(r, r.get(d, "targets", "data", (list,)), "data.targets")
-    if len(T) != len(X):
-        raise r.fail("data.targets", f"has {len(T)} patterns but data.inputs has {len(X)}; give one target row "
-                     "per input pattern")
+    tests = [k for k in ("test", "test_fraction", "test_indices") if k in d]
+    if len(tests) > 1:
+        raise r.fail(f"data.{tests[1]}", f"conflicts with data.{tests[0]}; give one way to make the test set")
+    for table, path in ((d, "data"), (d.get("test"), "data.test")):
+        if isinstance(table, Mapping) and "inputs" in table:   # inline patterns: check them now
+            _inline(r, table, path)
+    if "test_fraction" in d:
+        f = r.get(d, "test_fraction", "data", (float,))
+        if not 0 < f < 1:
+            raise r.fail("data.test_fraction", f"must be between 0 and 1 (the share held out), not {f!r}")
+    if "test_indices" in d:
+        idx = r.get(d, "test_indices", "data", (list,))
+        if not idx or not all(isinstance(i, int) and not isinstance(i, bool) for i in idx):
+            raise r.fail("data.test_indices", "must be a non-empty array of pattern numbers (0-based)")
 
     t = r.keys(top.get("training", {}), "training", "training")
     mode = r.get(t, "mode", "training", (str,), "online", choices=training.MODES)
+    epochs = r.get(t, "epochs", "training", (int,), 1, minimum=0)
+    schedule = r.get(t, "momentum_schedule", "training", (list,), [])
+    for i, item in enumerate(schedule):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and not isinstance(item[0], bool)
+                and item[0] >= 0 and isinstance(item[1], (int, float)) and not isinstance(item[1], bool)
+                and item[1] >= 0):
+            raise r.fail(f"training.momentum_schedule[{i}]", f"must be [epoch, momentum] with a whole epoch >= 0 "
+                         f"and a momentum >= 0, not {item!r}")
+    stop = None
+    if "stop" in t:
+        st = r.keys(t["stop"], "training.stop", "training.stop")
+        if not st:
+            raise r.fail("training.stop", "is empty; give error_below and/or within")
+        stop = training.StopCriterion(r.get(st, "error_below", "training.stop", (float,), None, minimum=0.0),
+                                      r.get(st, "within", "training.stop", (float,), None, minimum=0.0))
+    seed = r.get(meta, "seed", "scenario", (int,), None, minimum=0)
     sc = Scenario(
         source=name, data=data, base_dir=base_dir,
         name=r.get(meta, "name", "scenario", (str,), Path(name).stem),
         description=r.get(meta, "description", "scenario", (str,), ""),
-        seed=r.get(meta, "seed", "scenario", (int,), None),
-        plugins=plugins, X=X, T=T,
+        seed=seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63),
+        plugins=plugins,
         loss=r.get(t, "loss", "training", (str,), "mse"),
         learning_rate=r.get(t, "learning_rate", "training", (float,), 0.1, minimum=0.0),
-        mode=mode,
-        epochs=r.get(t, "epochs", "training", (int,), 1, minimum=0),
+        mode=mode, epochs=epochs,
         momentum=r.get(t, "momentum", "training", (float,), 0.0, minimum=0.0),
+        momentum_schedule=sorted((int(a), float(b)) for a, b in schedule),
         batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
                          minimum=1),
-        expectations=[],
+        weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
+        stop=stop, expectations=[],
     )
-    expects = r.get(top, "expect", "", (list,), [])
-    for i, e in enumerate(expects):
-        sc.expectations.append(_expectation(r, e, i, sc.epochs))
+    for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
+        sc.expectations.append(_expectation(r, e, i, epochs))
     return sc
 
 
 def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:
     path = f"expect[{i}]"
-    e = r.keys(table, "expect", path)
-    q = r.get(e, "quantity", path, (str,), choices=QUANTITIES)
+    if not isinstance(table, Mapping):
+        raise r.fail(path, f"must be a table, not {type(table).__name__}")
+    e = dict(table)
+    base = {k: e.pop(k) for k in list(e) if k in SCHEMA["expect"]}
+    q = r.get(base, "quantity", path, (str,))
     ex = Expectation(
         index=i, quantity=q,
-        after=r.get(e, "after", path, (int,), epochs, minimum=0),
-        value=r.get(e, "value", path, (float,), None),
-        tolerance=r.get(e, "tolerance", path, (float,), 0.0, minimum=0.0),
-        below=r.get(e, "below", path, (float,), None),
-        above=r.get(e, "above", path, (float,), None),
-        pattern=r.get(e, "pattern", path, (int,), 0, minimum=0),
+        after=r.get(base, "after", path, (int,), None, minimum=0),
+        value=r.get(base, "value", path, (float,), None),
+        tolerance=r.get(base, "tolerance", path, (float,), 0.0, minimum=0.0),
+        below=r.get(base, "below", path, (float,), None),
+        above=r.get(base, "above", path, (float,), None),
+        options=e,
     )
-    if ex.after > epochs:
+    if ex.after is not None and ex.after > epochs:
         raise r.fail(f"{path}.after", f"is {ex.after} but training.epochs is {epochs}; measure at most after "
                      "the last epoch")
-    if ex.value is None and ex.below is None and ex.above is None:
+    if ex.value is None and ex.below is None and ex.above is None and not ex.options:
+        # (with other keys, a misspelt bound is reported by resolve, which knows the options)
         raise r.fail(path, "gives no bound; add value (with tolerance), below or above")
-    if q == "weight":
-        edge = r.get(e, "edge", path, (str,))
-        parts = [p.strip() for p in edge.split("->")]
-        if len(parts) != 2 or not all(parts):
-            raise r.fail(f"{path}.edge", f"{edge!r} is not of the form \"src -> dst\"")
-        ex.edge = (parts[0], parts[1])
-    elif q == "output":
-        ex.neuron = r.get(e, "neuron", path, (str,))
-    for key, needed in (("edge", "weight"), ("neuron", "output")):
-        if key in e and q != needed:
-            raise r.fail(f"{path}.{key}", f"only applies to quantity = {needed!r}, not {q!r}")
     return ex
 
 
@@ -427,7 +777,7 @@ def _build_network(sc: Scenario) -> Network:
     except NeurosimError as exc:
         raise r.fail(init_key, str(exc)) from None
     try:
-        registry.initializer_with(init_name, init_options)
+        registry.with_options("initializer", init_name, init_options)
     except NeurosimError as exc:
         raise r.fail("network.init.options", str(exc)) from None
     if "activation" in nd:
@@ -435,7 +785,8 @@ def _build_network(sc: Scenario) -> Network:
             registry.activation(default_act)
         except NeurosimError as exc:
             raise r.fail("network.activation", str(exc)) from None
-    net = Network(registry=registry, dtype=dtype, seed=sc.seed, init=init_name, init_options=init_options)
+    init_rng = np.random.default_rng(np.random.SeedSequence(sc.seed).spawn(2)[0])
+    net = Network(registry=registry, dtype=dtype, seed=init_rng, init=init_name, init_options=init_options)
 
     def guard(key: str, action, *args, **kwargs):
         try:
@@ -510,12 +861,17 @@ def _build_network(sc: Scenario) -> Network:
     elif policy == "none" and net.biases:
         raise r.fail("network.bias", f"is 'none' but bias units are declared ({net.biases[0].name!r}); "
                      "use bias = 'explicit'")
-    if len(net.inputs) != sc.X.shape[1]:
-        raise r.fail("data.inputs", f"patterns have {sc.X.shape[1]} values but the network has "
-                     f"{len(net.inputs)} inputs ({', '.join(u.name for u in net.inputs)})")
-    if len(net.outputs) != sc.T.shape[1]:
-        raise r.fail("data.targets", f"patterns have {sc.T.shape[1]} values but the network has "
-                     f"{len(net.outputs)} outputs ({', '.join(u.name for u in net.outputs) or 'none'})")
+    d = sc.data["data"]
+    in_key, out_key = ("data.inputs", "data.targets") if "inputs" in d else (
+        ("data.options", "data.options") if "dataset" in d else ("data.file", "data.file"))
+    if len(net.inputs) != sc.train.inputs.shape[1]:
+        raise r.fail(in_key, f"patterns have {sc.train.inputs.shape[1]} values but the network has "
+                     f"{len(net.inputs)} inputs ({', '.join(u.name for u in net.inputs[:10]) or 'none'}"
+                     f"{' ...' if len(net.inputs) > 10 else ''})")
+    if len(net.outputs) != sc.train.targets.shape[1]:
+        raise r.fail(out_key, f"target patterns have {sc.train.targets.shape[1]} values but the network has "
+                     f"{len(net.outputs)} outputs ({', '.join(u.name for u in net.outputs[:10]) or 'none'}"
+                     f"{' ...' if len(net.outputs) > 10 else ''})")
     guard("network", net.compile)
     return net
 
@@ -529,7 +885,7 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     source : str, path or mapping
         A TOML scenario file or a parsed mapping (see ``docs/scenarios.md``).
     overrides : mapping, optional
-        Dotted keys to replace, e.g. ``{"training.epochs": 100}``.
+        Dotted keys to replace, e.g. ``{"training.epochs": 100, "scenario.seed": 3}``.
     registry : Registry, optional
         Plugins to use. By default a fresh registry of the installed plugins plus the
         scenario's ``plugins = [...]`` is made for this run.
@@ -538,14 +894,14 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     -------
     ScenarioResult
         ``result.network`` (trained), ``result.history``, ``result.checks``,
-        ``result.passed``.
+        ``result.passed``; ``result.save(DIR)`` writes the results.
 
     Raises
     ------
     ScenarioError
         When the scenario is invalid (the message names the file and key).
     NumericalError
-        When training diverges.
+        When training diverges (the message names the file).
 
     Examples
     --------
@@ -553,70 +909,46 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     >>> round(result.network.weight("h1", "o1"), 8)               # doctest: +SKIP
     0.35891648
     """
-    sc = load_scenario(source, overrides)
-    r = _Reader(sc.source)
-    if registry is None:
-        try:
-            registry = make_registry(sc.plugins, base_dir=sc.base_dir)
-        except NeurosimError as exc:
-            raise r.fail("plugins", str(exc)) from None
-    sc.registry = registry
+    started = time.perf_counter()
+    sc = load_scenario(source, overrides).resolve(registry)
     net = sc.build_network()
-    try:
-        loss = registry.loss(sc.loss)
-    except NeurosimError as exc:
-        raise r.fail("training.loss", str(exc)) from None
-    for e in sc.expectations:
-        try:
-            if e.quantity == "weight":
-                net.weight(*e.edge)
-            elif e.quantity == "output":
-                if net[e.neuron] not in net.neurons:
-                    raise ScenarioError(sc.source, f"expect[{e.index}].neuron", f"{e.neuron!r} is not a computing "
-                                        "neuron")
-        except ScenarioError:
-            raise
-        except NeurosimError as exc:
-            key = "edge" if e.quantity == "weight" else "neuron"
-            raise r.fail(f"expect[{e.index}].{key}", str(exc)) from None
-        if e.quantity == "output" and e.pattern >= len(sc.X):
-            raise r.fail(f"expect[{e.index}].pattern", f"is {e.pattern} but there are {len(sc.X)} patterns "
-                         f"(0 to {len(sc.X) - 1})")
+    run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0)
+    X, T = sc.train.inputs, sc.train.targets
 
-    X, T = sc.X, sc.T
+    def measure(e: Expectation) -> float:
+        return _measure(sc, e, run)
+
+    initial = {e.index: measure(e) for e in sc.expectations}     # also validates every one
     initial_error = net.error(X, T, sc.loss)
+    net.forward(X[:1])
     initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
     initial_weights = net.weights()
+    checks = [(e, initial[e.index], *e.check(initial[e.index])) for e in sc.expectations if e.after == 0]
 
-    checks: list = []
-
-    def measure(after: int) -> None:
-        for e in sc.expectations:
-            if e.after != after:
-                continue
-            if e.quantity == "error":
-                actual = initial_error if after == 0 else float(history[after - 1])
-            elif e.quantity == "weight":
-                actual = net.weight(*e.edge)
-            else:
-                net.forward(X)
-                actual = float(net[e.neuron].out[e.pattern])
-            checks.append((e, actual, *e.check(actual)))
-
-    optimizer = training.SGD(sc.learning_rate, sc.momentum)
-    history = np.empty(0)
-    done = 0
-    measure(0)
-    for stop in sorted({e.after for e in sc.expectations if e.after > 0} | {sc.epochs}):
-        if stop > done:
-            try:
-                part = net.train(X, T, loss.name, epochs=stop - done, mode=sc.mode, batch_size=sc.batch_size,
-                                 optimizer=optimizer)
-            except NumericalError as exc:
-                raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
-                                     f"{sc.learning_rate:g})") from None
-            history = np.concatenate([history, part])
-            done = stop
-            measure(stop)
+    optimizer = training.SGD(sc.learning_rate, sc.momentum_at(0), sc.weight_decay)
+    stops = sorted({e.after for e in sc.expectations if e.after} |
+                   {s for s, _ in sc.momentum_schedule if 0 < s < sc.epochs} | {sc.epochs})
+    parts, stopped = [], False
+    for stop_at in stops:
+        if stop_at <= run.epochs:
+            continue
+        optimizer.momentum = sc.momentum_at(run.epochs)
+        want = stop_at - run.epochs
+        try:
+            part = net.train(X, T, sc.loss, epochs=want, mode=sc.mode, batch_size=sc.batch_size,
+                             optimizer=optimizer, stop=sc.stop)
+        except NumericalError as exc:
+            raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
+                                 f"{sc.learning_rate:g})") from None
+        parts.append(part)
+        run.history = np.concatenate(parts)
+        run.epochs += len(part)
+        stopped = len(part) < want
+        if stopped:
+            break
+        checks += [(e, a, *e.check(a)) for e in sc.expectations if e.after == stop_at for a in [measure(e)]]
+    checks += [(e, a, *e.check(a)) for e in sc.expectations
+               if e.after is None or (stopped and e.after > run.epochs) for a in [measure(e)]]
     checks.sort(key=lambda c: c[0].index)
-    return ScenarioResult(sc, net, history, initial_error, initial_weights, initial_state, checks)
+    return ScenarioResult(sc, net, run.history, initial_error, initial_weights, initial_state, checks,
+                          stopped_early=stopped, wall_time=time.perf_counter() - started)

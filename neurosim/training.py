@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import DataError, NumericalError
 
-__all__ = ["SGD", "train", "diverged", "MODES"]
+__all__ = ["SGD", "StopCriterion", "train", "diverged", "MODES"]
 
 MODES = ("online", "batch", "minibatch")
 
@@ -30,6 +30,11 @@ class SGD:
         Step size (the seed's α or η, Rumelhart et al.'s ε).
     momentum : float, default 0.0
         Rumelhart et al.'s α: the fraction of the previous change added to this one.
+        May be changed between calls to :meth:`step` (a momentum schedule).
+    weight_decay : float, default 0.0
+        After each change every trainable weight shrinks by this fraction,
+        ``w ← w (1 − weight_decay)`` (Hinton's family trees: 0.002, "decremented by
+        0.2%").
 
     Notes
     -----
@@ -38,11 +43,13 @@ class SGD:
     weights, and block entries that are not edges) never change.
     """
 
-    def __init__(self, learning_rate: float, momentum: float = 0.0):
+    def __init__(self, learning_rate: float, momentum: float = 0.0, weight_decay: float = 0.0):
         self.learning_rate = float(learning_rate)
         self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
         self._velocity: np.ndarray | None = None
         self._step: np.ndarray | None = None
+        self._theta: np.ndarray | None = None
 
     def step(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> None:
         """Update ``theta`` in place from ``grad`` (entries with ``mask == 0`` stay put).
@@ -52,26 +59,76 @@ class SGD:
         theta, grad, mask : ndarray
             Flat parameters, gradient and 1/0 trainable mask of equal length.
         """
-        if self._step is None or self._step.shape != theta.shape:
+        if self._theta is not theta:        # a new network or a recompiled one: start afresh
+            self._theta = theta
             self._step = np.empty_like(theta)
-            self._velocity = np.zeros_like(theta) if self.momentum else None
+            self._velocity = None
         step = self._step
         np.multiply(grad, mask, out=step)
         step *= self.learning_rate
         if self.momentum:
+            if self._velocity is None:
+                self._velocity = np.zeros_like(theta)
             v = self._velocity
             v *= self.momentum
             v -= step
+            v *= mask                       # a weight frozen meanwhile keeps no momentum
             theta += v
         else:
+            if self._velocity is not None:    # momentum switched off: forget the old changes
+                self._velocity[...] = 0.0
+            theta -= step
+        if self.weight_decay:
+            np.multiply(theta, mask, out=step)
+            step *= self.weight_decay
             theta -= step
 
     def __repr__(self) -> str:
-        return f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum})"
+        return (f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum}, "
+                f"weight_decay={self.weight_decay})")
+
+
+class StopCriterion:
+    """Stop training early when the training set is learned well enough.
+
+    Parameters
+    ----------
+    error_below : float, optional
+        Stop when the total training error is below this.
+    within : float, optional
+        Stop when every output of every training pattern is within this distance of its
+        target (Fahlman's criterion; Rumelhart et al.'s family trees use 0.2: on-units
+        above 0.8, off-units below 0.2).
+
+    Notes
+    -----
+    Either condition stops training; with neither, training runs all its epochs.
+    """
+
+    def __init__(self, error_below: float | None = None, within: float | None = None):
+        self.error_below = error_below
+        self.within = within
+
+    def __call__(self, error: float, Y: np.ndarray, T: np.ndarray) -> bool:
+        """Whether to stop, given the training error and outputs ``Y`` for targets ``T``.
+
+        Parameters
+        ----------
+        error : float
+            Total training error at the current weights.
+        Y, T : ndarray
+            Outputs and targets ``(n_patterns, n_outputs)``.
+        """
+        if self.error_below is not None and error < self.error_below:
+            return True
+        return self.within is not None and bool(np.all(np.abs(Y - T) < self.within))
+
+    def __repr__(self) -> str:
+        return f"StopCriterion(error_below={self.error_below}, within={self.within})"
 
 
 def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: int, mode: str = "online",
-          batch_size: int | None = None) -> np.ndarray:
+          batch_size: int | None = None, stop: StopCriterion | None = None) -> np.ndarray:
     """Train a compiled plan and return the error after each epoch.
 
     Parameters
@@ -89,12 +146,15 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         ``minibatch`` updates after every ``batch_size`` consecutive patterns.
     batch_size : int, optional
         Required for ``minibatch``.
+    stop : callable, optional
+        ``stop(error, Y, T) -> bool``, asked after every epoch with the training error and
+        outputs at the current weights (e.g. a :class:`StopCriterion`).
 
     Returns
     -------
-    ndarray of shape (epochs,)
+    ndarray of shape (epochs_run,)
         ``history[k]`` is the total error over the whole training set after ``k + 1``
-        epochs.
+        epochs; shorter than ``epochs`` when ``stop`` ended training early.
 
     Raises
     ------
@@ -117,6 +177,9 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     theta, grad, mask = plan.theta, plan.grad, plan.mask
     # Overflow is detected below (a non-finite error or weight) and reported once, as a
     # NumericalError naming where it started, instead of as a stream of numpy warnings.
+    def outputs():
+        return plan.last.out[plan.out_rows].T.copy()
+
     with np.errstate(all="ignore"):
         for epoch in range(int(epochs)):
             for Xc, Tc in chunks:
@@ -124,16 +187,20 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
                 E = plan.backward(Tc, loss)
                 if not math.isfinite(E):
                     raise diverged(plan, loss, E, f"epoch {epoch + 1}")
-                optimizer.step(theta, grad, mask)
                 if len(chunks) == 1 and epoch > 0:
                     # Batch mode: this pass measured the error after the previous epoch.
                     history[epoch - 1] = E
+                    if stop is not None and stop(E, outputs(), T):
+                        return history[:epoch]
+                optimizer.step(theta, grad, mask)
             plan.check_finite(f"epoch {epoch + 1}")
             if len(chunks) > 1 or epoch == epochs - 1:
                 plan.forward(X)
-                history[epoch] = loss.value(plan.last.out[plan.out_rows].T, T)
-                if not math.isfinite(history[epoch]):
-                    raise diverged(plan, loss, history[epoch], f"after epoch {epoch + 1}")
+                history[epoch] = E = loss.value(outputs(), T)
+                if not math.isfinite(E):
+                    raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
+                if stop is not None and stop(E, outputs(), T):
+                    return history[:epoch + 1]
     return history
 
 

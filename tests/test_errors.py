@@ -772,7 +772,12 @@ def test_ragged_and_bad_data_rows_name_the_row(entry):
     scenario_refused(with_key("data.inputs", []), "data.inputs", ("non-empty",), run=entry)
 
 
-@pytest.mark.parametrize("entry", [neurosim.load_scenario, neurosim.run_scenario], ids=["load", "run"])
+def load_and_resolve(source, overrides=None):
+    """Structure is checked by load_scenario; plugins, data and expectations by check()."""
+    return neurosim.load_scenario(source, overrides).check()
+
+
+@pytest.mark.parametrize("entry", [load_and_resolve, neurosim.run_scenario], ids=["load", "run"])
 @pytest.mark.parametrize("expect, key, fragments", [
     ({"quantity": "eror", "below": 1.0}, "expect[0].quantity", ("'eror'", "did you mean 'error'")),
     ({"quantity": "error"}, "expect[0]", ("no bound", "below", "above")),

@@ -34,7 +34,8 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 #: ``{entry-point name: module}`` of the built-ins, as pyproject.toml declares them.
 DECLARED_ENTRY_POINTS = PYPROJECT["project"]["entry-points"]["neurosim"]
 BUILTIN_MODULES = {"activation": "neurosim_plugins.activations", "loss": "neurosim_plugins.losses",
-                   "initializer": "neurosim_plugins.initializers"}
+                   "initializer": "neurosim_plugins.initializers", "dataset": "neurosim_plugins.datasets",
+                   "measure": "neurosim_plugins.measures"}
 #: The plugin name (entry-point name) that owns each built-in kind.
 BUILTIN_OWNER = {kind: next((ep for ep, mod in DECLARED_ENTRY_POINTS.items() if mod == module), None)
                  for kind, module in BUILTIN_MODULES.items()}
@@ -600,7 +601,8 @@ def test_misspelt_hook_name_is_refused(tmp_path):
     message = str(info.value)
     assert "neurosim_register_activation'" in message
     assert "Misspelt" in message
-    assert "neurosim_register_activations, neurosim_register_initializers, neurosim_register_losses" in message
+    for hook in ("neurosim_register_activations", "neurosim_register_initializers", "neurosim_register_losses"):
+        assert hook in message
     path = _write_plugin(tmp_path, "misspelt_module", """
         @hookimpl
         def neurosim_register_loss(register):

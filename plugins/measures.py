@@ -1,0 +1,116 @@
+"""Built-in measures for scenario expectations: error, weight, output, accuracy, epochs, structure.
+
+Each is a :class:`neurosim.Measure` whose ``compute(run, **options)`` reads a run in
+progress or finished (``run.network``, ``run.train``, ``run.test``, ``run.history``,
+``run.epochs``) and returns one number, which an ``[[expect]]`` table bounds. The options
+are the expectation's other keys (``set = "test"``, ``edge = "h1 -> o1"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurosim import DataError, Measure, hookimpl
+
+
+def _patterns(run, set):
+    if set == "train":
+        return run.train
+    if set == "test":
+        if run.test is None:
+            raise DataError("set = 'test' needs a test set: give [data.test], data.test_fraction or "
+                            "data.test_indices")
+        return run.test
+    raise DataError(f"set must be 'train' or 'test', not {set!r}")
+
+
+def error(run, set="train"):
+    """Total error (the training loss, summed over patterns) on the train or test set."""
+    data = _patterns(run, set)
+    return run.network.error(data.inputs, data.targets, loss=run.loss)
+
+
+def weight(run, edge):
+    """The weight of ``edge = "src -> dst"``."""
+    parts = [p.strip() for p in str(edge).split("->")]
+    if len(parts) != 2 or not all(parts):
+        raise DataError(f"edge {edge!r} is not of the form \"src -> dst\"")
+    return run.network.weight(*parts)
+
+
+def output(run, neuron, pattern=0, set="train"):
+    """The output of ``neuron`` (any computing neuron) for pattern number ``pattern``."""
+    data = _patterns(run, set)
+    if not 0 <= int(pattern) < len(data):
+        raise DataError(f"pattern {pattern} does not exist: the {set} set has {len(data)} patterns "
+                        f"(0 to {len(data) - 1})")
+    unit = run.network[neuron]
+    if unit not in run.network.neurons:
+        raise DataError(f"{neuron!r} is {unit.kind!r} unit, not a computing neuron; name a neuron whose output "
+                        "is computed")
+    run.network.forward(data.inputs[int(pattern)][None, :])
+    return float(unit.out[0])
+
+
+def _correct(run, set, margin, threshold):
+    data = _patterns(run, set)
+    Y, T = run.network.forward(data.inputs), data.targets
+    if margin is not None:                 # every output within margin of its target
+        return np.all(np.abs(Y - T) < float(margin), axis=1)
+    if T.shape[1] == 1:                    # one output: on/off at the threshold
+        return (Y[:, 0] > threshold) == (T[:, 0] > threshold)
+    if np.all(T.sum(axis=1) == 1) and np.all((T == 0) | (T == 1)):   # one-hot: the winner
+        return Y.argmax(axis=1) == T.argmax(axis=1)
+    return np.all((Y > threshold) == (T > threshold), axis=1)
+
+
+def accuracy(run, set="train", margin=None, threshold=0.5):
+    """Fraction of patterns classified correctly.
+
+    One output: output and target on the same side of ``threshold``. One-hot targets: the
+    largest output is the target class. Other targets: every output on the target's side.
+    With ``margin``: every output within ``margin`` of its target (Rumelhart et al.'s
+    family trees: 0.2).
+    """
+    return float(np.mean(_correct(run, set, margin, threshold)))
+
+
+def correct(run, set="train", margin=None, threshold=0.5):
+    """Number of patterns classified correctly (see accuracy)."""
+    return float(np.sum(_correct(run, set, margin, threshold)))
+
+
+def epochs(run):
+    """Epochs trained so far (with a stop criterion: epochs to reach it)."""
+    return float(run.epochs)
+
+
+def mirror_symmetry(run, inputs=None):
+    """How far the hidden units are from Rumelhart et al.'s mirror-symmetry solution.
+
+    For every hidden neuron fed by the ``inputs`` (default: all input units, in order),
+    its weights from mirror-image inputs should be equal in size and opposite in sign
+    (``w_i = -w_{n+1-i}``); and two hidden units should carry the same pattern with
+    opposite signs. Returns the largest of: ``max_i |w_i + w_{n+1-i}| / max|w|`` over the
+    hidden units, and ``1 + corr(w_a, w_b)`` for each pair of hidden units (0 when
+    exactly opposite). 0 is the paper's structure; small values are close to it.
+    """
+    net = run.network
+    ins = [net[name] for name in inputs] if inputs is not None else net.inputs
+    hidden = [u for u in net.neurons if all(net.graph.has_edge(i, u) for i in ins) and not u.output]
+    if not hidden:
+        raise DataError("mirror_symmetry needs hidden neurons fed by every input")
+    W = np.array([[net.weight(i, h) for i in ins] for h in hidden])
+    asym = np.max(np.abs(W + W[:, ::-1]), axis=1) / np.maximum(np.max(np.abs(W), axis=1), 1e-300)
+    scores = list(asym)
+    for a in range(len(hidden)):
+        for b in range(a + 1, len(hidden)):
+            scores.append(1.0 + float(np.corrcoef(W[a], W[b])[0, 1]))
+    return float(max(scores))
+
+
+@hookimpl
+def neurosim_register_measures(register):
+    """Register error, weight, output, accuracy, correct, epochs and mirror_symmetry."""
+    for fn in (error, weight, output, accuracy, correct, epochs, mirror_symmetry):
+        register(Measure(fn.__name__, fn, description=fn.__doc__.split("\n")[0]))
