@@ -230,8 +230,8 @@ class Registry:
         Raises
         ------
         PluginError
-            Unknown name, or an option the function does not take (the message lists
-            those it does and the closest).
+            Unknown name, an option the function does not take (the message lists those
+            it does and the closest), or a required option missing.
         """
         obj = self.get(kind, name)
         attr, n_fixed = OPTION_FUNCTIONS[kind]
@@ -245,6 +245,10 @@ class Registry:
         for key in options:
             if key not in known:
                 raise PluginError(f"{kind} {name!r} has no option {key!r}; {did_you_mean(key, known, 'its options')}")
+        missing = [p.name for p in params if p.default is p.empty and p.name in known and p.name not in options]
+        if missing:
+            raise PluginError(f"{kind} {name!r} needs the option{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(missing)}; give {' and '.join(f'{m} = ...' for m in missing)}")
         return obj
 
     def dataset(self, name: str) -> Dataset:

@@ -300,17 +300,19 @@ class Scenario:
             except NeurosimError as exc:
                 raise r.fail(f"expect[{e.index}].quantity", str(exc)) from None
             for key in e.options:
-                try:
-                    registry.with_options("measure", e.quantity, {key: e.options[key]})
-                except NeurosimError as exc:
+                if not _accepts(registry, e.quantity, key):
                     owners = [m for m in registry.names("measure") if m != e.quantity and
                               _accepts(registry, m, key)]
                     if owners:
                         raise r.fail(f"expect[{e.index}].{key}", f"only applies to quantity = "
-                                     f"{' or '.join(map(repr, owners))}, not {e.quantity!r}") from None
+                                     f"{' or '.join(map(repr, owners))}, not {e.quantity!r}")
                     known = SCHEMA["expect"] | set(_options_of(registry, e.quantity))
                     raise r.fail(f"expect[{e.index}].{key}", f"unknown key for quantity = {e.quantity!r}; "
-                                 f"{did_you_mean(key, known, 'valid keys here')}") from None
+                                 f"{did_you_mean(key, known, 'valid keys here')}")
+            try:
+                registry.with_options("measure", e.quantity, e.options)
+            except NeurosimError as exc:
+                raise r.fail(f"expect[{e.index}]", str(exc)) from None
             if e.value is None and e.below is None and e.above is None:
                 raise r.fail(f"expect[{e.index}]", "gives no bound; add value (with tolerance), below or above")
         return self
@@ -510,11 +512,8 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
 
 
 def _accepts(registry: Registry, measure: str, option: str) -> bool:
-    try:
-        registry.with_options("measure", measure, {option: None})
-    except NeurosimError:
-        return False
-    return True
+    params = inspect.signature(registry.measure(measure).compute).parameters.values()
+    return option in _options_of(registry, measure) or any(p.kind is p.VAR_KEYWORD for p in params)
 
 
 def _culprit(options: Mapping[str, Any], message: str) -> str:
@@ -803,6 +802,8 @@ def _build_network(sc: Scenario) -> Network:
         size = r.get(ly, "size", path, (int,), minimum=1)
         sources = r.get(ly, "from", path, (list,), [])
         for j, s in enumerate(sources):
+            if not isinstance(s, str):
+                raise r.fail(f"{path}.from[{j}]", f"must be the name of an earlier layer (a string), not {s!r}")
             if s not in layer_units:
                 hint = ("it comes later; layers may only take from earlier layers" if any(
                     isinstance(x, Mapping) and x.get("name") == s for x in layers[i:]) else
@@ -918,8 +919,14 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     def measure(e: Expectation) -> float:
         return _measure(sc, e, run)
 
+    try:
+        initial_error = net.error(X, T, sc.loss)
+    except NumericalError as exc:
+        outs = sorted({u.activation for u in net.outputs})
+        raise ScenarioError(sc.source, "training.loss", f"{exc}. The untrained network already gives no finite "
+                            f"error: does {sc.loss!r} suit outputs with activation {', '.join(outs)}? (bce needs "
+                            "outputs in (0, 1), e.g. sigmoid; cce needs softmax or sigmoid outputs)") from None
     initial = {e.index: measure(e) for e in sc.expectations}     # also validates every one
-    initial_error = net.error(X, T, sc.loss)
     net.forward(X[:1])
     initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
     initial_weights = net.weights()

@@ -83,3 +83,15 @@ def test_list_shows_builtins_with_their_plugin(capsys):
     for name in ("sigmoid", "softmax", "mse", "bce", "cce", "uniform"):
         assert name in out
     assert "neurosim.activations" in out
+
+
+def test_command_writes_results_with_out(tmp_path, capsys):
+    mazur = SCENARIOS[[p.name for p in SCENARIOS].index("mazur.toml")]
+    assert main(["run", "-q", str(mazur), "--out", str(tmp_path / "res")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("wrote ") == 3
+    import json
+    summary = json.loads((tmp_path / "res" / "summary.json").read_text())
+    assert summary["passed"] is True and len(summary["expectations"]) == 13
+    assert summary["versions"]["plugins"]["neurosim.activations"].startswith("neurosim ")
+    assert abs(summary["metrics"]["train_error"] - 0.2910277737) < 5e-11
