@@ -9,7 +9,10 @@ one flat parameter vector ``theta``, so an optimiser updates every weight with o
 operation and structural zeros (pairs without an edge) are masked out of the gradient.
 
 State arrays are neuron-major, shape ``(units, batch)``: row ``i`` holds unit ``i``'s values
-over the batch. Each level runs as a few numpy operations over the whole batch:
+over the batch. An *ensemble* plan (``members=K``) trains K copies of the topology at once:
+``theta`` becomes ``(K, P)``, every block ``(K, n_level, n_src)`` and the state
+``(K, units, batch)``; the same code runs both, indexing ``[..., rows, :]`` and multiplying
+stacked matrices. Each level runs as a few numpy operations over the whole batch:
 
 * forward, message ``w·y`` and sum:  ``net[level] = W @ y[sources]``; update:
   ``y[level] = f(net[level])``;
@@ -37,6 +40,11 @@ __all__ = ["Plan", "DEFAULT_OUTPUT_GROUP"]
 
 #: Group of output neurons that use a group activation (softmax) without naming a group.
 DEFAULT_OUTPUT_GROUP = "outputs"
+
+
+def _t(a: np.ndarray) -> np.ndarray:
+    """Swap the last two axes: neuron-major ``(..., k, batch)`` <-> ``(..., batch, k)``."""
+    return a.swapaxes(-1, -2)
 
 
 def _index(idx: np.ndarray) -> slice | np.ndarray:
@@ -68,20 +76,21 @@ class _Level:
     src: Any               # source rows (slice or index array)
     prop_from: int         # first column of W whose source is a computing neuron
     prop_rows: Any         # those sources' rows (slice or index array)
-    W: np.ndarray          # (n_level, n_src) view into theta
-    G: np.ndarray          # (n_level, n_src) view into grad
+    W: np.ndarray          # ([K,] n_level, n_src) view into theta
+    G: np.ndarray          # ([K,] n_level, n_src) view into grad
     segments: list
 
 
 class _Buffers:
-    """Preallocated neuron-major state for one batch size."""
+    """Preallocated neuron-major state ``([K,] units, batch)`` for one batch size."""
 
-    def __init__(self, n_units: int, n_sources_fixed: int, n_inputs: int, batch: int, dtype):
-        self.out = np.empty((n_units, batch), dtype)
-        self.out[n_inputs:n_sources_fixed] = 1.0    # bias units: always 1
-        self.net = np.zeros((n_units, batch), dtype)
-        self.delta = np.zeros((n_units, batch), dtype)
-        self.gy = np.zeros((n_units, batch), dtype)
+    def __init__(self, lead: tuple, n_units: int, n_sources_fixed: int, n_inputs: int, batch: int, dtype):
+        shape = lead + (n_units, batch)
+        self.out = np.empty(shape, dtype)
+        self.out[..., n_inputs:n_sources_fixed, :] = 1.0    # bias units: always 1
+        self.net = np.zeros(shape, dtype)
+        self.delta = np.zeros(shape, dtype)
+        self.gy = np.zeros(shape, dtype)
         self.delta_valid = False   # delta belongs to the current out (set by backward)
 
 
@@ -100,20 +109,34 @@ class Plan:
     dtype : numpy dtype
         Floating type of every array.
     init_weights : callable
-        ``init_weights(fan_in, fan_out) -> weights`` for edges whose weight is None.
+        ``init_weights(fan_in, fan_out, member) -> weights`` for edges whose weight is
+        None (or in ``redraw``); ``member`` is 0 for a single network, else the ensemble
+        member being initialised.
+    members : int, optional
+        Build an ensemble plan of this many independent copies.
+    redraw : collection of (Unit, Unit), optional
+        Edges whose weights are drawn by ``init_weights`` even though the graph has one
+        (those the initialiser drew for the single network).
 
     Attributes
     ----------
-    theta, grad, mask : ndarray
-        Flat parameters, gradient, and 1/0 trainable mask (0 for frozen edges and for
-        block entries without an edge).
+    theta, grad : ndarray
+        Flat parameters and gradient, ``(P,)`` or ``(K, P)`` for an ensemble.
+    mask : ndarray
+        ``(P,)`` 1/0 trainable mask (0 for frozen edges and for block entries without an
+        edge).
     edge_pos : dict
-        ``(src_unit, dst_unit) -> index into theta``.
+        ``(src_unit, dst_unit) -> index into the last axis of theta``.
+    drawn : list of (Unit, Unit)
+        The edges whose weights the initialiser drew.
     """
 
     def __init__(self, graph: nx.DiGraph, inputs: list, biases: list, outputs: list, registry,
-                 dtype, init_weights):
+                 dtype, init_weights, members: int | None = None, redraw=frozenset()):
         self.dtype = np.dtype(dtype)
+        self.members = None if members is None else int(members)
+        lead = () if members is None else (self.members,)
+        self.lead = lead
         self.registry = registry
         self.inputs, self.biases, self.outputs = list(inputs), list(biases), list(outputs)
         self.n_inputs = len(inputs)
@@ -147,8 +170,8 @@ class Plan:
             srcs = sorted({self.index[s] for v in dst for s in graph.predecessors(v)})
             blocks.append((dst, np.array(srcs, dtype=np.intp), size))
             size += len(dst) * len(srcs)
-        self.theta = np.zeros(size, self.dtype)
-        self.grad = np.zeros(size, self.dtype)
+        self.theta = np.zeros(lead + (size,), self.dtype)
+        self.grad = np.zeros(lead + (size,), self.dtype)
         self.mask = np.zeros(size, self.dtype)
         self.edge_pos: dict[tuple[Unit, Unit], int] = {}
         pending: list[tuple[int, Unit, Unit]] = []
@@ -162,12 +185,12 @@ class Plan:
                     pos = offset + r * n_src + col[self.index[u]]
                     self.edge_pos[(u, v)] = pos
                     self.mask[pos] = 1.0 if data.get("trainable", True) else 0.0
-                    if data.get("weight") is None:
+                    if data.get("weight") is None or (u, v) in redraw:
                         pending.append((pos, u, v))
                     else:
-                        self.theta[pos] = data["weight"]
-            W = self.theta[offset:offset + n_dst * n_src].reshape(n_dst, n_src)
-            G = self.grad[offset:offset + n_dst * n_src].reshape(n_dst, n_src)
+                        self.theta[..., pos] = data["weight"]
+            W = self.theta[..., offset:offset + n_dst * n_src].reshape(lead + (n_dst, n_src))
+            G = self.grad[..., offset:offset + n_dst * n_src].reshape(lead + (n_dst, n_src))
             prop_from = int(np.searchsorted(srcs, self.n_fixed))
             segments = self._segments(members, row, out_pos)
             self.levels.append(_Level(row, row + n_dst, _index(srcs), prop_from, _index(srcs[prop_from:]),
@@ -180,16 +203,22 @@ class Plan:
                     fan_in_of[v] = sum(1 for p in graph.predecessors(v) if not isinstance(p, BiasUnit))
             fan_in = np.array([fan_in_of[v] for _, _, v in pending])
             fan_out = np.array([graph.out_degree(u) for _, u, _ in pending])
-            try:
-                drawn = np.asarray(init_weights(fan_in, fan_out), dtype=self.dtype)
-            except Exception as exc:
-                raise PluginError(f"the weight initialiser failed: {type(exc).__name__}: {exc}; check its "
-                                  "options") from exc
-            if drawn.shape != (len(pending),) or not np.isfinite(drawn).all():
-                raise PluginError(f"the weight initialiser returned {drawn.shape} values (finite: "
-                                  f"{bool(np.isfinite(drawn).all())}) for {len(pending)} edges; it must return one "
-                                  "finite weight per edge")
-            self.theta[[p for p, _, _ in pending]] = drawn
+            where = [p for p, _, _ in pending]
+            for k in range(1 if self.members is None else self.members):
+                try:
+                    drawn = np.asarray(init_weights(fan_in, fan_out, k), dtype=self.dtype)
+                except Exception as exc:
+                    raise PluginError(f"the weight initialiser failed: {type(exc).__name__}: {exc}; check its "
+                                      "options") from exc
+                if drawn.shape != (len(pending),) or not np.isfinite(drawn).all():
+                    raise PluginError(f"the weight initialiser returned {drawn.shape} values (finite: "
+                                      f"{bool(np.isfinite(drawn).all())}) for {len(pending)} edges; it must return "
+                                      "one finite weight per edge")
+                if self.members is None:
+                    self.theta[where] = drawn
+                else:
+                    self.theta[k, where] = drawn
+        self.drawn = [(u, v) for _, u, v in pending]
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
@@ -279,7 +308,8 @@ class Plan:
         if buf is None:
             if len(self._buffers) >= 4:
                 self._buffers.pop(next(iter(self._buffers)))
-            buf = self._buffers[batch] = _Buffers(self.n_units, self.n_fixed, self.n_inputs, batch, self.dtype)
+            buf = self._buffers[batch] = _Buffers(self.lead, self.n_units, self.n_fixed, self.n_inputs, batch,
+                                                  self.dtype)
         return buf
 
     def forward(self, X: np.ndarray) -> _Buffers:
@@ -290,18 +320,22 @@ class Plan:
         buf = self.buffers(X.shape[0])
         out, net = buf.out, buf.net
         buf.delta_valid = False
-        out[:self.n_inputs] = X.T
+        out[..., :self.n_inputs, :] = X.T
         for lv in self.levels:
-            block = net[lv.start:lv.stop]
-            np.matmul(lv.W, out[lv.src], out=block)
+            np.matmul(lv.W, out[..., lv.src, :], out=net[..., lv.start:lv.stop, :])
             for seg in lv.segments:
-                out[seg.start:seg.stop].T[...] = seg.activation.function(net[seg.start:seg.stop].T)
+                rows = slice(seg.start, seg.stop)
+                _t(out[..., rows, :])[...] = seg.activation.function(_t(net[..., rows, :]))
         self.last = buf
         return buf
 
+    def output_values(self, buf: _Buffers) -> np.ndarray:
+        """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a view)."""
+        return _t(buf.out[..., self.out_rows, :])
+
     def outputs_of(self, buf: _Buffers) -> np.ndarray:
-        """Network outputs ``(batch, n_outputs)`` of the pass held in ``buf`` (a copy)."""
-        return buf.out[self.out_rows].T.copy()
+        """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a copy)."""
+        return self.output_values(buf).copy()
 
     def _loss_plan(self, loss) -> tuple:
         plan = self._loss_plans.get(loss.name)
@@ -320,7 +354,7 @@ class Plan:
             self._loss_plans[loss.name] = plan
         return plan
 
-    def backward(self, T: np.ndarray, loss) -> float:
+    def backward(self, T: np.ndarray, loss, value: bool = True):
         """Backward phase after :meth:`forward`; fills ``grad`` and returns the total error.
 
         Parameters
@@ -328,27 +362,30 @@ class Plan:
         T : ndarray
             Validated targets ``(batch, n_outputs)``.
         loss : neurosim.Loss
+        value : bool, default True
+            Compute the error too (a float, or ``(K,)`` per ensemble member); when False
+            return None and save the loss evaluation.
         """
         buf = self.last
         out, net, delta, gy = buf.out, buf.net, buf.delta, buf.gy
-        Y = out[self.out_rows].T
-        E = loss.value(Y, T)
+        Y = self.output_values(buf)
+        E = loss.value(Y, T) if value else None
         fused, gen_cols, gen_rows, n_general = self._loss_plan(loss)
-        gy[self.n_fixed:] = 0.0
+        gy[..., self.n_fixed:, :] = 0.0
         if n_general:
-            gy[gen_rows] = loss.gradient(Y[:, gen_cols], T[:, gen_cols]).T
+            gy[..., gen_rows, :] = _t(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         for lv in reversed(self.levels):
             for seg in lv.segments:
                 s = slice(seg.start, seg.stop)
-                d = seg.activation.backward(net[s].T, out[s].T, gy[s].T)
+                d = seg.activation.backward(_t(net[..., s, :]), _t(out[..., s, :]), _t(gy[..., s, :]))
                 f = fused.get(id(seg))
                 if f is not None:
-                    d = d + f(out[s].T, T[:, seg.out_cols])
-                delta[s].T[...] = d
-            d = delta[lv.start:lv.stop]
-            np.matmul(d, out[lv.src].T, out=lv.G)
-            if lv.prop_from < lv.W.shape[1]:
-                gy[lv.prop_rows] += lv.W[:, lv.prop_from:].T @ d
+                    d = d + f(_t(out[..., s, :]), T[:, seg.out_cols])
+                _t(delta[..., s, :])[...] = d
+            d = delta[..., lv.start:lv.stop, :]
+            np.matmul(d, _t(out[..., lv.src, :]), out=lv.G)
+            if lv.prop_from < lv.W.shape[-1]:
+                gy[..., lv.prop_rows, :] += _t(lv.W[..., lv.prop_from:]) @ d
         buf.delta_valid = True
         return E
 
@@ -356,7 +393,7 @@ class Plan:
         """Raise :class:`NumericalError` naming the first weight that is NaN or infinite."""
         if np.isfinite(self.theta).all():
             return
-        bad = np.flatnonzero(~np.isfinite(self.theta))
+        bad = np.flatnonzero(~np.isfinite(self.theta).reshape(-1, self.theta.shape[-1]).all(axis=0))
         bad_set = set(bad.tolist())
         edges = [f"{u.name} -> {v.name}" for (u, v), p in self.edge_pos.items() if p in bad_set]
         raise NumericalError(f"{what}: weights became non-finite ({', '.join(edges[:5])}"
@@ -365,12 +402,13 @@ class Plan:
 
     def first_nonfinite(self, buf: _Buffers) -> str | None:
         """Name of the first unit, in computation order, whose output is NaN or infinite."""
-        bad = np.flatnonzero(~np.isfinite(buf.out).all(axis=1))
+        rows = np.isfinite(buf.out).all(axis=-1)
+        bad = np.flatnonzero(~rows.reshape(-1, self.n_units).all(axis=0))
         return self.units[bad[0]].name if len(bad) else None
 
     def state(self, unit: Unit, field: str) -> Any:
         """Value of ``field`` (out, net, delta) of ``unit`` for the last pass, or None."""
         if self.last is None or (field == "delta" and not self.last.delta_valid):
             return None
-        row = getattr(self.last, field)[self.index[unit]]
-        return float(row[0]) if self.last_single else row.copy()
+        row = getattr(self.last, field)[..., self.index[unit], :]
+        return float(row[..., 0]) if self.last_single and self.members is None else row.copy()

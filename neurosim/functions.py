@@ -30,8 +30,9 @@ class Activation:
     name : str
         The name neurons use to ask for it (``activation="sigmoid"``).
     function : callable
-        ``function(net) -> y`` on a ``(batch, k)`` array. For a group activation the
-        ``k`` columns are one group (e.g. the outputs of a softmax layer).
+        ``function(net) -> y`` on a ``(..., batch, k)`` array (a leading axis appears
+        when an ensemble is trained). For a group activation the last axis is one group
+        (e.g. the outputs of a softmax layer): normalise over ``axis=-1``.
     derivative : callable, optional
         Elementwise activations: ``derivative(net, y) -> f'(net)``, same shape. Both the
         net input and the output are passed so a rule may use whichever is cheaper
@@ -88,7 +89,9 @@ class Loss:
     name : str
         The name used in ``net.train(..., loss="mse")`` and scenario files.
     value : callable
-        ``value(y, t) -> float``: the total error over a ``(batch, n_outputs)`` block.
+        ``value(y, t)``: the total error over a ``(batch, n_outputs)`` block, summed over
+        the last two axes (``axis=(-2, -1)``), so that with a leading ensemble axis
+        ``(K, batch, n_outputs)`` it returns one total per member.
     gradient : callable
         ``gradient(y, t) -> dE/dy``, same shape as ``y``.
     fused : mapping of str to callable, optional
@@ -96,7 +99,8 @@ class Loss:
         dE/dnet`` for a block of output neurons that all use activation ``act`` (for a
         group activation the block is one whole group). Used instead of
         ``gradient`` followed by the activation's derivative, because it stays finite
-        when the outputs saturate (sigmoid + binary cross-entropy: ``y - t``).
+        when the outputs saturate (sigmoid + binary cross-entropy: ``y - t``). Reduce
+        over ``axis=-1`` (a group's neurons) if at all.
     description : str, optional
         One line for ``neurosim list``.
     """

@@ -95,6 +95,8 @@ class Network:
                 not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
             raise DataError(f"seed must be a whole number >= 0 or a numpy Generator, not {seed!r}")
         self.rng = np.random.default_rng(seed)
+        self.seed = int(seed) if isinstance(seed, numbers.Integral) else None
+        self._drawn: set[tuple[Unit, Unit]] = set()   # edges whose weight the initialiser drew
         self.init_options = dict(init_options or {})
         self.initializer = registry.with_options("initializer", init, self.init_options)
         self._graph = nx.DiGraph()
@@ -289,6 +291,7 @@ class Network:
         u, v = self._edge(src, dst)
         self._invalidate()        # brings the graph's weights up to date while the edge is still there
         self._graph.remove_edge(u, v)
+        self._drawn.discard((u, v))
 
     def set_output(self, ref: UnitRef, output: bool = True) -> None:
         """Make a computing neuron an output (appended last) or stop it being one."""
@@ -465,11 +468,12 @@ class Network:
                 raise TopologyError("the network has no outputs; pass output=True to add_neuron "
                                     "(any computing neuron can be an output)")
 
-            def init_weights(fan_in, fan_out):
+            def init_weights(fan_in, fan_out, member):
                 return self.initializer(self.rng, fan_in, fan_out, **self.init_options)
 
             self._plan = Plan(self._graph, self._inputs, self._biases, self._outputs, self.registry,
                               self.dtype, init_weights)
+            self._drawn.update(self._plan.drawn)
             self._synced = False
         return self._plan
 
@@ -555,7 +559,7 @@ class Network:
         plan, Xa, Ta, single, loss_ = self._prepare(X, T, loss)
         self._forward(plan, Xa, single, loss_)
         with np.errstate(all="ignore"):
-            E = plan.backward(Ta, loss_)
+            E = float(plan.backward(Ta, loss_))
         self._check_error(E, loss_)
         if not np.isfinite(plan.grad).all():
             raise NumericalError(f"the {loss_.name} gradient is not finite (outputs saturated at 0 or 1?); "
@@ -569,7 +573,7 @@ class Network:
         plan, Xa, Ta, single, loss_ = self._prepare(X, T, loss)
         buf = self._forward(plan, Xa, single, loss_)
         with np.errstate(all="ignore"):
-            E = loss_.value(buf.out[plan.out_rows].T, Ta)
+            E = float(loss_.value(plan.output_values(buf), Ta))
         self._check_error(E, loss_)
         return E
 
@@ -578,7 +582,7 @@ class Network:
         with np.errstate(all="ignore"):
             buf = plan.forward(X)
         plan.last_single = single
-        where = plan.first_nonfinite(buf) if not np.isfinite(buf.out[plan.out_rows]).all() else None
+        where = plan.first_nonfinite(buf) if not np.isfinite(plan.output_values(buf)).all() else None
         if where is not None:
             during = f" (computing the {loss.name} error)" if loss is not None else ""
             raise NumericalError(f"the forward pass overflowed{during}: the output of neuron {where!r} is not "
@@ -588,7 +592,7 @@ class Network:
     def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
               mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
               weight_decay: float = 0.0, optimizer: training.SGD | None = None,
-              stop: Any = None) -> np.ndarray:
+              stop: Any = None, ensemble: int | None = None, seeds: list | None = None):
         """Train by backpropagation and gradient descent.
 
         Parameters
@@ -619,12 +623,21 @@ class Network:
             ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
             ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
             when it says True.
+        ensemble : int, optional
+            Train this many independent copies in one vectorised run instead, each with
+            its own initial weights (those the initialiser draws from ``seeds[k]``;
+            explicit weights are shared), and return an
+            :class:`~neurosim.ensemble.EnsembleResult`. The network itself is unchanged.
+        seeds : list, optional
+            Member seeds for ``ensemble``; default ``seed + k`` for ``Network(seed=seed)``.
+            Member k equals a single run of ``Network(seed=seeds[k])`` built the same way.
 
         Returns
         -------
-        ndarray
+        ndarray or EnsembleResult
             ``history[k]``: total error over the whole training set after ``k + 1`` epochs
-            (shorter than ``epochs`` when ``stop`` ended training early).
+            (shorter than ``epochs`` when ``stop`` ended training early); with
+            ``ensemble``, the per-member results and statistics.
 
         Raises
         ------
@@ -647,6 +660,11 @@ class Network:
         plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
         if optimizer is None:
             optimizer = training.SGD(learning_rate, momentum, weight_decay)
+        if ensemble is not None:
+            from .ensemble import train_ensemble
+
+            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds, optimizer=optimizer,
+                                  epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stop)
         try:
             return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
                                   batch_size=batch_size, stop=stop)

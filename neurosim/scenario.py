@@ -49,7 +49,7 @@ SCHEMA: dict[str, set[str]] = {
     "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices"},
     "data.test": set(_SOURCE_KEYS),
     "training": {"loss", "learning_rate", "mode", "epochs", "momentum", "momentum_schedule", "batch_size",
-                 "weight_decay", "stop"},
+                 "weight_decay", "stop", "ensemble"},
     "training.stop": {"error_below", "within"},
     "expect": {"quantity", "after", "value", "tolerance", "below", "above"},
 }
@@ -181,6 +181,11 @@ class RunState:
         Training error after each epoch so far.
     epochs : int
         Epochs trained so far.
+    ensemble : EnsembleResult or None
+        With ``training.ensemble``: every member's results; ``network`` is then member 0
+        (the scenario's own seed).
+    stop : StopCriterion or None
+        The scenario's ``[training.stop]``.
     """
 
     network: Network
@@ -189,6 +194,8 @@ class RunState:
     loss: str
     history: np.ndarray
     epochs: int = 0
+    ensemble: Any = None
+    stop: Any = None
 
 
 @dataclass
@@ -226,6 +233,7 @@ class Scenario:
     batch_size: int | None
     weight_decay: float
     stop: training.StopCriterion | None
+    ensemble: int | None
     expectations: list[Expectation]
     registry: Registry | None = None
     train: Patterns | None = None
@@ -346,7 +354,7 @@ class Scenario:
         """
         self.resolve(registry)
         net = self.build_network()
-        run = RunState(net, self.train, self.test, self.loss, np.empty(0), 0)
+        run = RunState(net, self.train, self.test, self.loss, np.empty(0), 0, None, self.stop)
         for e in self.expectations:
             _measure(self, e, run)
         return net
@@ -375,6 +383,9 @@ class ScenarioResult:
         Whether a stop criterion ended training before ``training.epochs``.
     wall_time : float
         Seconds from start to end of the run.
+    ensemble : EnsembleResult or None
+        With ``training.ensemble = K``: all K members' results (``network`` and
+        ``history`` are member 0's, the scenario's own seed).
     """
 
     scenario: Scenario
@@ -386,6 +397,7 @@ class ScenarioResult:
     checks: list = field(default_factory=list)
     stopped_early: bool = False
     wall_time: float = 0.0
+    ensemble: Any = None
 
     @property
     def passed(self) -> bool:
@@ -411,13 +423,15 @@ class ScenarioResult:
     def metrics(self) -> dict:
         """Final numbers: training error, test error and accuracy (when there is a test set)."""
         sc, net = self.scenario, self.network
-        state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run)
+        state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop)
         accuracy = sc.registry.measure("accuracy")
         out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
                "train_error": self.final_error, "train_accuracy": accuracy(state)}
         if sc.test is not None:
             out["test_error"] = sc.registry.measure("error")(state, set="test")
             out["test_accuracy"] = accuracy(state, set="test")
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble.summary()
         return out
 
     def report(self) -> str:
@@ -454,6 +468,9 @@ class ScenarioResult:
         if sc.test is not None:
             m = self.metrics()
             lines.append(f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.4g}")
+        if self.ensemble is not None:
+            lines.append(f"ensemble (seeds {sc.seed} to {sc.seed + self.ensemble.members - 1}; network above is "
+                         f"the first): {self.ensemble}")
         if self.checks:
             lines.append("expectations:")
             for e, actual, met, bound in self.checks:
@@ -499,6 +516,28 @@ class ScenarioResult:
 def _options_of(registry: Registry, measure: str) -> list[str]:
     params = list(inspect.signature(registry.measure(measure).compute).parameters.values())[1:]
     return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_weights, initial_state, checks,
+                  started) -> ScenarioResult:
+    """Train ``training.ensemble`` members; member k has the seed ``scenario.seed + k``."""
+    X, T = sc.train.inputs, sc.train.targets
+    seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
+    try:
+        result = net.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
+                           optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds)
+    except NumericalError as exc:
+        raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
+                             f"{sc.learning_rate:g})") from None
+    first = result.network(0)
+    history = result.history[:result.epochs[0], 0]
+    run = RunState(first, sc.train, sc.test, sc.loss, history, int(result.epochs[0]), result, sc.stop)
+    checks = checks + [(e, a, *e.check(a)) for e in sc.expectations if e.after is None
+                       for a in [_measure(sc, e, run)]]
+    checks.sort(key=lambda c: c[0].index)
+    return ScenarioResult(sc, first, history, initial_error, initial_weights, initial_state, checks,
+                          stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
+                          wall_time=time.perf_counter() - started, ensemble=result)
 
 
 def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
@@ -721,10 +760,18 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
                          minimum=1),
         weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
-        stop=stop, expectations=[],
+        stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
     )
     for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
         sc.expectations.append(_expectation(r, e, i, epochs))
+    if sc.ensemble is not None:
+        if sc.momentum_schedule:
+            raise r.fail("training.momentum_schedule", "is not supported with training.ensemble yet; use a "
+                         "constant momentum")
+        for e in sc.expectations:
+            if e.after is not None:
+                raise r.fail(f"expect[{e.index}].after", "an ensemble is measured at the end of its run; remove "
+                             "'after'")
     return sc
 
 
@@ -913,7 +960,7 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     started = time.perf_counter()
     sc = load_scenario(source, overrides).resolve(registry)
     net = sc.build_network()
-    run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0)
+    run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop)
     X, T = sc.train.inputs, sc.train.targets
 
     def measure(e: Expectation) -> float:
@@ -933,6 +980,8 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     checks = [(e, initial[e.index], *e.check(initial[e.index])) for e in sc.expectations if e.after == 0]
 
     optimizer = training.SGD(sc.learning_rate, sc.momentum_at(0), sc.weight_decay)
+    if sc.ensemble is not None:
+        return _run_ensemble(sc, net, optimizer, initial_error, initial_weights, initial_state, checks, started)
     stops = sorted({e.after for e in sc.expectations if e.after} |
                    {s for s, _ in sc.momentum_schedule if 0 < s < sc.epochs} | {sc.epochs})
     parts, stopped = [], False

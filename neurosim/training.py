@@ -109,19 +109,27 @@ class StopCriterion:
         self.error_below = error_below
         self.within = within
 
-    def __call__(self, error: float, Y: np.ndarray, T: np.ndarray) -> bool:
+    def __call__(self, error, Y: np.ndarray, T: np.ndarray):
         """Whether to stop, given the training error and outputs ``Y`` for targets ``T``.
 
         Parameters
         ----------
-        error : float
-            Total training error at the current weights.
+        error : float or ndarray
+            Total training error at the current weights (``(K,)`` for an ensemble).
         Y, T : ndarray
-            Outputs and targets ``(n_patterns, n_outputs)``.
+            Outputs ``([K,] n_patterns, n_outputs)`` and targets ``(n_patterns, n_outputs)``.
+
+        Returns
+        -------
+        bool or ndarray of bool
+            One flag, or one per ensemble member.
         """
-        if self.error_below is not None and error < self.error_below:
-            return True
-        return self.within is not None and bool(np.all(np.abs(Y - T) < self.within))
+        result = np.zeros(np.shape(error), bool)
+        if self.error_below is not None:
+            result |= np.asarray(error) < self.error_below
+        if self.within is not None:
+            result |= np.all(np.abs(Y - T) < self.within, axis=(-2, -1))
+        return result if result.ndim else bool(result)
 
     def __repr__(self) -> str:
         return f"StopCriterion(error_below={self.error_below}, within={self.within})"
@@ -148,13 +156,16 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         Required for ``minibatch``.
     stop : callable, optional
         ``stop(error, Y, T) -> bool``, asked after every epoch with the training error and
-        outputs at the current weights (e.g. a :class:`StopCriterion`).
+        outputs at the current weights (e.g. a :class:`StopCriterion`). For an ensemble
+        plan ``error`` is ``(K,)``, ``Y`` is ``(K, n, n_outputs)`` and it returns one flag
+        per member; a member that stops is frozen while the others go on.
 
     Returns
     -------
-    ndarray of shape (epochs_run,)
+    ndarray of shape (epochs_run,) or (epochs_run, K)
         ``history[k]`` is the total error over the whole training set after ``k + 1``
-        epochs; shorter than ``epochs`` when ``stop`` ended training early.
+        epochs; shorter than ``epochs`` when ``stop`` ended training early. For an
+        ensemble, a member's entries after it stopped are NaN.
 
     Raises
     ------
@@ -173,33 +184,52 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     else:
         raise DataError(f"unknown training mode {mode!r}; use one of {', '.join(MODES)}")
     chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
-    history = np.empty(int(epochs), dtype=np.float64)
+    single_chunk = len(chunks) == 1
+    lead = plan.lead                               # () or (K,) for an ensemble plan
+    history = np.full((int(epochs),) + lead, np.nan)
+    active = np.ones(lead, bool)                   # ensemble members still training
     theta, grad, mask = plan.theta, plan.grad, plan.mask
+
+    def outputs():
+        return plan.outputs_of(plan.last)
+
+    def halt(E) -> bool:
+        """Ask the stop criterion; freeze members that meet it. True when all have."""
+        nonlocal mask
+        if stop is None:
+            return False
+        done = np.asarray(stop(E, outputs(), T), dtype=bool) & active
+        if done.any():
+            active[...] = active & ~done
+            if lead:
+                mask = plan.mask * active[:, None].astype(plan.dtype)
+        return not active.any()
+
+    def record(epoch: int, E) -> None:
+        if not np.all(np.isfinite(E)):
+            raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
+        history[epoch] = np.where(active, E, np.nan) if lead else E
+
     # Overflow is detected below (a non-finite error or weight) and reported once, as a
     # NumericalError naming where it started, instead of as a stream of numpy warnings.
-    def outputs():
-        return plan.last.out[plan.out_rows].T.copy()
-
     with np.errstate(all="ignore"):
         for epoch in range(int(epochs)):
             for Xc, Tc in chunks:
                 plan.forward(Xc)
-                E = plan.backward(Tc, loss)
-                if not math.isfinite(E):
-                    raise diverged(plan, loss, E, f"epoch {epoch + 1}")
-                if len(chunks) == 1 and epoch > 0:
-                    # Batch mode: this pass measured the error after the previous epoch.
-                    history[epoch - 1] = E
-                    if stop is not None and stop(E, outputs(), T):
+                # Batch mode: this pass measures the error after the previous epoch, so the
+                # history costs no extra pass; other modes need no error per step.
+                E = plan.backward(Tc, loss, value=single_chunk)
+                if single_chunk and epoch > 0:
+                    record(epoch - 1, E)
+                    if halt(E):
                         return history[:epoch]
                 optimizer.step(theta, grad, mask)
             plan.check_finite(f"epoch {epoch + 1}")
-            if len(chunks) > 1 or epoch == epochs - 1:
+            if not single_chunk or epoch == epochs - 1:
                 plan.forward(X)
-                history[epoch] = E = loss.value(outputs(), T)
-                if not math.isfinite(E):
-                    raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
-                if stop is not None and stop(E, outputs(), T):
+                E = loss.value(plan.output_values(plan.last), T)
+                record(epoch, E)
+                if halt(E):
                     return history[:epoch + 1]
     return history
 

@@ -20,13 +20,14 @@ def _sigmoid(x):
 
 
 def _softmax(x):
-    z = np.exp(x - x.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
+    # over the last axis: the neurons of the group
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
 
 
 def _softmax_vjp(net, y, g):
     # dy_i/dnet_j = y_i (δ_ij - y_j)  =>  dE/dnet_j = y_j (g_j - Σ_i g_i y_i)
-    return y * (g - (g * y).sum(axis=1, keepdims=True))
+    return y * (g - (g * y).sum(axis=-1, keepdims=True))
 
 
 IDENTITY = Activation("identity", lambda x: x, derivative=lambda x, y: np.ones_like(x),

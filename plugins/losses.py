@@ -22,12 +22,17 @@ def _log(y):
         return np.maximum(np.log(y), LOG_FLOOR)
 
 
+# Values sum over the last two axes (patterns, outputs): one total, or one per ensemble
+# member when a leading member axis is present.
+_AXES = (-2, -1)
+
+
 def _mse_value(y, t):
-    return float(np.sum(0.5 * (t - y) ** 2))
+    return np.sum(0.5 * (t - y) ** 2, axis=_AXES)
 
 
 def _bce_value(y, t):
-    return float(-np.sum(t * _log(y) + (1.0 - t) * _log(1.0 - y)))
+    return -np.sum(t * _log(y) + (1.0 - t) * _log(1.0 - y), axis=_AXES)
 
 
 def _bce_gradient(y, t):
@@ -37,7 +42,7 @@ def _bce_gradient(y, t):
 
 
 def _cce_value(y, t):
-    return float(-np.sum(t * _log(y)))
+    return -np.sum(t * _log(y), axis=_AXES)
 
 
 def _cce_gradient(y, t):
@@ -47,7 +52,7 @@ def _cce_gradient(y, t):
 
 def _cce_softmax_delta(y, t):
     # dE/dnet_j = y_j Σ_i t_i − t_j over one softmax group; = y − t when targets sum to 1.
-    return y * t.sum(axis=1, keepdims=True) - t
+    return y * t.sum(axis=-1, keepdims=True) - t
 
 
 MSE = Loss("mse", _mse_value, lambda y, t: y - t,

@@ -24,8 +24,26 @@ def _patterns(run, set):
     raise DataError(f"set must be 'train' or 'test', not {set!r}")
 
 
-def error(run, set="train"):
-    """Total error (the training loss, summed over patterns) on the train or test set."""
+STATS = {"min": np.min, "median": np.median, "mean": np.mean, "max": np.max}
+
+
+def _stat(values, stat):
+    if stat not in STATS:
+        raise DataError(f"stat must be one of {', '.join(STATS)}, not {stat!r}")
+    values = np.asarray(values, dtype=float)
+    return float(STATS[stat](values)) if len(values) else float("nan")
+
+
+def error(run, set="train", stat=None):
+    """Total error (the training loss, summed over patterns) on the train or test set.
+
+    With an ensemble and ``stat`` (min, median, mean, max): that statistic of the members'
+    final training errors.
+    """
+    if stat is not None and run.ensemble is not None:
+        if set != "train":
+            raise DataError("stat over an ensemble is taken of the final training errors; use set = 'train'")
+        return _stat(run.ensemble.final_error, stat)
     data = _patterns(run, set)
     return run.network.error(data.inputs, data.targets, loss=run.loss)
 
@@ -80,9 +98,26 @@ def correct(run, set="train", margin=None, threshold=0.5):
     return float(np.sum(_correct(run, set, margin, threshold)))
 
 
-def epochs(run):
-    """Epochs trained so far (with a stop criterion: epochs to reach it)."""
+def epochs(run, stat=None):
+    """Epochs trained so far (with a stop criterion: epochs to reach it).
+
+    With an ensemble and ``stat`` (min, median, mean, max): that statistic over the
+    members that met the stop criterion (NaN when none did).
+    """
+    if stat is not None and run.ensemble is not None:
+        return _stat(run.ensemble.epochs[run.ensemble.converged], stat)
     return float(run.epochs)
+
+
+def success_rate(run):
+    """Fraction of ensemble members that met the stop criterion; for one network, 1.0 when it
+    meets it now, else 0.0. Needs [training.stop]."""
+    if run.stop is None:
+        raise DataError("success_rate needs a stop criterion: add [training.stop] with error_below or within")
+    if run.ensemble is not None:
+        return float(np.mean(run.ensemble.converged))
+    error = run.network.error(run.train.inputs, run.train.targets, loss=run.loss)
+    return float(bool(run.stop(error, run.network.forward(run.train.inputs), run.train.targets)))
 
 
 def mirror_symmetry(run, inputs=None):
@@ -111,6 +146,6 @@ def mirror_symmetry(run, inputs=None):
 
 @hookimpl
 def neurosim_register_measures(register):
-    """Register error, weight, output, accuracy, correct, epochs and mirror_symmetry."""
-    for fn in (error, weight, output, accuracy, correct, epochs, mirror_symmetry):
+    """Register error, weight, output, accuracy, correct, epochs, success_rate and mirror_symmetry."""
+    for fn in (error, weight, output, accuracy, correct, epochs, success_rate, mirror_symmetry):
         register(Measure(fn.__name__, fn, description=fn.__doc__.split("\n")[0]))

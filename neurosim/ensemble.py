@@ -1,0 +1,159 @@
+"""Ensembles: K independent copies of one network trained in a single vectorised run.
+
+:func:`train_ensemble` compiles the network's topology into an ensemble plan (a leading
+member axis on every weight block and state array), draws each member's initial weights
+from its own seed, trains all members together and freezes each one as it meets the
+stop criterion. :class:`EnsembleResult` holds per-member histories, epochs, errors and
+weights, and the statistics that turn a paper's single-run number into a distribution:
+success rate, min/median/max epochs to criterion, final-error quantiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import training
+from .engine import Plan
+from .errors import DataError
+
+__all__ = ["EnsembleResult", "train_ensemble"]
+
+
+@dataclass
+class EnsembleResult:
+    """What an ensemble run produced, member by member.
+
+    Attributes
+    ----------
+    seeds : list
+        Member ``k``'s seed: its weights drawn by the initialiser are those a fresh
+        network built the same way with ``Network(seed=seeds[k])`` draws.
+    history : ndarray
+        ``(epochs_run, K)`` training error after each epoch; NaN after a member stopped.
+    epochs : ndarray
+        ``(K,)`` epochs each member trained (to its stop, or all of them).
+    converged : ndarray
+        ``(K,)`` whether each member met the stop criterion (all False without one).
+    final_error : ndarray
+        ``(K,)`` training error at each member's last epoch.
+    theta : ndarray
+        ``(K, P)`` final parameters (the ensemble plan's layout).
+    """
+
+    seeds: list
+    history: np.ndarray
+    epochs: np.ndarray
+    converged: np.ndarray
+    final_error: np.ndarray
+    theta: np.ndarray
+    _edge_pos: dict = field(repr=False, default_factory=dict)
+    _template: dict = field(repr=False, default_factory=dict)
+    _network_kwargs: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def members(self) -> int:
+        """Number of members K."""
+        return len(self.seeds)
+
+    def weights(self, k: int) -> dict[tuple[str, str], float]:
+        """Member ``k``'s weights as ``{(src_name, dst_name): weight}``."""
+        return {edge: float(self.theta[k, pos]) for edge, pos in self._edge_pos.items()}
+
+    def network(self, k: int):
+        """A new :class:`~neurosim.Network` with member ``k``'s trained weights."""
+        from .network import Network
+
+        data = dict(self._template)
+        w = self.weights(k)
+        data["edges"] = [{**e, "weight": w[(e["src"], e["dst"])]} for e in data["edges"]]
+        return Network.from_dict(data, **self._network_kwargs)
+
+    def summary(self) -> dict[str, Any]:
+        """Statistics over the members.
+
+        Returns
+        -------
+        dict
+            ``members``, ``success_rate`` (fraction converged), ``epochs_min``,
+            ``epochs_median``, ``epochs_max`` (over converged members; None when none
+            converged), and ``error_min``, ``error_median``, ``error_max`` of the final
+            training error over all members.
+        """
+        done = self.epochs[self.converged]
+        stats = {"members": self.members, "success_rate": float(np.mean(self.converged))}
+        for name, fn in (("min", np.min), ("median", np.median), ("max", np.max)):
+            stats[f"epochs_{name}"] = float(fn(done)) if len(done) else None
+        for name, fn in (("min", np.min), ("median", np.median), ("max", np.max)):
+            stats[f"error_{name}"] = float(fn(self.final_error))
+        return stats
+
+    def __str__(self) -> str:
+        s = self.summary()
+        epochs = ("none converged" if s["epochs_median"] is None else
+                  f"epochs to criterion min {s['epochs_min']:g}, median {s['epochs_median']:g}, max {s['epochs_max']:g}")
+        return (f"{s['members']} members: {100 * s['success_rate']:.1f}% converged; {epochs}; final error "
+                f"min {s['error_min']:.4g}, median {s['error_median']:.4g}, max {s['error_max']:.4g}")
+
+
+def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, seeds: list | None,
+                   optimizer: training.SGD, epochs: int, mode: str, batch_size: int | None = None,
+                   stop=None) -> EnsembleResult:
+    """Train ``members`` copies of ``net``'s topology at once (see ``Network.train``).
+
+    Parameters
+    ----------
+    net : neurosim.Network
+        The template: its topology, explicit weights, frozen edges and initialiser.
+    X, T : ndarray
+        Validated training data.
+    loss : neurosim.Loss
+    members : int
+        K, the number of copies.
+    seeds : list, optional
+        One seed per member (anything ``numpy.random.default_rng`` takes). Default:
+        ``net.seed + k``, which needs ``Network(seed=<int>)``.
+    optimizer : SGD
+        Hyper-parameters shared by all members (its state is per member).
+    epochs, mode, batch_size, stop
+        As for :func:`neurosim.training.train`.
+
+    Returns
+    -------
+    EnsembleResult
+    """
+    if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 1:
+        raise DataError(f"ensemble must be a whole number of members >= 1, not {members!r}")
+    if seeds is None:
+        if net.seed is None:
+            raise DataError("an ensemble draws member k's weights from seed + k: build the network with "
+                            "Network(seed=<int>), or pass seeds=[...]")
+        seeds = [net.seed + k for k in range(members)]
+    if len(seeds) != members:
+        raise DataError(f"seeds has {len(seeds)} entries for {members} members; give one seed per member")
+    single = net.compile()       # draws the single network's weights, so we know which are drawn
+    template = net.to_dict()
+
+    def init_weights(fan_in, fan_out, k):
+        return net.initializer(np.random.default_rng(seeds[k]), fan_in, fan_out, **net.init_options)
+
+    plan = Plan(net.graph, net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
+                members=members, redraw=set(net._drawn))
+    del single
+    history = training.train(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode,
+                             batch_size=batch_size, stop=stop)
+    ran = np.isfinite(history)
+    epochs_run = ran.sum(axis=0)
+    with np.errstate(all="ignore"):
+        plan.forward(X)
+        Y = plan.output_values(plan.last)
+        final = np.asarray(loss.value(Y, T), dtype=float)
+        converged = (np.asarray(stop(final, Y, T), dtype=bool) if stop is not None
+                     else np.zeros(members, bool))
+    return EnsembleResult(
+        seeds=list(seeds), history=history, epochs=epochs_run, converged=converged, final_error=final,
+        theta=plan.theta.copy(),
+        _edge_pos={(u.name, v.name): p for (u, v), p in plan.edge_pos.items()},
+        _template=template, _network_kwargs={"registry": net.registry})

@@ -1,0 +1,113 @@
+"""Ensembles: K networks trained in one vectorised run equal K separate runs.
+
+Member k of ``net.train(..., ensemble=K)`` must match a single network built the same way
+with ``Network(seed=seed + k)`` — history, epochs to the stop criterion and every final
+weight — to 1e-12 in float64, in online, minibatch and batch mode, with members stopping
+at different epochs; explicit and frozen weights are shared; the statistics summarise
+the members; and a scenario with ``training.ensemble`` reports them.
+"""
+
+import numpy as np
+import pytest
+
+import neurosim
+from neurosim.training import StopCriterion
+
+SYM = neurosim.make_registry().dataset("symmetry")()
+
+
+def symmetry_net(seed):
+    net = neurosim.Network(seed=seed, init_options={"scale": 0.3})
+    net.add_layer("i", 6, kind="input")
+    b = net.add_bias()
+    h = net.add_layer("h", 2, connect_from=[net.inputs], bias=b)
+    net.add_layer("o", 1, output=True, connect_from=[h, net.inputs[:1]], bias=b)   # one skip edge
+    net.set_weight("i1", "o1", 0.05)                  # an explicit weight, shared by every member
+    net.set_trainable("bias", "h2", False)            # a frozen one
+    return net
+
+
+@pytest.mark.parametrize("mode, batch_size, epochs", [("batch", None, 1000), ("online", None, 15),
+                                                      ("minibatch", 16, 100)])
+def test_member_k_equals_a_single_run_with_seed_plus_k(mode, batch_size, epochs):
+    X, T = SYM.inputs, SYM.targets
+    kw = dict(learning_rate=0.1, momentum=0.9, epochs=epochs, mode=mode, batch_size=batch_size,
+              stop=StopCriterion(within=0.45))
+    result = symmetry_net(40).train(X, T, ensemble=4, **kw)
+    assert result.members == 4 and result.history.shape[1] == 4
+    for k in range(4):
+        single = symmetry_net(40 + k)
+        history = single.train(X, T, **kw)
+        assert result.epochs[k] == len(history)
+        np.testing.assert_allclose(result.history[:len(history), k], history, rtol=1e-12, atol=0)
+        assert np.all(np.isnan(result.history[len(history):, k]))
+        w = single.weights()
+        assert max(abs(w[e] - v) for e, v in result.weights(k).items()) <= 1e-12
+        assert result.weights(k)[("bias", "h2")] == w[("bias", "h2")]
+        assert bool(result.converged[k]) == (len(history) < epochs or StopCriterion(within=0.45)(
+            single.error(X, T), single.forward(X), T))
+
+
+def test_members_differ_and_share_explicit_weights():
+    result = symmetry_net(3).train(SYM.inputs, SYM.targets, learning_rate=0.1, epochs=0, ensemble=4)
+    first, second = result.weights(0), result.weights(1)
+    assert first[("i1", "o1")] == second[("i1", "o1")] == 0.05
+    assert first[("i1", "h1")] != second[("i1", "h1")]
+    assert first == symmetry_net(3).weights()
+
+
+def test_statistics_and_member_networks():
+    X, T = SYM.inputs, SYM.targets
+    result = symmetry_net(100).train(X, T, learning_rate=0.1, momentum=0.9, epochs=1500, mode="batch",
+                                     ensemble=20, stop=StopCriterion(within=0.4))
+    stats = result.summary()
+    assert stats["members"] == 20
+    assert stats["success_rate"] == np.mean(result.converged) > 0
+    done = result.epochs[result.converged]
+    assert stats["epochs_min"] == done.min() and stats["epochs_max"] == done.max()
+    assert stats["epochs_median"] == np.median(done)
+    assert stats["error_max"] == result.final_error.max()
+    k = int(np.flatnonzero(result.converged)[0])
+    net = result.network(k)
+    assert net.weights() == result.weights(k)
+    np.testing.assert_allclose(net.error(X, T), result.final_error[k], rtol=1e-12)
+    assert "converged" in str(result)
+
+
+def test_ensemble_needs_seeds():
+    net = symmetry_net(None)
+    with pytest.raises(neurosim.DataError, match="seed"):
+        net.train(SYM.inputs, SYM.targets, ensemble=3)
+    with pytest.raises(neurosim.DataError, match="one seed per member"):
+        net.train(SYM.inputs, SYM.targets, ensemble=3, seeds=[1, 2])
+    with pytest.raises(neurosim.DataError, match="whole number"):
+        symmetry_net(1).train(SYM.inputs, SYM.targets, ensemble=0)
+
+
+def test_scenario_ensemble_reports_the_distribution(tmp_path):
+    mapping = {
+        "scenario": {"name": "sym", "seed": 7},
+        "network": {"init": {"name": "uniform", "options": {"scale": 0.3}},
+                    "layers": [{"name": "i", "size": 6}, {"name": "h", "size": 2, "from": ["i"]},
+                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "data": {"dataset": "symmetry"},
+        "training": {"mode": "batch", "learning_rate": 0.1, "momentum": 0.9, "epochs": 1500, "ensemble": 12,
+                     "stop": {"within": 0.4}},
+        "expect": [{"quantity": "success_rate", "above": 0.0},
+                   {"quantity": "epochs", "stat": "median", "below": 1500}],
+    }
+    result = neurosim.run_scenario(mapping)
+    assert result.ensemble.members == 12 and result.passed, result.report()
+    single = neurosim.run_scenario(_without_ensemble(mapping))
+    assert result.network.weights() == single.network.weights()          # member 0 is the scenario's seed
+    assert "converged" in result.report()
+    summary = result.metrics()["ensemble"]
+    assert summary["members"] == 12 and 0 < summary["success_rate"] <= 1
+
+
+def _without_ensemble(mapping):
+    import copy
+    m = copy.deepcopy(mapping)
+    del m["training"]["ensemble"]
+    m["expect"] = m["expect"][:1]
+    return m
