@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import CycleError, NumericalError, PluginError, TopologyError
-from .neurons import BiasUnit, InputUnit, Neuron, Unit
+from .neurons import BiasUnit, Neuron, Unit
 
 __all__ = ["Plan", "DEFAULT_OUTPUT_GROUP"]
 
@@ -114,9 +114,9 @@ class Plan:
         member being initialised.
     members : int, optional
         Build an ensemble plan of this many independent copies.
-    redraw : collection of (Unit, Unit), optional
-        Edges whose weights are drawn by ``init_weights`` even though the graph has one
-        (those the initialiser drew for the single network).
+    redraw : bool, default False
+        Draw with ``init_weights`` also the edges whose weight the initialiser drew
+        before (edge attribute ``drawn``), as an ensemble does for every member.
 
     Attributes
     ----------
@@ -126,13 +126,11 @@ class Plan:
         ``(P,)`` 1/0 trainable mask (0 for frozen edges and for block entries without an
         edge).
     edge_pos : dict
-        ``(src_unit, dst_unit) -> index into the last axis of theta``.
-    drawn : list of (Unit, Unit)
-        The edges whose weights the initialiser drew.
+        ``(src_unit, dst_unit) -> index into the last axis of theta`` (built on first use).
     """
 
     def __init__(self, graph: nx.DiGraph, inputs: list, biases: list, outputs: list, registry,
-                 dtype, init_weights, members: int | None = None, redraw=frozenset()):
+                 dtype, init_weights, members: int | None = None, redraw: bool = False):
         self.dtype = np.dtype(dtype)
         self.members = None if members is None else int(members)
         lead = () if members is None else (self.members,)
@@ -142,18 +140,16 @@ class Plan:
         self.n_inputs = len(inputs)
         self.n_fixed = len(inputs) + len(biases)
         order = {u: k for k, u in enumerate(graph.nodes)}
-        generations = self._generations(graph, order)
-
+        groups = self._groups(graph)
         units: list[Unit] = self.inputs + self.biases
         level_members: list[list[tuple]] = []
-        for gen in generations:
+        for gen in self._generations(graph, groups):
             members = []
-            for key in gen:
-                for u in (self._group_members[key] if key in self._group_members else [key]):
-                    act = registry.activation(u.activation)
-                    # sort key: activation, group, outputs first (but a group stays whole), insertion
-                    group = self._group_of(u, act)
-                    members.append((u.activation, group or "", 0 if u.output or group else 1, order[u], u, act))
+            for u in gen:
+                act = registry.activation(u.activation)
+                # sort key: activation, group, outputs first (but a group stays whole), insertion
+                group = groups.get(u)
+                members.append((u.activation, group or "", 0 if u.output or group else 1, order[u], u, act))
             members.sort(key=lambda m: m[:4])
             level_members.append(members)
             units.extend(m[4] for m in members)
@@ -163,32 +159,59 @@ class Plan:
         out_pos = {u: k for k, u in enumerate(self.outputs)}
         self.out_rows = _index(np.array([self.index[u] for u in self.outputs], dtype=np.intp))
 
-        # Weight blocks: one per level over its distinct sources, laid out in theta.
-        blocks, size = [], 0
+        # Weight blocks: one per level over its distinct sources, laid out in theta. Edges
+        # are gathered per level with list comprehensions and placed with numpy, so a net
+        # of a million edges compiles in seconds.
+        index = self.index
+        levels = []
+        size = 0
+        pred = graph.pred
         for members in level_members:
             dst = [m[4] for m in members]
-            srcs = sorted({self.index[s] for v in dst for s in graph.predecessors(v)})
-            blocks.append((dst, np.array(srcs, dtype=np.intp), size))
+            src_units: list[Unit] = []
+            datas: list[dict] = []
+            counts = np.empty(len(dst), np.intp)
+            for r, v in enumerate(dst):
+                p = pred[v]
+                src_units.extend(p)
+                datas.extend(p.values())
+                counts[r] = len(p)
+            src_idx = np.fromiter(map(index.__getitem__, src_units), np.intp, len(src_units))
+            srcs = np.unique(src_idx)
+            rows = np.repeat(np.arange(len(dst), dtype=np.intp), counts)
+            pos = size + rows * len(srcs) + np.searchsorted(srcs, src_idx)
+            levels.append((members, dst, srcs, size, rows, src_units, datas, pos))
             size += len(dst) * len(srcs)
         self.theta = np.zeros(lead + (size,), self.dtype)
         self.grad = np.zeros(lead + (size,), self.dtype)
         self.mask = np.zeros(size, self.dtype)
-        self.edge_pos: dict[tuple[Unit, Unit], int] = {}
-        pending: list[tuple[int, Unit, Unit]] = []
+        self._edges: list[tuple[list, list, np.ndarray]] = []     # per level: sources, targets, positions
+        self._edge_pos: dict[tuple[Unit, Unit], int] | None = None
         self.levels: list[_Level] = []
+        pending_pos, fan_in, fan_out = [], [], []
+        fan_out_of: dict[Unit, int] = {}
         row = self.n_fixed
-        for members, (dst, srcs, offset) in zip(level_members, blocks):
+        for members, dst, srcs, offset, rows, src_units, datas, pos in levels:
             n_dst, n_src = len(dst), len(srcs)
-            col = {int(s): c for c, s in enumerate(srcs)}
-            for r, v in enumerate(dst):
-                for u, data in graph.pred[v].items():
-                    pos = offset + r * n_src + col[self.index[u]]
-                    self.edge_pos[(u, v)] = pos
-                    self.mask[pos] = 1.0 if data.get("trainable", True) else 0.0
-                    if data.get("weight") is None or (u, v) in redraw:
-                        pending.append((pos, u, v))
-                    else:
-                        self.theta[..., pos] = data["weight"]
+            dst_units = np.array(dst, dtype=object)[rows].tolist()
+            self._edges.append((src_units, dst_units, pos))
+            self.mask[pos] = np.fromiter(map(dict.get, datas, itertools.repeat("trainable")), bool, len(datas))
+            given = np.array(list(map(dict.get, datas, itertools.repeat("weight"))), dtype=object)
+            unknown = given == None  # noqa: E711  (elementwise: weights not given)
+            if redraw:     # an ensemble draws again every weight the initialiser chose
+                unknown |= np.array(list(map(dict.get, datas, itertools.repeat("drawn"))), dtype=object) == True  # noqa: E712,E501
+            known = ~unknown
+            self.theta[..., pos[known]] = given[known].astype(float)
+            new = np.flatnonzero(unknown)
+            if len(new):
+                for k in new.tolist():
+                    datas[k]["drawn"] = True      # the initialiser chose it (an ensemble redraws it)
+                pending_pos.append(pos[new])
+                fan_in_dst = np.array([sum(1 for u in pred[v] if not isinstance(u, BiasUnit)) for v in dst])
+                fan_in.append(fan_in_dst[rows[new]])
+                for u in {src_units[k] for k in new.tolist()}:
+                    fan_out_of.setdefault(u, len(graph.succ[u]))
+                fan_out.append(np.fromiter((fan_out_of[src_units[k]] for k in new.tolist()), np.intp, len(new)))
             W = self.theta[..., offset:offset + n_dst * n_src].reshape(lead + (n_dst, n_src))
             G = self.grad[..., offset:offset + n_dst * n_src].reshape(lead + (n_dst, n_src))
             prop_from = int(np.searchsorted(srcs, self.n_fixed))
@@ -196,33 +219,36 @@ class Plan:
             self.levels.append(_Level(row, row + n_dst, _index(srcs), prop_from, _index(srcs[prop_from:]),
                                       W, G, segments))
             row += n_dst
-        if pending:
-            fan_in_of: dict[Unit, int] = {}
-            for _, _, v in pending:
-                if v not in fan_in_of:
-                    fan_in_of[v] = sum(1 for p in graph.predecessors(v) if not isinstance(p, BiasUnit))
-            fan_in = np.array([fan_in_of[v] for _, _, v in pending])
-            fan_out = np.array([graph.out_degree(u) for _, u, _ in pending])
-            where = [p for p, _, _ in pending]
+        if pending_pos:
+            where = np.concatenate(pending_pos)
+            fan_in, fan_out = np.concatenate(fan_in), np.concatenate(fan_out)
             for k in range(1 if self.members is None else self.members):
                 try:
                     drawn = np.asarray(init_weights(fan_in, fan_out, k), dtype=self.dtype)
                 except Exception as exc:
                     raise PluginError(f"the weight initialiser failed: {type(exc).__name__}: {exc}; check its "
                                       "options") from exc
-                if drawn.shape != (len(pending),) or not np.isfinite(drawn).all():
+                if drawn.shape != where.shape or not np.isfinite(drawn).all():
                     raise PluginError(f"the weight initialiser returned {drawn.shape} values (finite: "
-                                      f"{bool(np.isfinite(drawn).all())}) for {len(pending)} edges; it must return "
-                                      "one finite weight per edge")
+                                      f"{bool(np.isfinite(drawn).all())}) for {len(where)} edges; it must "
+                                      "return one finite weight per edge")
                 if self.members is None:
                     self.theta[where] = drawn
                 else:
                     self.theta[k, where] = drawn
-        self.drawn = [(u, v) for _, u, v in pending]
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
         self.last_single = False
+
+    @property
+    def edge_pos(self) -> dict:
+        """``{(src_unit, dst_unit): position in theta}``, built on first use."""
+        if self._edge_pos is None:
+            self._edge_pos = {}
+            for src_units, dst_units, pos in self._edges:
+                self._edge_pos.update(zip(zip(src_units, dst_units), pos.tolist()))
+        return self._edge_pos
 
     # --- compilation helpers ----------------------------------------------------------
 
@@ -238,50 +264,69 @@ class Plan:
                             f"and names no group; pass group='...' to add_neuron to say which neurons "
                             f"{act.name} normalises over")
 
-    def _generations(self, graph: nx.DiGraph, order: dict) -> list[list]:
-        """Topological generations of the computing neurons, each group kept whole."""
-        groups: dict[str, list[Neuron]] = {}
-        key_of: dict[Unit, Any] = {}
+    def _groups(self, graph: nx.DiGraph) -> dict[Unit, str]:
+        """``{neuron: group}`` for neurons with a group activation; checks one activation a group."""
+        groups: dict[Unit, str] = {}
+        first: dict[str, Neuron] = {}
         for u in graph.nodes:
             if isinstance(u, Neuron):
                 act = self.registry.activation(u.activation)
                 g = self._group_of(u, act)
                 if g is not None:
-                    members = groups.setdefault(g, [])
-                    if members and members[0].activation != u.activation:
-                        raise TopologyError(f"group {g!r} mixes activations: neuron {members[0].name!r} uses "
-                                            f"{members[0].activation!r}, neuron {u.name!r} uses {u.activation!r}; "
+                    f = first.setdefault(g, u)
+                    if f.activation != u.activation:
+                        raise TopologyError(f"group {g!r} mixes activations: neuron {f.name!r} uses "
+                                            f"{f.activation!r}, neuron {u.name!r} uses {u.activation!r}; "
                                             "a group shares one activation")
-                    members.append(u)
-                    key_of[u] = ("group", g)
-        self._group_members = {("group", g): m for g, m in groups.items()}
-        if not key_of:
-            condensed = graph
-        else:
-            condensed = nx.DiGraph()
-            condensed.add_nodes_from(key_of.get(u, u) for u in graph.nodes)
-            for u, v in graph.edges:
-                ku, kv = key_of.get(u, u), key_of.get(v, v)
-                if ku == kv:
+                    groups[u] = g
+        return groups
+
+    def _generations(self, graph: nx.DiGraph, groups: dict[Unit, str]) -> list[list]:
+        """Computing neurons by level (longest path from a source), each group on one level.
+
+        A group's members are computed in one step, so they share the deepest level any of
+        them needs; the members' successors move down with them. Levels are found by
+        dynamic programming in topological order, repeated until the group levels settle.
+        """
+        for u, g in groups.items():
+            for v in graph.succ[u]:
+                if groups.get(v) == g:
                     raise TopologyError(f"edge {u.name!r} -> {v.name!r} joins two neurons of the group "
-                                        f"{ku[1]!r}; a group is normalised at once, so its members cannot "
+                                        f"{g!r}; a group is normalised at once, so its members cannot "
                                         "feed each other: remove the edge or put them in different groups")
-                condensed.add_edge(ku, kv)
-            try:
-                cycle = nx.find_cycle(condensed)
-            except nx.NetworkXNoCycle:
-                cycle = None
-            if cycle:
-                names = [k[1] if isinstance(k, tuple) else k.name for k, _ in cycle]
-                raise CycleError(f"the softmax group {names[0]!r} depends on itself through "
-                                 f"{' -> '.join(names + names[:1])}; a group's neurons must not feed each "
-                                 "other even through other neurons", names + names[:1])
-        gens = []
-        for gen in nx.topological_generations(condensed):
-            comp = [k for k in gen if not isinstance(k, (InputUnit, BiasUnit))]
-            if comp:
-                gens.append(comp)
-        return gens
+        topo = list(nx.topological_sort(graph))
+        floor: dict[str, int] = {}
+        pred = graph.pred
+        for _ in range(len(set(groups.values())) + 2):
+            level: dict[Unit, int] = {}
+            for v in topo:
+                lv = max((level[u] + 1 for u in pred[v]), default=0)
+                g = groups.get(v)
+                level[v] = max(lv, floor.get(g, 0)) if g is not None else lv
+            new_floor: dict[str, int] = {}
+            for u, g in groups.items():
+                new_floor[g] = max(new_floor.get(g, 0), level[u])
+            if new_floor == floor:
+                break
+            floor = new_floor
+        else:
+            self._group_cycle(graph, groups)
+        by_level: dict[int, list] = {}
+        for v in topo:
+            if isinstance(v, Neuron):
+                by_level.setdefault(level[v], []).append(v)
+        return [by_level[k] for k in sorted(by_level)]
+
+    @staticmethod
+    def _group_cycle(graph: nx.DiGraph, groups: dict[Unit, str]) -> None:
+        """Raise the CycleError for a group that depends on itself through other neurons."""
+        key = {u: ("group", g) for u, g in groups.items()}
+        condensed = nx.DiGraph((key.get(u, u), key.get(v, v)) for u, v in graph.edges)
+        cycle = nx.find_cycle(condensed)
+        names = [k[1] if isinstance(k, tuple) else k.name for k, _ in cycle]
+        raise CycleError(f"the softmax group {names[0]!r} depends on itself through "
+                         f"{' -> '.join(names + names[:1])}; a group's neurons must not feed each "
+                         "other even through other neurons", names + names[:1])
 
     @staticmethod
     def _segments(members: list[tuple], row: int, out_pos: dict) -> list[_Segment]:

@@ -140,7 +140,7 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         return net.initializer(np.random.default_rng(seeds[k]), fan_in, fan_out, **net.init_options)
 
     plan = Plan(net.graph, net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
-                members=members, redraw=set(net._drawn))
+                members=members, redraw=True)
     del single
     history = training.train(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode,
                              batch_size=batch_size, stop=stop)

@@ -96,7 +96,6 @@ class Network:
             raise DataError(f"seed must be a whole number >= 0 or a numpy Generator, not {seed!r}")
         self.rng = np.random.default_rng(seed)
         self.seed = int(seed) if isinstance(seed, numbers.Integral) else None
-        self._drawn: set[tuple[Unit, Unit]] = set()   # edges whose weight the initialiser drew
         self.init_options = dict(init_options or {})
         self.initializer = registry.with_options("initializer", init, self.init_options)
         self._graph = nx.DiGraph()
@@ -226,13 +225,46 @@ class Network:
         if kind != "neuron":
             raise TopologyError(f"layer {prefix!r}: kind must be 'input' or 'neuron', not {kind!r}")
         layer = [self.add_neuron(f"{prefix}{k + 1}", activation, output=output) for k in range(int(size))]
-        sources = [self._unit(s) for src in connect_from for s in src]
+        sources = [s for src in connect_from for s in src]
         if bias is not None:
-            sources.append(self._unit(bias))
-        for s in sources:
-            for d in layer:
-                self.connect(s, d)
+            sources.append(bias)
+        self.connect_all(sources, layer)
         return layer
+
+    def connect_all(self, sources: Iterable[UnitRef], targets: Iterable[UnitRef], *, trainable: bool = True) -> None:
+        """Connect every source to every target (a fully connected block), weights drawn later.
+
+        One call adds all ``len(sources) × len(targets)`` edges, much faster than
+        :meth:`connect` edge by edge; the weights come from the initialiser at compile
+        time.
+
+        Parameters
+        ----------
+        sources, targets : iterables of str or Unit
+            Units of this network; targets must be computing neurons.
+        trainable : bool, default True
+            Whether training may change the new weights.
+
+        Raises
+        ------
+        TopologyError
+            An edge that exists already, into an input or bias unit, or a self-loop.
+        CycleError
+            When an edge would close a cycle.
+        """
+        srcs = [self._unit(s) for s in sources]
+        dsts = [self._unit(d) for d in targets]
+        if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
+            raise TopologyError("connect_all: a unit is listed twice among the sources or the targets")
+        fresh = all(self._graph.out_degree(v) == 0 for v in dsts) and not set(srcs) & set(dsts)
+        if not fresh or any(not isinstance(v, Neuron) or self._graph.in_degree(v) for v in dsts):
+            for u in srcs:                  # the general case: every edge checked on its own
+                for v in dsts:
+                    self.connect(u, v, trainable=trainable)
+            return
+        # Targets with no edges yet cannot close a cycle or duplicate an edge.
+        self._graph.add_edges_from(((u, v) for v in dsts for u in srcs), weight=None, trainable=bool(trainable))
+        self._invalidate()
 
     def connect(self, src: UnitRef, dst: UnitRef, weight: float | None = None, *, trainable: bool = True,
                 label: str | None = None) -> None:
@@ -291,7 +323,6 @@ class Network:
         u, v = self._edge(src, dst)
         self._invalidate()        # brings the graph's weights up to date while the edge is still there
         self._graph.remove_edge(u, v)
-        self._drawn.discard((u, v))
 
     def set_output(self, ref: UnitRef, output: bool = True) -> None:
         """Make a computing neuron an output (appended last) or stop it being one."""
@@ -405,6 +436,7 @@ class Network:
         """Set the weight of ``src -> dst``; never recompiles, seen by the next pass."""
         u, v = self._edge(src, dst)
         w = self._check_weight(value, u, v)
+        self._graph.edges[u, v]["drawn"] = False        # the user's weight now, in every ensemble member
         if self._plan is not None:
             self._plan.theta[self._plan.edge_pos[(u, v)]] = w
             self._synced = False
@@ -473,7 +505,6 @@ class Network:
 
             self._plan = Plan(self._graph, self._inputs, self._biases, self._outputs, self.registry,
                               self.dtype, init_weights)
-            self._drawn.update(self._plan.drawn)
             self._synced = False
         return self._plan
 

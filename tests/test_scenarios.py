@@ -25,7 +25,7 @@ def test_scenario_meets_its_expectations(path):
     result = neurosim.run_scenario(path)
     assert result.checks, "a shipped scenario must check something"
     assert result.passed, "\n".join(result.failures)
-    assert len(result.history) == result.scenario.epochs
+    assert len(result.history) == result.scenario.epochs or result.stopped_early
 
 
 def test_mazur_result_object():
