@@ -48,7 +48,8 @@ SCHEMA: dict[str, set[str]] = {
     "network.connections.*": {"weight", "trainable", "label"},
     "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices"},
     "data.test": set(_SOURCE_KEYS),
-    "training": {"loss", "learning_rate", "mode", "epochs", "momentum", "momentum_schedule", "batch_size",
+    "training": {"loss", "learning_rate", "learning_rate_schedule", "mode", "epochs", "momentum",
+                 "momentum_schedule", "batch_size",
                  "weight_decay", "stop", "ensemble"},
     "training.stop": {"error_below", "within"},
     "expect": {"quantity", "after", "value", "tolerance", "below", "above"},
@@ -230,6 +231,7 @@ class Scenario:
     epochs: int
     momentum: float
     momentum_schedule: list
+    learning_rate_schedule: list
     batch_size: int | None
     weight_decay: float
     stop: training.StopCriterion | None
@@ -241,11 +243,11 @@ class Scenario:
 
     def momentum_at(self, epoch: int) -> float:
         """The momentum in force from ``epoch`` on (``momentum_schedule``, else ``momentum``)."""
-        value = self.momentum
-        for start, m in self.momentum_schedule:
-            if start <= epoch:
-                value = m
-        return value
+        return _scheduled(self.momentum, self.momentum_schedule, epoch)
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """The learning rate in force from ``epoch`` on (``learning_rate_schedule``, else ``learning_rate``)."""
+        return _scheduled(self.learning_rate, self.learning_rate_schedule, epoch)
 
     def resolve(self, registry: Registry | None = None) -> Scenario:
         """Load the plugins and the data, and check everything that depends on them.
@@ -449,6 +451,8 @@ class ScenarioResult:
                 lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
         lines.append(f"total error ({sc.loss}) before training: {self.initial_error:.9g}")
         momentum = f"momentum {sc.momentum:g}" + (f" (schedule {sc.momentum_schedule})" if sc.momentum_schedule else "")
+        if sc.learning_rate_schedule:
+            momentum += f", learning rate schedule {sc.learning_rate_schedule}"
         lines.append(f"training: {sc.mode}{f' ({sc.batch_size} per update)' if sc.mode == 'minibatch' else ''}, "
                      f"learning rate {sc.learning_rate:g}, {momentum}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
@@ -548,6 +552,14 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
         raise
     except NeurosimError as exc:
         raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(e.options, str(exc))}", str(exc)) from None
+
+
+def _scheduled(value: float, schedule: list, epoch: int) -> float:
+    """The value in force from ``epoch`` on: the last schedule entry starting at or before it."""
+    for start, v in schedule:
+        if start <= epoch:
+            value = v
+    return value
 
 
 def _accepts(registry: Registry, measure: str, option: str) -> bool:
@@ -731,13 +743,16 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     t = r.keys(top.get("training", {}), "training", "training")
     mode = r.get(t, "mode", "training", (str,), "online", choices=training.MODES)
     epochs = r.get(t, "epochs", "training", (int,), 1, minimum=0)
-    schedule = r.get(t, "momentum_schedule", "training", (list,), [])
-    for i, item in enumerate(schedule):
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and not isinstance(item[0], bool)
-                and item[0] >= 0 and isinstance(item[1], (int, float)) and not isinstance(item[1], bool)
-                and item[1] >= 0):
-            raise r.fail(f"training.momentum_schedule[{i}]", f"must be [epoch, momentum] with a whole epoch >= 0 "
-                         f"and a momentum >= 0, not {item!r}")
+    schedules = {}
+    for key, what in (("momentum_schedule", "momentum"), ("learning_rate_schedule", "learning rate")):
+        schedule = r.get(t, key, "training", (list,), [])
+        for i, item in enumerate(schedule):
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)
+                    and not isinstance(item[0], bool) and item[0] >= 0 and isinstance(item[1], (int, float))
+                    and not isinstance(item[1], bool) and math.isfinite(item[1]) and item[1] >= 0):
+                raise r.fail(f"training.{key}[{i}]", f"must be [epoch, {what}] with a whole epoch >= 0 and a "
+                             f"{what} >= 0, not {item!r}")
+        schedules[key] = sorted((int(a), float(b)) for a, b in schedule)
     stop = None
     if "stop" in t:
         st = r.keys(t["stop"], "training.stop", "training.stop")
@@ -756,7 +771,8 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         learning_rate=r.get(t, "learning_rate", "training", (float,), 0.1, minimum=0.0),
         mode=mode, epochs=epochs,
         momentum=r.get(t, "momentum", "training", (float,), 0.0, minimum=0.0),
-        momentum_schedule=sorted((int(a), float(b)) for a, b in schedule),
+        momentum_schedule=schedules["momentum_schedule"],
+        learning_rate_schedule=schedules["learning_rate_schedule"],
         batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
                          minimum=1),
         weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
@@ -765,9 +781,10 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
         sc.expectations.append(_expectation(r, e, i, epochs))
     if sc.ensemble is not None:
-        if sc.momentum_schedule:
-            raise r.fail("training.momentum_schedule", "is not supported with training.ensemble yet; use a "
-                         "constant momentum")
+        for key in ("momentum_schedule", "learning_rate_schedule"):
+            if getattr(sc, key):
+                raise r.fail(f"training.{key}", "is not supported with training.ensemble yet; use a constant "
+                             "value")
         for e in sc.expectations:
             if e.after is not None:
                 raise r.fail(f"expect[{e.index}].after", "an ensemble is measured at the end of its run; remove "
@@ -979,16 +996,18 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     initial_weights = net.weights()
     checks = [(e, initial[e.index], *e.check(initial[e.index])) for e in sc.expectations if e.after == 0]
 
-    optimizer = training.SGD(sc.learning_rate, sc.momentum_at(0), sc.weight_decay)
+    optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)
     if sc.ensemble is not None:
         return _run_ensemble(sc, net, optimizer, initial_error, initial_weights, initial_state, checks, started)
     stops = sorted({e.after for e in sc.expectations if e.after} |
-                   {s for s, _ in sc.momentum_schedule if 0 < s < sc.epochs} | {sc.epochs})
+                   {s for s, _ in sc.momentum_schedule + sc.learning_rate_schedule if 0 < s < sc.epochs} |
+                   {sc.epochs})
     parts, stopped = [], False
     for stop_at in stops:
         if stop_at <= run.epochs:
             continue
         optimizer.momentum = sc.momentum_at(run.epochs)
+        optimizer.learning_rate = sc.learning_rate_at(run.epochs)
         want = stop_at - run.epochs
         try:
             part = net.train(X, T, sc.loss, epochs=want, mode=sc.mode, batch_size=sc.batch_size,

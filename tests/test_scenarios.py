@@ -95,3 +95,20 @@ def test_command_writes_results_with_out(tmp_path, capsys):
     assert summary["passed"] is True and len(summary["expectations"]) == 13
     assert summary["versions"]["plugins"]["neurosim.activations"].startswith("neurosim ")
     assert abs(summary["metrics"]["train_error"] - 0.2910277737) < 5e-11
+
+
+def test_schedules_change_the_rate_and_momentum_at_their_epochs():
+    mapping = {
+        "scenario": {"seed": 3},
+        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
+                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "data": {"dataset": "xor"},
+        "training": {"mode": "batch", "learning_rate": 0.5, "momentum": 0.9, "epochs": 6,
+                     "learning_rate_schedule": [[3, 0.0]], "momentum_schedule": [[3, 0.0]]},
+        "expect": [{"quantity": "weight", "edge": "h1 -> o1", "after": 3, "above": -100.0},
+                   {"quantity": "weight", "edge": "h1 -> o1", "above": -100.0}],
+    }
+    result = neurosim.run_scenario(mapping)
+    after3, after6 = result.checks[0][1], result.checks[1][1]
+    assert after3 == after6 != result.initial_weights[("h1", "o1")]     # nothing moves once both are 0
+    assert result.history[2] == result.history[5] != result.history[1]
