@@ -82,16 +82,43 @@ class _Level:
 
 
 class _Buffers:
-    """Preallocated neuron-major state ``([K,] units, batch)`` for one batch size."""
+    """Preallocated neuron-major state ``([K,] units, batch)`` for one batch size.
 
-    def __init__(self, lead: tuple, n_units: int, n_sources_fixed: int, n_inputs: int, batch: int, dtype):
-        shape = lead + (n_units, batch)
-        self.out = np.empty(shape, dtype)
-        self.out[..., n_inputs:n_sources_fixed, :] = 1.0    # bias units: always 1
-        self.net = np.zeros(shape, dtype)
-        self.delta = np.zeros(shape, dtype)
-        self.gy = np.zeros(shape, dtype)
+    Besides the arrays it holds, per level and per segment, every view a pass needs
+    (blocks, transposes, gather buffers), made once, so a pass creates no views.
+    """
+
+    def __init__(self, plan: Plan, batch: int):
+        lead, dtype = plan.lead, plan.dtype
+        shape = lead + (plan.n_units, batch)
+        self.out = out = np.empty(shape, dtype)
+        out[..., plan.n_inputs:plan.n_fixed, :] = 1.0    # bias units: always 1
+        self.net = net = np.zeros(shape, dtype)
+        self.delta = delta = np.zeros(shape, dtype)
+        self.gy = gy = np.zeros(shape, dtype)
         self.delta_valid = False   # delta belongs to the current out (set by backward)
+        self.inputs = out[..., :plan.n_inputs, :]
+        self.gy_computed = gy[..., plan.n_fixed:, :]
+        rows = plan.out_rows
+        self.Y = _t(out[..., rows, :]) if isinstance(rows, slice) else None
+        self.levels = []
+        for lv in plan.levels:
+            if isinstance(lv.src, slice):
+                gather, src = None, out[..., lv.src, :]
+            else:
+                gather = src = np.empty(lead + (len(lv.src), batch), dtype)
+            segs = [(seg.activation, _t(net[..., seg.start:seg.stop, :]), _t(out[..., seg.start:seg.stop, :]),
+                     _t(gy[..., seg.start:seg.stop, :]), _t(delta[..., seg.start:seg.stop, :]), seg)
+                    for seg in lv.segments]
+            n_prop = lv.W.shape[-1] - lv.prop_from
+            if n_prop:
+                WpT = _t(lv.W[..., lv.prop_from:])
+                tmp = np.empty(lead + (n_prop, batch), dtype)
+                gy_prop = gy[..., lv.prop_rows, :] if isinstance(lv.prop_rows, slice) else None
+            else:
+                WpT = tmp = gy_prop = None
+            self.levels.append((lv, gather, src, _t(src), net[..., lv.start:lv.stop, :],
+                                delta[..., lv.start:lv.stop, :], segs, WpT, tmp, gy_prop))
 
 
 class Plan:
@@ -353,8 +380,7 @@ class Plan:
         if buf is None:
             if len(self._buffers) >= 4:
                 self._buffers.pop(next(iter(self._buffers)))
-            buf = self._buffers[batch] = _Buffers(self.lead, self.n_units, self.n_fixed, self.n_inputs, batch,
-                                                  self.dtype)
+            buf = self._buffers[batch] = _Buffers(self, batch)
         return buf
 
     def forward(self, X: np.ndarray) -> _Buffers:
@@ -363,20 +389,22 @@ class Plan:
         Returns the buffers holding every unit's ``net`` and ``out`` (neuron-major).
         """
         buf = self.buffers(X.shape[0])
-        out, net = buf.out, buf.net
+        out = buf.out
         buf.delta_valid = False
-        out[..., :self.n_inputs, :] = X.T
-        for lv in self.levels:
-            np.matmul(lv.W, out[..., lv.src, :], out=net[..., lv.start:lv.stop, :])
-            for seg in lv.segments:
-                rows = slice(seg.start, seg.stop)
-                _t(out[..., rows, :])[...] = seg.activation.function(_t(net[..., rows, :]))
+        buf.inputs[...] = X.T
+        for lv, gather, src, _srcT, net_block, _d, segs, *_ in buf.levels:
+            if gather is not None:
+                np.take(out, lv.src, axis=-2, out=gather)
+            np.matmul(lv.W, src, out=net_block)               # message w·y, summed per neuron
+            for act, netT, outT, *_ in segs:
+                outT[...] = act.function(netT)               # update: the activation
         self.last = buf
         return buf
 
     def output_values(self, buf: _Buffers) -> np.ndarray:
-        """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a view)."""
-        return _t(buf.out[..., self.out_rows, :])
+        """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a view,
+        or a copy when the outputs are not consecutive rows)."""
+        return buf.Y if buf.Y is not None else _t(buf.out[..., self.out_rows, :])
 
     def outputs_of(self, buf: _Buffers) -> np.ndarray:
         """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a copy)."""
@@ -412,25 +440,27 @@ class Plan:
             return None and save the loss evaluation.
         """
         buf = self.last
-        out, net, delta, gy = buf.out, buf.net, buf.delta, buf.gy
+        gy = buf.gy
         Y = self.output_values(buf)
         E = loss.value(Y, T) if value else None
         fused, gen_cols, gen_rows, n_general = self._loss_plan(loss)
-        gy[..., self.n_fixed:, :] = 0.0
+        buf.gy_computed.fill(0.0)
         if n_general:
             gy[..., gen_rows, :] = _t(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
-        for lv in reversed(self.levels):
-            for seg in lv.segments:
-                s = slice(seg.start, seg.stop)
-                d = seg.activation.backward(_t(net[..., s, :]), _t(out[..., s, :]), _t(gy[..., s, :]))
+        for lv, _g, _src, srcT, _n, delta_block, segs, WpT, tmp, gy_prop in reversed(buf.levels):
+            for act, netT, outT, gyT, deltaT, seg in segs:
+                d = act.backward(netT, outT, gyT)            # delta = f'(net) · dE/dy
                 f = fused.get(id(seg))
                 if f is not None:
-                    d = d + f(_t(out[..., s, :]), T[:, seg.out_cols])
-                _t(delta[..., s, :])[...] = d
-            d = delta[..., lv.start:lv.stop, :]
-            np.matmul(d, _t(out[..., lv.src, :]), out=lv.G)
-            if lv.prop_from < lv.W.shape[-1]:
-                gy[..., lv.prop_rows, :] += _t(lv.W[..., lv.prop_from:]) @ d
+                    d = d + f(outT, T[:, seg.out_cols])
+                deltaT[...] = d
+            np.matmul(delta_block, srcT, out=lv.G)          # dE/dw = delta(dst) · y(src), summed
+            if WpT is not None:                             # message delta·w back to the sources
+                np.matmul(WpT, delta_block, out=tmp)
+                if gy_prop is not None:
+                    gy_prop += tmp
+                else:
+                    gy[..., lv.prop_rows, :] += tmp
         buf.delta_valid = True
         return E
 
