@@ -1,0 +1,650 @@
+"""Benchmark neurosim against hand-written numpy and PyTorch on workloads W1–W6, after a correctness gate.
+``python benchmarks/run.py [--smoke] [--only W1,W3] [--repeat 5] [--no-torch] [--threads N] [--profile W1,W5]``.
+Every implementation of a workload starts from the neurosim network's initial weights;
+before anything is timed, all of them must agree on the parameters after the first epoch
+(and, for W1–W3, after the whole run) to 1e-12 in float64 or 1e-4 relative in float32,
+else the script exits with status 1. Then each repetition runs every implementation
+once, interleaved, after one warm-up round; the table shows median wall-clock times and
+the ratios neurosim/numpy and neurosim/torch against their targets. PyTorch is optional:
+without it (or with ``--no-torch`` or ``NEUROSIM_BENCH_NO_TORCH=1``) the torch columns are
+skipped with a note. ``--smoke`` shrinks every workload so the suite, gate included, runs
+in seconds (its times mean nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import platform
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+def _early_threads(argv: list[str]) -> int | None:
+    """``--threads N`` must take effect before numpy loads OpenBLAS: read it from argv now."""
+    for i, a in enumerate(argv):
+        if a.startswith("--threads"):
+            value = a.split("=", 1)[1] if "=" in a else (argv[i + 1] if i + 1 < len(argv) else "")
+            if value.isdigit() and int(value) >= 1:
+                for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                    os.environ[var] = value
+                return int(value)
+    return None
+
+
+THREADS = _early_threads(sys.argv[1:]) if __name__ == "__main__" else None
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ref_numpy  # noqa: E402
+import workloads  # noqa: E402
+from workloads import Case, layer_masks, layer_matrices, matrices_to_weights  # noqa: E402
+
+import neurosim  # noqa: E402
+
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+
+#: Targets: the largest acceptable ratio neurosim time / reference time.
+TARGETS: dict[str, dict[str, float]] = {
+    "W1": {"numpy": 2.0, "torch": 0.2},
+    "W2": {"numpy": 2.0, "torch": 0.2},
+    "W3": {"numpy": 1.5, "torch": 0.25},
+    "W4-f32": {"torch": 1.2},
+    "W4-f64": {"torch": 1.2},
+    "W5": {"torch": 1.0},
+    "W6": {"numpy": 1.2, "torch": 0.01},
+}
+
+
+class GateError(Exception):
+    """Two implementations of a workload computed different numbers."""
+
+
+@dataclass
+class Impl:
+    """One implementation of a workload.
+
+    ``prepare(epochs)`` does the untimed set-up and returns the timed thunk;
+    ``extract(raw)`` turns what the thunk returned into ``(weights, history)``, where
+    ``weights`` is ``{(src, dst): w}`` (a list of them, one per member, for W6).
+    ``column`` is where its time goes in the table (``neurosim``, ``numpy``, ``torch``
+    or ``info``); ``scale`` multiplies its time (loops timed on fewer members).
+    """
+
+    name: str
+    column: str
+    prepare: Callable[[int], Callable[[], Any]]
+    extract: Callable[[Any], tuple[Any, Any]]
+    scale: float = 1.0
+    note: str = ""
+
+
+def load_torch(disabled: bool):
+    """Import :mod:`ref_torch` if PyTorch is importable and not disabled, else return None.
+
+    Parameters
+    ----------
+    disabled : bool
+        True for ``--no-torch``.
+
+    Returns
+    -------
+    module or None
+    """
+    if disabled or os.environ.get("NEUROSIM_BENCH_NO_TORCH"):
+        print("note: PyTorch disabled (--no-torch / NEUROSIM_BENCH_NO_TORCH); torch columns skipped")
+        return None
+    try:
+        import ref_torch
+    except ImportError as exc:
+        print(f"note: PyTorch is not importable ({exc}); torch columns skipped")
+        return None
+    if THREADS is not None:
+        ref_torch.torch.set_num_threads(THREADS)
+    return ref_torch
+
+
+# --- implementations ------------------------------------------------------------------------
+
+def neurosim_impl(case: Case) -> Impl:
+    """neurosim itself: ``net.train`` from the case's initial weights (restored before each run).
+
+    Parameters
+    ----------
+    case : Case
+
+    Returns
+    -------
+    Impl
+    """
+    net = case.net
+    theta0 = net.compile().theta.copy()
+    kwargs = {k: v for k, v in case.train.items() if k != "epochs"}
+
+    def prepare(epochs):
+        net.compile().theta[...] = theta0
+
+        def run():
+            return net.train(case.X, case.T, epochs=epochs, **kwargs)
+        return run
+
+    return Impl("neurosim", "neurosim", prepare, lambda history: (net.weights(), history))
+
+
+def numpy_impls(case: Case) -> list[Impl]:
+    """The hand-written numpy reference of a layered workload (W1–W4).
+
+    Parameters
+    ----------
+    case : Case
+
+    Returns
+    -------
+    list of Impl
+    """
+    mats = layer_matrices(case.net, case.layers)
+    masks = layer_masks(case.net, case.layers)
+    tr = case.train
+    X, T = case.X.astype(case.dtype), case.T.astype(case.dtype)
+    if tr["loss"] == "mse":
+        def prepare(epochs):
+            return lambda: ref_numpy.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
+                                                     learning_rate=tr["learning_rate"], momentum=tr["momentum"],
+                                                     epochs=epochs, mode=tr["mode"])
+    else:
+        def prepare(epochs):
+            return lambda: ref_numpy.train_softmax_mlp(mats, X, T, learning_rate=tr["learning_rate"], epochs=epochs)
+    return [Impl("numpy", "numpy", prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), raw[1]))]
+
+
+def torch_impls(case: Case, rt) -> list[Impl]:
+    """The PyTorch references of a workload (W1–W5).
+
+    Parameters
+    ----------
+    case : Case
+    rt : module
+        :mod:`ref_torch`.
+
+    Returns
+    -------
+    list of Impl
+        W5 has two (``torch-dense``, ``torch-gather``); the table takes the faster.
+    """
+    tr = case.train
+    X, T = case.X.astype(case.dtype), case.T.astype(case.dtype)
+    if case.dag is not None:
+        impls = []
+        for name, cls in (("torch-dense", rt.DagDense), ("torch-gather", rt.DagGather)):
+            def prepare(epochs, cls=cls):
+                engine = cls(case.dag, X, T)
+                return lambda: (engine, engine.train(epochs, tr["learning_rate"]))
+
+            def extract(raw):
+                engine, history = raw
+                return workloads.dag_to_weights(case.dag, *engine.weights()), history
+            impls.append(Impl(name, "torch", prepare, extract))
+        return impls
+    mats = layer_matrices(case.net, case.layers)
+    masks = layer_masks(case.net, case.layers)
+    if tr["loss"] == "mse":
+        def prepare(epochs):
+            return lambda: rt.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
+                                              learning_rate=tr["learning_rate"], momentum=tr["momentum"],
+                                              epochs=epochs, mode=tr["mode"])
+    else:
+        def prepare(epochs):
+            return lambda: rt.train_softmax_mlp(mats, X, T, learning_rate=tr["learning_rate"], epochs=epochs)
+    return [Impl("torch", "torch", prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), raw[1]))]
+
+
+def ensemble_member_weights(result: Any, K: int) -> tuple[list[dict], np.ndarray | None]:
+    """Per-member weights (and error history) from what ``net.train(..., ensemble=K)`` returns.
+
+    Reads ``result.weights(k)`` (``neurosim.ensemble.EnsembleResult``) or a sequence
+    ``result.weights`` of ``{(src, dst): w}`` mappings, and ``result.history`` of shape
+    ``(epochs, K)`` or ``(K, epochs)``.
+    Adapt this function when the ensemble API settles.
+
+    Parameters
+    ----------
+    result : object
+    K : int
+
+    Returns
+    -------
+    weights : list of dict
+    history : ndarray or None
+        ``(epochs, K)``.
+
+    Raises
+    ------
+    GateError
+        When the result's format is not recognised.
+    """
+    w = getattr(result, "weights", None)
+    if callable(w):
+        w = [w(k) for k in range(K)]       # EnsembleResult.weights(k)
+    if not (isinstance(w, (list, tuple)) and len(w) == K and all(isinstance(m, Mapping) for m in w)):
+        raise GateError(f"W6: cannot read per-member weights from the ensemble result {type(result).__name__}; "
+                        "adapt ensemble_member_weights in benchmarks/run.py")
+    h = getattr(result, "history", None)
+    if h is not None:
+        h = np.asarray(h, dtype=np.float64)
+        h = h.T if h.ndim == 2 and h.shape[0] == K and h.shape[1] != K else h
+    return [dict(m) for m in w], h
+
+
+def w6_impls(case: Case, rt) -> list[Impl]:
+    """W6: batched numpy, the neurosim ensemble (if the API exists), loops over networks.
+
+    Parameters
+    ----------
+    case : Case
+    rt : module or None
+        :mod:`ref_torch`, or None without PyTorch.
+
+    Returns
+    -------
+    list of Impl
+    """
+    ex, tr = case.extra, case.train
+    K, members, layers = ex["K"], ex["members"], case.layers
+    mats = [layer_matrices(m, layers) for m in members]
+    W1s = np.stack([m[0] for m in mats])
+    W2s = np.stack([m[1] for m in mats])
+    X, T = case.X, case.T
+
+    def np_prepare(epochs):
+        return lambda: ref_numpy.train_two_layer_ensemble(W1s, W2s, X, T, learning_rate=tr["learning_rate"],
+                                                          momentum=tr["momentum"], epochs=epochs)
+
+    def np_extract(raw):
+        (A, B), history = raw
+        return [matrices_to_weights([A[k], B[k]], layers) for k in range(K)], history
+
+    impls = [Impl("numpy-batched", "numpy", np_prepare, np_extract)]
+    kwargs = {k: v for k, v in tr.items() if k != "epochs"}
+
+    # neurosim ensemble: net.train(X, T, ..., ensemble=K); members draw from seeds seed + k.
+    def ens_prepare(epochs):
+        net, _ = workloads.symmetry_net(ex["seed"])
+        return lambda: net.train(X, T, epochs=epochs, ensemble=K, **kwargs)
+
+    try:
+        ens_prepare(1)()
+    except TypeError as exc:
+        print(f"note: W6 neurosim ensemble API not available ({exc}); only the loop over networks is timed")
+    else:
+        impls.append(Impl("neurosim-ensemble", "neurosim", ens_prepare, lambda r: ensemble_member_weights(r, K)))
+
+    # neurosim, a Python loop over separate networks (first loop_K members, time scaled to K)
+    loop_K = ex["loop_K"]
+    theta0 = [m.compile().theta.copy() for m in members[:loop_K]]
+
+    def loop_prepare(epochs):
+        for m, t0 in zip(members, theta0):
+            m.compile().theta[...] = t0
+        return lambda: [m.train(X, T, epochs=epochs, **kwargs) for m in members[:loop_K]]
+
+    def loop_extract(raw):
+        return [m.weights() for m in members[:loop_K]], np.stack(raw, axis=1)
+
+    impls.append(Impl("neurosim-loop", "info", loop_prepare, loop_extract, scale=K / loop_K,
+                      note=f"{loop_K} nets timed, x{K / loop_K:g}"))
+    if rt is not None:
+        torch_K = ex["torch_K"]
+        masks = layer_masks(members[0], layers)
+
+        def torch_prepare(epochs):
+            return lambda: [rt.train_two_layer(W1s[k], W2s[k], masks[0], masks[1], X, T,
+                                               learning_rate=tr["learning_rate"], momentum=tr["momentum"],
+                                               epochs=epochs, mode="batch") for k in range(torch_K)]
+
+        def torch_extract(raw):
+            return [matrices_to_weights(list(r[0]), layers) for r in raw], np.stack([r[1] for r in raw], axis=1)
+
+        impls.append(Impl("torch-loop", "torch", torch_prepare, torch_extract, scale=K / torch_K,
+                          note=f"{torch_K} nets timed, x{K / torch_K:g}"))
+    return impls
+
+
+# --- correctness gate ---------------------------------------------------------------------------
+
+def compare(key: str, what: str, got: Any, want: Any, dtype) -> float:
+    """Check two results agree; return the largest scaled difference.
+
+    Parameters
+    ----------
+    key : str
+        Workload, for the message.
+    what : str
+        Which implementations and quantity, for the message.
+    got, want : tuple
+        ``(weights, history)``: weights a dict or a list of dicts (compared on the
+        members both have), history an array (compared on the common columns) or None.
+    dtype : numpy dtype
+        float64: ``|a − b| ≤ 1e-12·max(1, |b|)``; float32: ``|a − b| ≤ 1e-4·(|b| + 1e-3)``.
+
+    Returns
+    -------
+    float
+        The worst ``|a − b|`` divided by its allowance (≤ 1 passes).
+
+    Raises
+    ------
+    GateError
+        On any mismatch, naming the worst parameter.
+    """
+    wg, hg = got
+    ww, hw = want
+    if isinstance(ww, Mapping):
+        wg, ww = [wg], [ww]
+    n = min(len(wg), len(ww))
+    keys = list(ww[0])
+    a = np.array([[m[k] for k in keys] for m in wg[:n]], dtype=np.float64)
+    b = np.array([[m[k] for k in keys] for m in ww[:n]], dtype=np.float64)
+    f32 = np.dtype(dtype) == np.float32
+
+    def ratio(x, y):
+        allow = 1e-4 * (np.abs(y) + 1e-3) if f32 else 1e-12 * np.maximum(1.0, np.abs(y))
+        return np.abs(x - y) / allow
+
+    r = ratio(a, b)
+    worst = float(r.max()) if r.size else 0.0
+    if not np.all(np.isfinite(a)) or worst > 1.0:
+        m, i = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(r), r, np.inf))), r.shape)
+        raise GateError(f"{key}: {what}: weight {keys[i][0]} -> {keys[i][1]} (member {m}) is {float(a[m, i])!r}, "
+                        f"expected {float(b[m, i])!r} (difference {abs(a[m, i] - b[m, i]):.3g})")
+    if hg is not None and hw is not None:
+        hg, hw = np.asarray(hg, np.float64), np.asarray(hw, np.float64)
+        if hg.ndim == 2:
+            c = min(hg.shape[1], hw.shape[1])
+            hg, hw = hg[:, :c], hw[:, :c]
+        if hg.shape != hw.shape:
+            raise GateError(f"{key}: {what}: error history has shape {hg.shape}, expected {hw.shape}")
+        rh = ratio(hg, hw)
+        if rh.size and not (np.all(np.isfinite(hg)) and rh.max() <= 1.0):
+            j = int(np.nanargmax(np.where(np.isfinite(rh), rh, np.inf)))
+            raise GateError(f"{key}: {what}: error history entry {j} is {float(hg.flat[j])!r}, expected {float(hw.flat[j])!r}")
+        worst = max(worst, float(rh.max()) if rh.size else 0.0)
+    return worst
+
+
+def gate(key: str, impls: list[Impl], dtype, epochs: int, final: bool) -> dict[str, Any]:
+    """Run every implementation for one epoch (and the full run when ``final``); compare.
+
+    Parameters
+    ----------
+    key : str
+    impls : list of Impl
+        The first is the one the others are compared with.
+    dtype : numpy dtype
+    epochs : int
+        The workload's full number of epochs.
+    final : bool
+        Compare the final parameters too (W1–W3).
+
+    Returns
+    -------
+    dict
+        ``{impl name: worst scaled difference}`` for the report.
+
+    Raises
+    ------
+    GateError
+    """
+    worst = {}
+    for label, n in (("after the first epoch", 1),) + ((("after the full run", epochs),) if final else ()):
+        results = [impl.extract(impl.prepare(n)()) for impl in impls]
+        for impl, res in zip(impls[1:], results[1:]):
+            w = compare(key, f"{impl.name} vs {impls[0].name} {label}", res, results[0], dtype)
+            worst[impl.name] = max(worst.get(impl.name, 0.0), w)
+    return worst
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+def time_impls(impls: list[Impl], epochs: int, repeat: int) -> dict[str, list[float]]:
+    """Time each implementation ``repeat`` times, interleaved, after one warm-up round.
+
+    Parameters
+    ----------
+    impls : list of Impl
+    epochs : int
+    repeat : int
+
+    Returns
+    -------
+    dict
+        ``{name: [seconds, ...]}``, already multiplied by each implementation's scale.
+    """
+    times: dict[str, list[float]] = {impl.name: [] for impl in impls}
+    for rep in range(repeat + 1):
+        for impl in impls:
+            run = impl.prepare(epochs)
+            t0 = time.perf_counter()
+            run()
+            dt = time.perf_counter() - t0
+            if rep:
+                times[impl.name].append(dt * impl.scale)
+    return times
+
+
+def build_cases(keys: list[str], smoke: bool) -> list[Case]:
+    """Build the selected workloads (W4 twice: float32 and float64).
+
+    Parameters
+    ----------
+    keys : list of str
+    smoke : bool
+
+    Returns
+    -------
+    list of Case
+    """
+    cases = []
+    for key in keys:
+        if key == "W4":
+            cases.append(workloads.build_w4(smoke, dtype=np.float32))
+            cases.append(workloads.build_w4(smoke, dtype=np.float64))
+        else:
+            cases.append(workloads.BUILDERS[key](smoke))
+    return cases
+
+
+def impls_for(case: Case, rt) -> list[Impl]:
+    """All implementations of a case, the gate's reference first.
+
+    Parameters
+    ----------
+    case : Case
+    rt : module or None
+
+    Returns
+    -------
+    list of Impl
+    """
+    if case.key == "W6":
+        return w6_impls(case, rt)
+    impls = [neurosim_impl(case)]
+    if case.layers is not None:
+        impls += numpy_impls(case)
+    if rt is not None:
+        impls += torch_impls(case, rt)
+    return impls
+
+
+def fmt_time(t: float | None) -> str:
+    """Seconds as ``12.3 ms`` or ``4.56 s`` (``—`` for None)."""
+    if t is None:
+        return "—"
+    return f"{t * 1e3:.1f} ms" if t < 1.0 else f"{t:.2f} s"
+
+
+def table(rows: list[dict]) -> str:
+    """The results as a Markdown table.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``key``, ``neurosim``, ``numpy``, ``torch`` (median seconds or None), ``torch_name``.
+
+    Returns
+    -------
+    str
+    """
+    head = ("| workload | neurosim | numpy | torch | neurosim/numpy | target | met | neurosim/torch | target | met |\n"
+            "|---|---:|---:|---:|---:|---:|:-:|---:|---:|:-:|")
+    lines = [head]
+    for r in rows:
+        cells = [r["key"], fmt_time(r["neurosim"]), fmt_time(r["numpy"]),
+                 fmt_time(r["torch"]) + (f" ({r['torch_name']})" if r.get("torch_name") else "")]
+        for ref in ("numpy", "torch"):
+            target = TARGETS.get(r["key"], {}).get(ref) if r.get("targets", True) else None
+            if r["neurosim"] is not None and r[ref] is not None:
+                ratio = r["neurosim"] / r[ref]
+                cells += [f"{ratio:.3g}", f"≤ {target:g}" if target else "—",
+                          ("yes" if ratio <= target else "**no**") if target else ""]
+            else:
+                cells += ["—", f"≤ {target:g}" if target else "—", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def environment(rt) -> str:
+    """One line on the machine, the libraries, the thread and BLAS settings and the load.
+
+    Parameters
+    ----------
+    rt : module or None
+        :mod:`ref_torch`, or None without PyTorch.
+
+    Returns
+    -------
+    str
+    """
+    parts = [f"python {platform.python_version()}", f"numpy {np.__version__}", f"neurosim {neurosim.__version__}"
+             if hasattr(neurosim, "__version__") else "neurosim", f"{os.cpu_count()} CPUs"]
+    if rt is not None:
+        parts.append(f"torch {rt.torch.__version__} ({rt.torch.get_num_threads()} threads)")
+    blas = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+                                       "OMP_NUM_THREADS") if k in os.environ}
+    parts.append("BLAS env: " + (", ".join(f"{k}={v}" for k, v in blas.items()) or "none set"))
+    if hasattr(os, "getloadavg"):
+        parts.append("load average %.1f %.1f %.1f" % os.getloadavg())
+    try:
+        from threadpoolctl import threadpool_info
+        for info in threadpool_info():
+            if info.get("internal_api") == "openblas":
+                parts.append(f"openblas {info.get('version')} kernel {info.get('architecture')} "
+                             f"{info.get('num_threads')} threads")
+                break
+    except ImportError:
+        pass
+    return "; ".join(parts)
+
+
+def profile(cases: list[Case], rt) -> None:
+    """Print a cProfile of neurosim's run of each case (top functions by own time).
+
+    Parameters
+    ----------
+    cases : list of Case
+    rt : module or None
+    """
+    for case in cases:
+        impl = impls_for(case, None)[0] if case.key != "W6" else None
+        if impl is None or impl.column != "neurosim":
+            print(f"(no single neurosim run to profile for {case.key})")
+            continue
+        run = impl.prepare(case.train["epochs"])
+        prof = cProfile.Profile()
+        prof.enable()
+        run()
+        prof.disable()
+        print(f"\n### profile of neurosim on {case.key} ({case.train['epochs']} epochs)\n")
+        pstats.Stats(prof, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(18)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return the exit status (1 when the correctness gate fails).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+    """
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--smoke", action="store_true", help="tiny sizes and few steps: seconds in all (CI)")
+    p.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W3 (default: all)")
+    p.add_argument("--repeat", type=int, default=5, help="timed runs per implementation (median; >= 1)")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch references")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for numpy's BLAS and torch (default: the libraries' own defaults)")
+    p.add_argument("--profile", default="", help="comma-separated workloads to profile neurosim on, then exit")
+    args = p.parse_args(argv)
+    keys = [k.strip().upper() for k in args.only.split(",") if k.strip()] or list(WORKLOADS)
+    bad = [k for k in keys if k not in WORKLOADS]
+    if bad or args.repeat < 1:
+        p.error(f"unknown workload(s) {', '.join(bad)}; choose from {', '.join(WORKLOADS)}" if bad
+                else "--repeat must be >= 1")
+    rt = load_torch(args.no_torch)
+    print(environment(rt))
+    if args.profile:
+        profile(build_cases([k.strip().upper() for k in args.profile.split(",")], args.smoke), rt)
+        return 0
+    t_start = time.perf_counter()
+    rows, details = [], []
+    for key in keys:
+        t0 = time.perf_counter()
+        for case in build_cases([key], args.smoke):
+            impls = impls_for(case, rt)
+            try:
+                worst = gate(case.key, impls, case.dtype, case.train["epochs"], final=case.key in ("W1", "W2", "W3"))
+            except GateError as exc:
+                print(f"\nCORRECTNESS GATE FAILED: {exc}", file=sys.stderr)
+                return 1
+            times = time_impls(impls, case.train["epochs"], args.repeat)
+            med = {name: statistics.median(ts) for name, ts in times.items()}
+            row = {"key": case.key, "neurosim": None, "numpy": None, "torch": None, "torch_name": ""}
+            for impl in impls:
+                col = impl.column
+                if col in ("neurosim", "numpy", "torch") and (row[col] is None or med[impl.name] < row[col]):
+                    row[col] = med[impl.name]
+                    if col == "torch" and impl.name != "torch":
+                        row["torch_name"] = impl.name
+                details.append(f"{case.key:7s} {impl.name:18s} median {fmt_time(med[impl.name]):>10s}  "
+                               f"min {fmt_time(min(times[impl.name])):>10s}  max {fmt_time(max(times[impl.name])):>10s}"
+                               f"  gate {'ref' if impl is impls[0] else f'{worst.get(impl.name, 0):.2g}'}"
+                               f"{'  (' + impl.note + ')' if impl.note else ''}")
+            rows.append(row)
+            if case.key == "W6":
+                loop = next(i for i in impls if i.name == "neurosim-loop")
+                rows.append({"key": "W6 (neurosim loop)", "neurosim": med[loop.name], "numpy": row["numpy"],
+                             "torch": row["torch"], "torch_name": row["torch_name"], "targets": False})
+        print(f"{key} done in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"\nmedian of {args.repeat} interleaved runs after one warm-up; all implementations passed the "
+          f"correctness gate{' (SMOKE: tiny sizes, the ratios mean nothing)' if args.smoke else ''}\n")
+    print(table(rows))
+    print("\n" + "\n".join(details))
+    if rt is None:
+        print("\nnote: torch columns skipped (PyTorch not available)")
+    print(f"\ntotal {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""How build, compile, memory and a training step grow with the number of edges.
+
+Builds fully connected layer stacks of about 10^4, 10^5 and 10^6 edges through the layer
+API, and prints for each: edges, build and compile time, peak resident memory of a fresh
+process, and the median time of one batch step (forward + backward + update, batch 128).
+Each size runs in its own subprocess so the memory figure is that size's alone.
+
+Run: ``python benchmarks/scale.py`` (``--smoke`` for the smallest size only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+SIZES = {"1e4": (100, [80, 20, 10]), "1e5": (784, [120, 40, 10]), "1e6": (784, [1000, 200, 10])}
+
+
+def measure(n_in: int, layers: list[int], steps: int = 5) -> dict:
+    """Build, compile and step one network; return the figures.
+
+    Parameters
+    ----------
+    n_in : int
+        Input units.
+    layers : list of int
+        Sizes of the fully connected layers after the inputs (the last is softmax output).
+    steps : int
+        Timed batch steps (the median is reported).
+
+    Returns
+    -------
+    dict
+        ``edges``, ``build_s``, ``compile_s``, ``step_s``, ``peak_mb``.
+    """
+    import numpy as np
+
+    import neurosim
+
+    t0 = time.perf_counter()
+    net = neurosim.Network(seed=0)
+    prev = net.add_layer("i", n_in, kind="input")
+    bias = net.add_bias()
+    for k, size in enumerate(layers):
+        last = k == len(layers) - 1
+        prev = net.add_layer(f"l{k}_", size, "softmax" if last else "sigmoid", output=last,
+                             connect_from=[prev], bias=bias)
+    t1 = time.perf_counter()
+    net.compile()
+    t2 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    X = rng.random((128, n_in))
+    T = np.eye(layers[-1])[rng.integers(0, layers[-1], 128)]
+    times = []
+    for _ in range(steps):
+        s = time.perf_counter()
+        net.train(X, T, "cce", learning_rate=1e-3, epochs=1, mode="batch")
+        times.append(time.perf_counter() - s)
+    return {"edges": net.n_weights, "build_s": t1 - t0, "compile_s": t2 - t1,
+            "step_s": statistics.median(times), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main(argv=None) -> int:
+    """Run every size in a subprocess and print the table; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="only the smallest size")
+    parser.add_argument("--one", choices=list(SIZES), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        n_in, layers = SIZES[args.one]
+        print(json.dumps(measure(n_in, layers)))
+        return 0
+    print(f"{'size':>5} {'edges':>9} {'build s':>8} {'compile s':>9} {'step s':>8} {'peak MB':>8}")
+    for name in (["1e4"] if args.smoke else list(SIZES)):
+        out = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{name:>5} {r['edges']:>9} {r['build_s']:>8.2f} {r['compile_s']:>9.2f} {r['step_s']:>8.4f} "
+              f"{r['peak_mb']:>8.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
