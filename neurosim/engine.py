@@ -47,6 +47,10 @@ def _t(a: np.ndarray) -> np.ndarray:
     return a.swapaxes(-1, -2)
 
 
+def _same(a: np.ndarray) -> np.ndarray:
+    return a
+
+
 def _index(idx: np.ndarray) -> slice | np.ndarray:
     """A slice when ``idx`` is a contiguous ascending run (views, no copies), else ``idx``."""
     if len(idx) == 0:
@@ -107,9 +111,13 @@ class _Buffers:
                 gather, src = None, out[..., lv.src, :]
             else:
                 gather = src = np.empty(lead + (len(lv.src), batch), dtype)
-            segs = [(seg.activation, _t(net[..., seg.start:seg.stop, :]), _t(out[..., seg.start:seg.stop, :]),
-                     _t(gy[..., seg.start:seg.stop, :]), _t(delta[..., seg.start:seg.stop, :]), seg)
-                    for seg in lv.segments]
+            # Elementwise activations see the neuron-major blocks as they are (contiguous);
+            # group activations see them transposed, one group per row of the last axis.
+            segs = []
+            for seg in lv.segments:
+                orient = _t if seg.activation.group else _same
+                segs.append((seg.activation, *(orient(a[..., seg.start:seg.stop, :]) for a in (net, out, gy, delta)),
+                             seg))
             n_prop = lv.W.shape[-1] - lv.prop_from
             if n_prop:
                 WpT = _t(lv.W[..., lv.prop_from:])
@@ -396,8 +404,8 @@ class Plan:
             if gather is not None:
                 np.take(out, lv.src, axis=-2, out=gather)
             np.matmul(lv.W, src, out=net_block)               # message w·y, summed per neuron
-            for act, netT, outT, *_ in segs:
-                outT[...] = act.function(netT)               # update: the activation
+            for act, net_s, out_s, *_ in segs:
+                out_s[...] = act.function(net_s)             # update: the activation
         self.last = buf
         return buf
 
@@ -448,12 +456,13 @@ class Plan:
         if n_general:
             gy[..., gen_rows, :] = _t(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         for lv, _g, _src, srcT, _n, delta_block, segs, WpT, tmp, gy_prop in reversed(buf.levels):
-            for act, netT, outT, gyT, deltaT, seg in segs:
-                d = act.backward(netT, outT, gyT)            # delta = f'(net) · dE/dy
+            for act, net_s, out_s, gy_s, delta_s, seg in segs:
+                d = act.backward(net_s, out_s, gy_s)         # delta = f'(net) · dE/dy
                 f = fused.get(id(seg))
                 if f is not None:
-                    d = d + f(outT, T[:, seg.out_cols])
-                deltaT[...] = d
+                    t = T[:, seg.out_cols]
+                    d = d + f(out_s, t if act.group else t.T)
+                delta_s[...] = d
             np.matmul(delta_block, srcT, out=lv.G)          # dE/dw = delta(dst) · y(src), summed
             if WpT is not None:                             # message delta·w back to the sources
                 np.matmul(WpT, delta_block, out=tmp)

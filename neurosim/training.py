@@ -206,12 +206,19 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         return not active.any()
 
     def record(epoch: int, E) -> None:
-        if not np.all(np.isfinite(E)):
-            raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
-        history[epoch] = np.where(active, E, np.nan) if lead else E
+        if lead:
+            if not np.isfinite(E).all():
+                raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
+            history[epoch] = np.where(active, E, np.nan)
+        else:
+            if not math.isfinite(E):
+                raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
+            history[epoch] = E
 
-    # Overflow is detected below (a non-finite error or weight) and reported once, as a
-    # NumericalError naming where it started, instead of as a stream of numpy warnings.
+    # Overflow is detected below and reported once, as a NumericalError naming where it
+    # started, instead of as a stream of numpy warnings: every epoch's error comes from a
+    # pass at the current weights, so a non-finite weight shows there by the next epoch at
+    # the latest; the weights themselves are checked once, at the end.
     with np.errstate(all="ignore"):
         for epoch in range(int(epochs)):
             for Xc, Tc in chunks:
@@ -224,13 +231,13 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
                     if halt(E):
                         return history[:epoch]
                 optimizer.step(theta, grad, mask)
-            plan.check_finite(f"epoch {epoch + 1}")
             if not single_chunk or epoch == epochs - 1:
                 plan.forward(X)
                 E = loss.value(plan.output_values(plan.last), T)
                 record(epoch, E)
                 if halt(E):
                     return history[:epoch + 1]
+    plan.check_finite(f"after {epochs} epochs")
     return history
 
 
