@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status
         registry = make_registry(args.plugin)
         for kind, rows in registry.listing().items():
-            print(f"{kind}s:")
+            print(f"{kind}{'es' if kind.endswith('s') else 's'}:")
             for name, owner, description in rows:
                 print(f"  {name:<16} {owner:<26} {description}")
         return EXIT_OK
