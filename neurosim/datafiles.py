@@ -236,6 +236,8 @@ def read_csv(
     inputs: Column | Sequence[Column] | None = None,
     targets: Column | Sequence[Column] | None = None,
     classes: Column | None = None,
+    keep_classes: Sequence[str] | None = None,
+    positive_class: str | None = None,
     delimiter: str = ",",
     header: bool = True,
 ) -> Patterns:
@@ -255,6 +257,12 @@ def read_csv(
     classes : str or int, optional
         One column of class labels (any text), one-hot encoded into one target per class.
         Give either ``targets`` or ``classes``.
+    keep_classes : list of str, optional
+        With ``classes``: keep only the rows whose label is listed (e.g. Iris's
+        ``["versicolor", "virginica"]``); the others are dropped.
+    positive_class : str, optional
+        With ``classes``: one 0/1 target instead of one-hot, 1 for this label (a binary
+        classification, for a sigmoid output and binary cross-entropy).
     delimiter : str, default ","
         The one-character field separator (``";"``, ``"\\t"``).
     header : bool, default True
@@ -304,6 +312,8 @@ def read_csv(
     if classes is not None and (isinstance(classes, bool) or not isinstance(classes, (str, int, np.integer))):
         raise DataError(f"classes must be one column (a name or a 0-based index), got {classes!r}")
     name, text = _read_text(path)
+    if classes is None and (keep_classes is not None or positive_class is not None):
+        raise DataError(f"{name}: keep_classes and positive_class apply to a class column; give classes=...")
     if target_spec is None and classes is None:
         raise DataError(f"{name}: say which columns are the targets: give targets=[...] (numeric columns) "
                         f"or classes=... (one column of class labels to one-hot encode)")
@@ -335,7 +345,23 @@ def read_csv(
         if not label:
             raise DataError(f"{name}: line {line}, {table.label(class_index)}: empty class label")
         labels.append(label)
+    present = _class_order(set(labels))
+    if keep_classes is not None:
+        if isinstance(keep_classes, str) or not all(isinstance(c, str) for c in keep_classes) or not keep_classes:
+            raise DataError(f"{name}: keep_classes must be a list of class labels, got {keep_classes!r}")
+        for c in keep_classes:
+            if c not in present:
+                raise DataError(f"{name}: keep_classes: no row has the class {c!r}; "
+                                f"{did_you_mean(c, present, 'classes')}")
+        rows = [k for k, label in enumerate(labels) if label in keep_classes]
+        x, labels = x[rows], [labels[k] for k in rows]
     order = _class_order(set(labels))
+    if positive_class is not None:
+        if positive_class not in order:
+            raise DataError(f"{name}: positive_class: no (kept) row has the class {positive_class!r}; "
+                            f"{did_you_mean(str(positive_class), order, 'classes')}")
+        t = np.array([[1.0 if label == positive_class else 0.0] for label in labels])
+        return Patterns(x, t, table.names(input_index), [positive_class], labels)
     position = {label: k for k, label in enumerate(order)}
     t = np.zeros((len(labels), len(order)), dtype=float)
     t[np.arange(len(labels)), [position[label] for label in labels]] = 1.0
@@ -587,7 +613,7 @@ def read_patterns(path: PathLike, format: str | None = None, **options: Any) -> 
         if options:
             raise DataError(f"{name}: the fann format takes no options, got {', '.join(sorted(options))}")
         return read_fann(path)
-    allowed = ("inputs", "targets", "classes", "delimiter", "header")
+    allowed = ("inputs", "targets", "classes", "keep_classes", "positive_class", "delimiter", "header")
     for option in options:
         if option not in allowed:
             raise DataError(f"{name}: unknown csv option {option!r}; "

@@ -34,7 +34,7 @@ __all__ = ["Scenario", "ScenarioResult", "Expectation", "RunState", "load_scenar
 _MISSING = object()
 
 _SOURCE_KEYS = {"inputs", "targets", "dataset", "options", "file", "format", "input_columns", "target_columns",
-                "class_column", "delimiter", "header"}
+                "class_column", "keep_classes", "positive_class", "delimiter", "header"}
 
 #: Every key the language knows, by table; used to catch typos. ``expect`` tables also
 #: take the options of their measure, checked against the measure itself.
@@ -634,7 +634,8 @@ def _load_patterns(r: _Reader, d: Mapping, path: str, base_dir: Path, registry: 
         raise r.fail(path, "give exactly one source: inputs and targets, dataset = NAME, or file = PATH"
                      + (f" (found {', '.join(sources)})" if sources else ""))
     only = {"targets": "inputs", "options": "dataset", "format": "file", "input_columns": "file",
-            "target_columns": "file", "class_column": "file", "delimiter": "file", "header": "file"}
+            "target_columns": "file", "class_column": "file", "delimiter": "file", "header": "file",
+            "keep_classes": "class_column", "positive_class": "class_column"}
     for key, needs in only.items():
         if key in d and needs not in d:
             raise r.fail(f"{path}.{key}", f"only applies with {needs} = ...")
@@ -665,6 +666,12 @@ def _load_patterns(r: _Reader, d: Mapping, path: str, base_dir: Path, registry: 
             kwargs[arg] = cols
     if "class_column" in d:
         kwargs["classes"] = r.get(d, "class_column", path, (str, int))
+    if "keep_classes" in d:
+        kwargs["keep_classes"] = r.get(d, "keep_classes", path, (list,))
+        if not kwargs["keep_classes"] or not all(isinstance(c, str) for c in kwargs["keep_classes"]):
+            raise r.fail(f"{path}.keep_classes", "must be a non-empty array of class labels (strings)")
+    if "positive_class" in d:
+        kwargs["positive_class"] = r.get(d, "positive_class", path, (str,))
     if "delimiter" in d:
         kwargs["delimiter"] = r.get(d, "delimiter", path, (str,))
     if "header" in d:

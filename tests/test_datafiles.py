@@ -491,3 +491,19 @@ def test_write_fann_refusals(tmp_path):
 def test_docstring_examples_run():
     result = doctest.testmod(neurosim.datafiles, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_iris_as_a_binary_task_keeps_two_classes_and_one_target():
+    from neurosim.datafiles import read_csv
+    iris = Path(__file__).resolve().parents[1] / "scenarios" / "data" / "iris.csv"
+    data = read_csv(iris, classes="species", keep_classes=["versicolor", "virginica"], positive_class="virginica")
+    assert data.inputs.shape == (100, 4) and data.targets.shape == (100, 1)
+    assert data.targets.sum() == 50 and data.target_names == ["virginica"]
+    assert set(data.labels) == {"versicolor", "virginica"}
+    assert all((t == 1.0) == (label == "virginica") for t, label in zip(data.targets[:, 0], data.labels))
+    with pytest.raises(neurosim.DataError, match="did you mean 'virginica'"):
+        read_csv(iris, classes="species", positive_class="virginca")
+    with pytest.raises(neurosim.DataError, match="keep_classes"):
+        read_csv(iris, classes="species", keep_classes=["rose"])
+    with pytest.raises(neurosim.DataError, match="class column"):
+        read_csv(iris, targets=["petal_width"], positive_class="setosa")
