@@ -150,19 +150,25 @@ def numpy_impls(case: Case) -> list[Impl]:
     -------
     list of Impl
     """
+    return [_layered_impl(case, ref_numpy, "numpy")]
+
+
+def _layered_impl(case: Case, module, name: str) -> Impl:
+    """An Impl training a layered workload with ``module``'s ``train_two_layer`` (mse) or
+    ``train_softmax_mlp`` (cce); the numpy and torch references share these signatures."""
     mats = layer_matrices(case.net, case.layers)
     masks = layer_masks(case.net, case.layers)
     tr = case.train
     X, T = case.X.astype(case.dtype), case.T.astype(case.dtype)
     if tr["loss"] == "mse":
         def prepare(epochs):
-            return lambda: ref_numpy.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
-                                                     learning_rate=tr["learning_rate"], momentum=tr["momentum"],
-                                                     epochs=epochs, mode=tr["mode"])
+            return lambda: module.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
+                                                  learning_rate=tr["learning_rate"], momentum=tr["momentum"],
+                                                  epochs=epochs, mode=tr["mode"])
     else:
         def prepare(epochs):
-            return lambda: ref_numpy.train_softmax_mlp(mats, X, T, learning_rate=tr["learning_rate"], epochs=epochs)
-    return [Impl("numpy", "numpy", prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), raw[1]))]
+            return lambda: module.train_softmax_mlp(mats, X, T, learning_rate=tr["learning_rate"], epochs=epochs)
+    return Impl(name, name, prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), raw[1]))
 
 
 def torch_impls(case: Case, rt) -> list[Impl]:
@@ -193,17 +199,7 @@ def torch_impls(case: Case, rt) -> list[Impl]:
                 return workloads.dag_to_weights(case.dag, *engine.weights()), history
             impls.append(Impl(name, "torch", prepare, extract))
         return impls
-    mats = layer_matrices(case.net, case.layers)
-    masks = layer_masks(case.net, case.layers)
-    if tr["loss"] == "mse":
-        def prepare(epochs):
-            return lambda: rt.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
-                                              learning_rate=tr["learning_rate"], momentum=tr["momentum"],
-                                              epochs=epochs, mode=tr["mode"])
-    else:
-        def prepare(epochs):
-            return lambda: rt.train_softmax_mlp(mats, X, T, learning_rate=tr["learning_rate"], epochs=epochs)
-    return [Impl("torch", "torch", prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), raw[1]))]
+    return [_layered_impl(case, rt, "torch")]
 
 
 def ensemble_member_weights(result: Any, K: int) -> tuple[list[dict], np.ndarray | None]:
