@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
+from pathlib import Path
 from collections.abc import Sequence
 
 from . import __version__
@@ -80,12 +81,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides = _parse_set(args.set)
             if args.seed is not None:
                 overrides["scenario.seed"] = args.seed
+            if args.out:            # fail before training, not after it
+                try:
+                    Path(args.out).mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ScenarioError("--out", args.out, f"cannot be used as the results folder ({exc.strerror})")
             result = run_scenario(args.scenario, overrides)
             if not args.quiet:
                 print(result.report())
             if args.out:
-                for path in result.save(args.out).values():
-                    print(f"wrote {path}")
+                try:
+                    for path in result.save(args.out).values():
+                        print(f"wrote {path}")
+                except OSError as exc:
+                    raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
             for line in result.failures:
                 print(f"FAILED {line}", file=sys.stderr)
             print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")

@@ -38,7 +38,8 @@ class EnsembleResult:
     converged : ndarray
         ``(K,)`` whether each member met the stop criterion (all False without one).
     final_error : ndarray
-        ``(K,)`` training error at each member's last epoch.
+        ``(K,)`` training error at each member's last epoch (inf for a member that
+        diverged: it was frozen when its error stopped being finite).
     theta : ndarray
         ``(K, P)`` final parameters (the ensemble plan's layout).
     """
@@ -150,7 +151,9 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         plan.forward(X)
         Y = plan.output_values(plan.last)
         final = np.asarray(loss.value(Y, T), dtype=float)
-        converged = (np.asarray(stop(final, Y, T), dtype=bool) if stop is not None
+        blown = ~np.isfinite(final) | ~np.isfinite(plan.theta).all(axis=1)
+        final[blown] = np.inf                     # diverged members: frozen, never converged
+        converged = (np.asarray(stop(final, Y, T), dtype=bool) & ~blown if stop is not None
                      else np.zeros(members, bool))
     return EnsembleResult(
         seeds=list(seeds), history=history, epochs=epochs_run, converged=converged, final_error=final,

@@ -47,6 +47,9 @@ def atomic_write(path: str | os.PathLike, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)     # mkstemp makes it private; results are for sharing
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -187,6 +187,8 @@ class RunState:
         (the scenario's own seed).
     stop : StopCriterion or None
         The scenario's ``[training.stop]``.
+    members : int or None
+        ``training.ensemble`` (known before the ensemble has run).
     """
 
     network: Network
@@ -197,6 +199,7 @@ class RunState:
     epochs: int = 0
     ensemble: Any = None
     stop: Any = None
+    members: int | None = None
 
 
 @dataclass
@@ -356,7 +359,7 @@ class Scenario:
         """
         self.resolve(registry)
         net = self.build_network()
-        run = RunState(net, self.train, self.test, self.loss, np.empty(0), 0, None, self.stop)
+        run = RunState(net, self.train, self.test, self.loss, np.empty(0), 0, None, self.stop, self.ensemble)
         for e in self.expectations:
             _measure(self, e, run)
         return net
@@ -425,7 +428,7 @@ class ScenarioResult:
     def metrics(self) -> dict:
         """Final numbers: training error, test error and accuracy (when there is a test set)."""
         sc, net = self.scenario, self.network
-        state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop)
+        state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop, sc.ensemble)
         accuracy = sc.registry.measure("accuracy")
         out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
                "train_error": self.final_error, "train_accuracy": accuracy(state)}
@@ -507,7 +510,8 @@ class ScenarioResult:
             "scenario": sc.name, "source": sc.source, "seed": sc.seed,
             "metrics": self.metrics(),
             "passed": self.passed,
-            "expectations": [{"index": e.index, "description": e.describe(self.network), "actual": actual,
+            "expectations": [{"index": e.index, "description": e.describe(self.network),
+                              "actual": actual if math.isfinite(actual) else None,   # JSON has no NaN
                               "wanted": bound, "met": met} for e, actual, met, bound in self.checks],
             "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
             "wall_time_seconds": self.wall_time,
@@ -535,7 +539,7 @@ def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_
                              f"{sc.learning_rate:g})") from None
     first = result.network(0)
     history = result.history[:result.epochs[0], 0]
-    run = RunState(first, sc.train, sc.test, sc.loss, history, int(result.epochs[0]), result, sc.stop)
+    run = RunState(first, sc.train, sc.test, sc.loss, history, int(result.epochs[0]), result, sc.stop, sc.ensemble)
     checks = checks + [(e, a, *e.check(a)) for e in sc.expectations if e.after is None
                        for a in [_measure(sc, e, run)]]
     checks.sort(key=lambda c: c[0].index)
@@ -552,6 +556,9 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
         raise
     except NeurosimError as exc:
         raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(e.options, str(exc))}", str(exc)) from None
+    except (TypeError, ValueError) as exc:    # a plugin measure that did not check its options
+        raise ScenarioError(sc.source, f"expect[{e.index}]", f"measure {e.quantity!r} failed on these options "
+                            f"({type(exc).__name__}: {exc}); check their types") from None
 
 
 def _scheduled(value: float, schedule: list, epoch: int) -> float:
@@ -759,6 +766,9 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
                     and not isinstance(item[1], bool) and math.isfinite(item[1]) and item[1] >= 0):
                 raise r.fail(f"training.{key}[{i}]", f"must be [epoch, {what}] with a whole epoch >= 0 and a "
                              f"{what} >= 0, not {item!r}")
+        epochs_listed = [int(a) for a, _ in schedule]
+        if len(set(epochs_listed)) != len(epochs_listed):
+            raise r.fail(f"training.{key}", "lists an epoch twice; give one value per epoch")
         schedules[key] = sorted((int(a), float(b)) for a, b in schedule)
     stop = None
     if "stop" in t:
@@ -901,6 +911,9 @@ def _build_network(sc: Scenario) -> Network:
 
     if policy == "shared" and "bias" not in net:
         guard("network.bias", net.add_bias, "bias")
+    elif policy == "shared" and net["bias"].kind != "bias":
+        raise r.fail("network.bias", "is 'shared', which adds a bias unit named 'bias', but a neuron already has "
+                     "that name; rename it or use bias = 'explicit'")
     connections = r.get(nd, "connections", "network", (dict,), {})
     for spec, value in connections.items():
         path = f"network.connections.{spec!r}" if " " in spec else f"network.connections.{spec}"
@@ -927,6 +940,11 @@ def _build_network(sc: Scenario) -> Network:
 
     if policy == "shared":
         bias = net["bias"]
+        others = [b.name for b in net.biases if b is not bias]
+        if bias.kind != "bias" or others:
+            raise r.fail("network.bias", f"is 'shared' (one bias unit named 'bias' feeds every neuron), but "
+                         f"{'a neuron is named bias' if bias.kind != 'bias' else 'bias units ' + ', '.join(others)} "
+                         "is declared; use bias = 'explicit' to wire bias units yourself")
         for u in net.neurons:
             if not net.graph.has_edge(bias, u):
                 net.connect(bias, u)
@@ -984,7 +1002,7 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     started = time.perf_counter()
     sc = load_scenario(source, overrides).resolve(registry)
     net = sc.build_network()
-    run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop)
+    run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble)
     X, T = sc.train.inputs, sc.train.targets
 
     def measure(e: Expectation) -> float:
@@ -1029,6 +1047,12 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
         if stopped:
             break
         checks += [(e, a, *e.check(a)) for e in sc.expectations if e.after == stop_at for a in [measure(e)]]
+        # A segment that ended on a checkpoint cannot have asked the stop criterion about
+        # its last epoch; ask now, so a checkpoint never buys an extra epoch of training.
+        if sc.stop is not None and run.epochs < sc.epochs and len(run.history) and \
+                sc.stop(run.history[-1], net.forward(X), T):
+            stopped = True
+            break
     checks += [(e, a, *e.check(a)) for e in sc.expectations
                if e.after is None or (stopped and e.after > run.epochs) for a in [measure(e)]]
     checks.sort(key=lambda c: c[0].index)

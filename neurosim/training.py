@@ -206,9 +206,14 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         return not active.any()
 
     def record(epoch: int, E) -> None:
+        nonlocal mask
         if lead:
-            if not np.isfinite(E).all():
-                raise diverged(plan, loss, E, f"after epoch {epoch + 1}")
+            bad = active & ~np.isfinite(E)
+            if bad.any():          # a member that diverges is frozen; the others go on
+                active[...] = active & ~bad
+                mask = plan.mask * active[:, None].astype(plan.dtype)
+                if not active.any():
+                    raise diverged(plan, loss, E, f"after epoch {epoch + 1}: every ensemble member")
             history[epoch] = np.where(active, E, np.nan)
         else:
             if not math.isfinite(E):
@@ -237,7 +242,8 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
                 record(epoch, E)
                 if halt(E):
                     return history[:epoch + 1]
-    plan.check_finite(f"after {epochs} epochs")
+    if not lead:
+        plan.check_finite(f"after {epochs} epochs")
     return history
 
 

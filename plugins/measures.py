@@ -13,6 +13,12 @@ import numpy as np
 from neurosim import DataError, Measure, hookimpl
 
 
+def _number(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise DataError(f"{name} must be a number, not {value!r}")
+    return float(value)
+
+
 def _patterns(run, set):
     if set == "train":
         return run.train
@@ -27,9 +33,16 @@ def _patterns(run, set):
 STATS = {"min": np.min, "median": np.median, "mean": np.mean, "max": np.max}
 
 
-def _stat(values, stat):
+def _check_stat(run, stat):
+    if stat is None:
+        return
     if stat not in STATS:
         raise DataError(f"stat must be one of {', '.join(STATS)}, not {stat!r}")
+    if not getattr(run, "members", None):
+        raise DataError("stat summarises the members of an ensemble; set training.ensemble, or remove stat")
+
+
+def _stat(values, stat):
     values = np.asarray(values, dtype=float)
     return float(STATS[stat](values)) if len(values) else float("nan")
 
@@ -40,7 +53,10 @@ def error(run, set="train", stat=None):
     With an ensemble and ``stat`` (min, median, mean, max): that statistic of the members'
     final training errors.
     """
-    if stat is not None and run.ensemble is not None:
+    _check_stat(run, stat)
+    if stat is not None:
+        if run.ensemble is None:        # checked before training: nothing to summarise yet
+            return float("nan")
         if set != "train":
             raise DataError("stat over an ensemble is taken of the final training errors; use set = 'train'")
         return _stat(run.ensemble.final_error, stat)
@@ -59,6 +75,8 @@ def weight(run, edge):
 def output(run, neuron, pattern=0, set="train"):
     """The output of ``neuron`` (any computing neuron) for pattern number ``pattern``."""
     data = _patterns(run, set)
+    if isinstance(pattern, bool) or not isinstance(pattern, int):
+        raise DataError(f"pattern must be a whole number (0-based), not {pattern!r}")
     if not 0 <= int(pattern) < len(data):
         raise DataError(f"pattern {pattern} does not exist: the {set} set has {len(data)} patterns "
                         f"(0 to {len(data) - 1})")
@@ -71,6 +89,8 @@ def output(run, neuron, pattern=0, set="train"):
 
 
 def _correct(run, set, margin, threshold):
+    threshold = _number("threshold", threshold)
+    margin = None if margin is None else _number("margin", margin)
     data = _patterns(run, set)
     Y, T = run.network.forward(data.inputs), data.targets
     if margin is not None:                 # every output within margin of its target
@@ -104,7 +124,10 @@ def epochs(run, stat=None):
     With an ensemble and ``stat`` (min, median, mean, max): that statistic over the
     members that met the stop criterion (NaN when none did).
     """
-    if stat is not None and run.ensemble is not None:
+    _check_stat(run, stat)
+    if stat is not None:
+        if run.ensemble is None:        # checked before training: nothing to summarise yet
+            return float("nan")
         return _stat(run.ensemble.epochs[run.ensemble.converged], stat)
     return float(run.epochs)
 
@@ -131,6 +154,9 @@ def mirror_symmetry(run, inputs=None):
     exactly opposite). 0 is the paper's structure; small values are close to it.
     """
     net = run.network
+    if inputs is not None and (isinstance(inputs, str) or not isinstance(inputs, list) or len(inputs) < 2
+                               or not all(isinstance(n, str) for n in inputs)):
+        raise DataError(f"inputs must be a list of at least two input names, not {inputs!r}")
     ins = [net[name] for name in inputs] if inputs is not None else net.inputs
     hidden = [u for u in net.neurons if all(net.graph.has_edge(i, u) for i in ins) and not u.output]
     if not hidden:
