@@ -561,6 +561,11 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
                             f"({type(exc).__name__}: {exc}); check their types") from None
 
 
+def _no_batch_size(r: _Reader, mode: str):
+    raise r.fail("training.batch_size", f"applies to mode = 'minibatch' only; mode {mode!r} updates "
+                 f"{'after every pattern' if mode == 'online' else 'once per epoch'}")
+
+
 def _scheduled(value: float, schedule: list, epoch: int) -> float:
     """The value in force from ``epoch`` on: the last schedule entry starting at or before it."""
     for start, v in schedule:
@@ -686,7 +691,15 @@ def _load_patterns(r: _Reader, d: Mapping, path: str, base_dir: Path, registry: 
     try:
         return read_patterns(file if file.is_absolute() else base_dir / file, format=fmt, **kwargs)
     except NeurosimError as exc:
-        raise r.fail(f"{path}.file", str(exc)) from None
+        # The reader names its own arguments; report the scenario key they came from.
+        text, key = str(exc), "file"
+        for arg, scenario_key in (("keep_classes", "keep_classes"), ("positive_class", "positive_class"),
+                                  ("classes", "class_column"), ("inputs", "input_columns"),
+                                  ("targets", "target_columns")):
+            if f": {arg}:" in text and scenario_key in d:
+                key = scenario_key
+                break
+        raise r.fail(f"{path}.{key}", text) from None
 
 
 def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -791,7 +804,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         momentum_schedule=schedules["momentum_schedule"],
         learning_rate_schedule=schedules["learning_rate_schedule"],
         batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
-                         minimum=1),
+                         minimum=1) if mode == "minibatch" or "batch_size" not in t else _no_batch_size(r, mode),
         weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
         stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
     )
@@ -893,6 +906,10 @@ def _build_network(sc: Scenario) -> Network:
         output = r.get(ly, "output", path, (bool,), i == len(layers) - 1 and bool(sources))
         act = r.get(ly, "activation", path, (str,), default_act)
         kind = "neuron" if sources else "input"
+        for key in ("output", "activation"):
+            if kind == "input" and key in ly:
+                raise r.fail(f"{path}.{key}", "does not apply to a layer of input units (a layer without "
+                             "'from'); give the layer from = [...] to make it computing neurons")
         layer_units[lname] = guard(path, net.add_layer, lname, size, act, kind=kind, output=output,
                                    connect_from=[layer_units[s] for s in sources])
 
@@ -901,6 +918,10 @@ def _build_network(sc: Scenario) -> Network:
         nt = r.keys(neuron, "network.neurons", path)
         name = r.get(nt, "name", path, (str,))
         kind = r.get(nt, "kind", path, (str,), "neuron", choices=NEURON_KINDS)
+        for key in ("output", "activation", "group"):
+            if kind != "neuron" and key in nt:
+                raise r.fail(f"{path}.{key}", f"does not apply to {kind} units, whose output is "
+                             f"{'the pattern value' if kind == 'input' else 'always 1'}; remove it")
         if kind == "input":
             guard(path, net.add_input, name)
         elif kind == "bias":

@@ -933,3 +933,24 @@ def test_cli_run_of_a_diverging_scenario_names_the_file(write, capsys):
     assert status != 0
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(path) in err and "learning rate" in err
+
+
+def test_keys_that_do_not_apply_are_refused_not_ignored():
+    data = xor_mapping()
+    data["network"]["layers"][0]["activation"] = "tanh"
+    scenario_refused(data, "network.layers[0].activation", ("input units",), run=load_and_resolve)
+    bad = with_key("training.batch_size", 2)
+    scenario_refused(bad, "training.batch_size", ("minibatch",), run=neurosim.load_scenario)
+    neurons = {"scenario": {"seed": 0}, "network": {"bias": "explicit", "neurons": [
+        {"name": "x", "kind": "input", "output": True}, {"name": "o", "output": True}],
+        "connections": {"x -> o": 0.5}}, "data": {"inputs": [[1.0]], "targets": [[0.0]]}}
+    scenario_refused(neurons, "network.neurons[0].output", ("input units",), run=load_and_resolve)
+
+
+def test_data_file_errors_name_the_scenario_key(tmp_path):
+    iris = Path(__file__).resolve().parents[1] / "scenarios" / "data" / "iris.csv"
+    base = {"network": {"layers": [{"name": "i", "size": 4}, {"name": "o", "size": 3, "from": ["i"]}]},
+            "data": {"file": str(iris), "class_column": "specis"}}
+    scenario_refused(base, "data.class_column", ("did you mean 'species'",), run=load_and_resolve)
+    base["data"] = {"file": str(iris), "class_column": "species", "positive_class": "rose"}
+    scenario_refused(base, "data.positive_class", ("'rose'",), run=load_and_resolve)
