@@ -566,6 +566,22 @@ def _no_batch_size(r: _Reader, mode: str):
                  f"{'after every pattern' if mode == 'online' else 'once per epoch'}")
 
 
+def _merge_overrides(overrides: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``{dotted.key: value}`` mapping from ``overrides`` and keyword overrides."""
+    merged = dict(overrides or {})
+
+    def flatten(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping) and value:
+            for k, v in value.items():
+                flatten(f"{prefix}.{k}", v)
+        else:
+            merged[prefix] = value
+
+    for key, value in more.items():
+        flatten("scenario.seed" if key == "seed" else key, value)
+    return merged
+
+
 def _scheduled(value: float, schedule: list, epoch: int) -> float:
     """The value in force from ``epoch`` on: the last schedule entry starting at or before it."""
     for start, v in schedule:
@@ -988,7 +1004,7 @@ def _build_network(sc: Scenario) -> Network:
 
 
 def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, Any] | None = None, *,
-                 registry: Registry | None = None) -> ScenarioResult:
+                 registry: Registry | None = None, **more: Any) -> ScenarioResult:
     """Load, build, train and check a scenario.
 
     Parameters
@@ -1000,6 +1016,9 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     registry : Registry, optional
         Plugins to use. By default a fresh registry of the installed plugins plus the
         scenario's ``plugins = [...]`` is made for this run.
+    **more
+        More overrides as keywords: a table of keys (``training={"epochs": 100}``),
+        ``seed=3`` for ``scenario.seed``, or dotted keys (``**{"training.epochs": 100}``).
 
     Returns
     -------
@@ -1021,7 +1040,7 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     0.35891648
     """
     started = time.perf_counter()
-    sc = load_scenario(source, overrides).resolve(registry)
+    sc = load_scenario(source, _merge_overrides(overrides, more)).resolve(registry)
     net = sc.build_network()
     run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble)
     X, T = sc.train.inputs, sc.train.targets

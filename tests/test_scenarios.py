@@ -112,3 +112,14 @@ def test_schedules_change_the_rate_and_momentum_at_their_epochs():
     after3, after6 = result.checks[0][1], result.checks[1][1]
     assert after3 == after6 != result.initial_weights[("h1", "o1")]     # nothing moves once both are 0
     assert result.history[2] == result.history[5] != result.history[1]
+
+
+def test_overrides_as_keywords():
+    mazur = SCENARIOS[[p.name for p in SCENARIOS].index("seed_221.toml")]
+    a = neurosim.run_scenario(mazur, training={"epochs": 3, "learning_rate": 0.25})
+    b = neurosim.run_scenario(mazur, {"training.epochs": 3, "training.learning_rate": 0.25})
+    c = neurosim.run_scenario(mazur, **{"training.epochs": 3}, seed=5, training={"learning_rate": 0.25})
+    assert len(a.history) == 3 and a.scenario.learning_rate == 0.25
+    np.testing.assert_array_equal(a.history, b.history)
+    np.testing.assert_array_equal(a.history, c.history)      # explicit weights: the seed changes nothing
+    assert c.scenario.seed == 5
