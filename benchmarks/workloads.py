@@ -11,6 +11,7 @@ the whole suite, correctness gate included, runs in seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,12 +116,14 @@ def matrices_to_weights(mats: list[np.ndarray], layers: list[Layer]) -> dict[tup
 
 # --- W1: Mazur 2-2-2 ------------------------------------------------------------------------
 
-MAZUR_WEIGHTS = {("i1", "h1"): .15, ("i2", "h1"): .20, ("i1", "h2"): .25, ("i2", "h2"): .30,
-                 ("h1", "o1"): .40, ("h2", "o1"): .45, ("h1", "o2"): .50, ("h2", "o2"): .55}
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def build_w1(smoke: bool = False) -> Case:
     """W1: the seed's Mazur 2-2-2 sigmoid net, one pattern, online SGD lr 0.5, 10,000 steps.
+
+    The network, its weights and its data come from ``scenarios/mazur.toml``, the one
+    definition of the worked example.
 
     Parameters
     ----------
@@ -133,26 +136,11 @@ def build_w1(smoke: bool = False) -> Case:
         Biases are weights from the bias units ``b1`` (hidden) and ``b2`` (outputs),
         frozen as in the worked example.
     """
-    net = neurosim.Network()
-    for name in ("i1", "i2"):
-        net.add_input(name)
-    net.add_bias("b1")
-    net.add_bias("b2")
-    for name in ("h1", "h2"):
-        net.add_neuron(name, "sigmoid")
-    for name in ("o1", "o2"):
-        net.add_neuron(name, "sigmoid", output=True)
-    for (s, d), w in MAZUR_WEIGHTS.items():
-        net.connect(s, d, weight=w)
-    for h in ("h1", "h2"):
-        net.connect("b1", h, weight=0.35, trainable=False)
-    for o in ("o1", "o2"):
-        net.connect("b2", o, weight=0.60, trainable=False)
+    scenario = neurosim.load_scenario(SCENARIOS / "mazur.toml")
+    net = scenario.check()
     layers = [Layer(["h1", "h2"], ["i1", "i2", "b1"], "sigmoid"),
               Layer(["o1", "o2"], ["h1", "h2", "b2"], "sigmoid")]
-    net.compile()
-    X = np.array([[0.05, 0.10]])
-    T = np.array([[0.01, 0.99]])
+    X, T = scenario.train.inputs, scenario.train.targets
     train = dict(loss="mse", learning_rate=0.5, epochs=200 if smoke else 10_000, mode="online", momentum=0.0)
     return Case("W1", net, X, T, train, layers=layers)
 
