@@ -59,6 +59,15 @@ NEURON_KINDS = ("input", "bias", "neuron")
 FILE_FORMATS = ("csv", "fann")
 
 
+def _toml(value: Any) -> str:
+    """A value as a TOML file spells it (``true``, not ``True``), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a table"
+    return repr(value)
+
+
 class _Reader:
     """Typed, path-aware access to a parsed scenario, raising :class:`ScenarioError`."""
 
@@ -91,7 +100,7 @@ class _Reader:
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join({str: "a string", int: "an integer", float: "a number", bool: "true or false",
                                  list: "an array", dict: "a table"}[k] for k in kinds)
-            raise self.fail(where, f"must be {names}, not {value!r}")
+            raise self.fail(where, f"must be {names}, not {_toml(value)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(where, f"must be finite, not {value!r}")
         if choices is not None and value not in choices:
@@ -457,7 +466,7 @@ class ScenarioResult:
         if sc.learning_rate_schedule:
             momentum += f", learning rate schedule {sc.learning_rate_schedule}"
         lines.append(f"training: {sc.mode}{f' ({sc.batch_size} per update)' if sc.mode == 'minibatch' else ''}, "
-                     f"learning rate {sc.learning_rate:g}, {momentum}"
+                     f"learning rate {sc.learning_rate_at(0):g}, {momentum}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else ""))
         trainable = [(u, v) for (u, v) in self.initial_weights if net.trainable(u, v)]
@@ -536,7 +545,7 @@ def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_
                            optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds)
     except NumericalError as exc:
         raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
-                             f"{sc.learning_rate:g})") from None
+                             f"{sc.learning_rate_at(0):g} at the start)") from None
     first = result.network(0)
     history = result.history[:result.epochs[0], 0]
     run = RunState(first, sc.train, sc.test, sc.loss, history, int(result.epochs[0]), result, sc.stop, sc.ensemble)
@@ -1079,7 +1088,7 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
                              optimizer=optimizer, stop=sc.stop)
         except NumericalError as exc:
             raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
-                                 f"{sc.learning_rate:g})") from None
+                                 f"{sc.learning_rate_at(0):g} at the start)") from None
         parts.append(part)
         run.history = np.concatenate(parts)
         run.epochs += len(part)
