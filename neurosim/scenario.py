@@ -570,11 +570,6 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
                             f"({type(exc).__name__}: {exc}); check their types") from None
 
 
-def _no_batch_size(r: _Reader, mode: str):
-    raise r.fail("training.batch_size", f"applies to mode = 'minibatch' only; mode {mode!r} updates "
-                 f"{'after every pattern' if mode == 'online' else 'once per epoch'}")
-
-
 def _merge_overrides(overrides: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
     """One ``{dotted.key: value}`` mapping from ``overrides`` and keyword overrides."""
     merged = dict(overrides or {})
@@ -794,6 +789,9 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
 
     t = r.keys(top.get("training", {}), "training", "training")
     mode = r.get(t, "mode", "training", (str,), "online", choices=training.MODES)
+    if "batch_size" in t and mode != "minibatch":
+        raise r.fail("training.batch_size", f"applies to mode = 'minibatch' only; mode {mode!r} updates "
+                     f"{'after every pattern' if mode == 'online' else 'once per epoch'}")
     epochs = r.get(t, "epochs", "training", (int,), 1, minimum=0)
     schedules = {}
     for key, what in (("momentum_schedule", "momentum"), ("learning_rate_schedule", "learning rate")):
@@ -829,7 +827,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         momentum_schedule=schedules["momentum_schedule"],
         learning_rate_schedule=schedules["learning_rate_schedule"],
         batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
-                         minimum=1) if mode == "minibatch" or "batch_size" not in t else _no_batch_size(r, mode),
+                         minimum=1),
         weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
         stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
     )
