@@ -217,6 +217,31 @@ class Registry:
         """Return the initialiser registered as ``name`` (see :meth:`get`)."""
         return self.get("initializer", name)
 
+    def options(self, kind: str, name: str) -> tuple[list[str], list[str]] | None:
+        """The options ``kind`` ``name``'s function takes: ``(all, required)``.
+
+        Parameters
+        ----------
+        kind : {'initializer', 'dataset', 'measure'}
+        name : str
+
+        Returns
+        -------
+        tuple of list of str, or None
+            None when the function takes any keyword (``**options``) or cannot be
+            inspected.
+        """
+        obj = self.get(kind, name)
+        attr, n_fixed = OPTION_FUNCTIONS[kind]
+        try:
+            params = list(inspect.signature(getattr(obj, attr)).parameters.values())[n_fixed:]
+        except (TypeError, ValueError):
+            return None
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return None
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return [p.name for p in named], [p.name for p in named if p.default is p.empty]
+
     def with_options(self, kind: str, name: str, options: Mapping[str, Any]) -> Any:
         """Return ``kind`` ``name`` after checking that its function accepts ``options``.
 
@@ -234,18 +259,14 @@ class Registry:
             it does and the closest), or a required option missing.
         """
         obj = self.get(kind, name)
-        attr, n_fixed = OPTION_FUNCTIONS[kind]
-        try:
-            params = list(inspect.signature(getattr(obj, attr)).parameters.values())[n_fixed:]
-        except (TypeError, ValueError):
+        accepted = self.options(kind, name)
+        if accepted is None:
             return obj
-        if any(p.kind is p.VAR_KEYWORD for p in params):
-            return obj
-        known = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        known, required = accepted
         for key in options:
             if key not in known:
                 raise PluginError(f"{kind} {name!r} has no option {key!r}; {did_you_mean(key, known, 'its options')}")
-        missing = [p.name for p in params if p.default is p.empty and p.name in known and p.name not in options]
+        missing = [m for m in required if m not in options]
         if missing:
             raise PluginError(f"{kind} {name!r} needs the option{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(missing)}; give {' and '.join(f'{m} = ...' for m in missing)}")

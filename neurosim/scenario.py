@@ -10,7 +10,6 @@ returns a :class:`ScenarioResult`, whose :meth:`~ScenarioResult.report` is what 
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 import os
 import time
@@ -531,8 +530,8 @@ class ScenarioResult:
 
 
 def _options_of(registry: Registry, measure: str) -> list[str]:
-    params = list(inspect.signature(registry.measure(measure).compute).parameters.values())[1:]
-    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    accepted = registry.options("measure", measure)
+    return [] if accepted is None else accepted[0]
 
 
 def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_weights, initial_state, checks,
@@ -595,8 +594,8 @@ def _scheduled(value: float, schedule: list, epoch: int) -> float:
 
 
 def _accepts(registry: Registry, measure: str, option: str) -> bool:
-    params = inspect.signature(registry.measure(measure).compute).parameters.values()
-    return option in _options_of(registry, measure) or any(p.kind is p.VAR_KEYWORD for p in params)
+    accepted = registry.options("measure", measure)
+    return accepted is None or option in accepted[0]
 
 
 def _culprit(options: Mapping[str, Any], message: str) -> str:
