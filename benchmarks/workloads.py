@@ -19,7 +19,7 @@ import numpy as np
 import neurosim
 
 __all__ = ["Case", "Layer", "build_w1", "build_w2", "build_w3", "build_w4", "build_w5", "build_w6",
-           "symmetry_data", "symmetry_net", "layer_matrices", "layer_masks", "matrices_to_weights",
+           "dataset", "symmetry_net", "layer_matrices", "layer_masks", "matrices_to_weights",
            "DagLayout", "dag_layout", "dag_to_weights", "BUILDERS"]
 
 
@@ -164,30 +164,28 @@ def build_w2(smoke: bool = False, seed: int = 0) -> Case:
     net = neurosim.Network(seed=seed)
     layers = _dense_layers(net, [("i", 2), ("h", 2), ("o", 1)], ["sigmoid", "sigmoid"])
     net.compile()
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    T = np.array([[0], [1], [1], [0]], dtype=float)
+    X, T = dataset("xor")
     train = dict(loss="mse", learning_rate=0.5, epochs=50 if smoke else 2_000, mode="online", momentum=0.9)
     return Case("W2", net, X, T, train, layers=layers)
 
 
 # --- W3 and W6: mirror symmetry 6-2-1 ------------------------------------------------------------
 
-def symmetry_data(bits: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    """All ``2**bits`` patterns in counting order; target 1 when the pattern is a palindrome.
+def dataset(name: str, **options) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and targets of one of neurosim's built-in datasets (``xor``, ``symmetry``, ...).
 
     Parameters
     ----------
-    bits : int, default 6
+    name : str
+    **options
+        The dataset's options.
 
     Returns
     -------
     X, T : ndarray
-        ``(2**bits, bits)`` and ``(2**bits, 1)``, float64.
     """
-    k = np.arange(2 ** bits)[:, None]
-    X = ((k >> np.arange(bits - 1, -1, -1)) & 1).astype(np.float64)
-    T = np.all(X == X[:, ::-1], axis=1, keepdims=True).astype(np.float64)
-    return X, T
+    patterns = neurosim.default_registry().dataset(name)(**options)
+    return patterns.inputs, patterns.targets
 
 
 def symmetry_net(seed: int, dtype=np.float64) -> tuple[neurosim.Network, list[Layer]]:
@@ -225,7 +223,7 @@ def build_w3(smoke: bool = False, seed: int = 0) -> Case:
     """
     net, layers = symmetry_net(seed)
     net.compile()
-    X, T = symmetry_data()
+    X, T = dataset("symmetry", bits=6)
     train = dict(loss="mse", learning_rate=0.1, epochs=50 if smoke else 1_500, mode="batch", momentum=0.9)
     return Case("W3", net, X, T, train, layers=layers)
 
@@ -254,7 +252,7 @@ def build_w6(smoke: bool = False, seed: int = 0) -> Case:
         m, _ = symmetry_net(seed + k)
         m.compile()
         members.append(m)
-    X, T = symmetry_data()
+    X, T = dataset("symmetry", bits=6)
     train = dict(loss="mse", learning_rate=0.1, epochs=20 if smoke else 500, mode="batch", momentum=0.9)
     return Case("W6", net, X, T, train, layers=layers,
                 extra={"members": members, "K": K, "seed": seed,

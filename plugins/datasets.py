@@ -107,11 +107,14 @@ def parity(*, bits: int = 4) -> Patterns:
        representations by error propagation. In *Parallel Distributed Processing*,
        vol. 1, ch. 8. MIT Press.
     """
-    bits = _whole("parity", "bits", bits, 1, 16)
-    X = _counting(bits)
-    T = (X.sum(axis=1, keepdims=True) % 2).astype(np.float64)
-    return Patterns(X, T, input_names=[f"bit{i}" for i in range(1, bits + 1)], target_names=["odd"],
-                    labels=_bit_labels(X))
+    X = _counting(_whole("parity", "bits", bits, 1, 16))
+    return _bit_patterns(X, X.sum(axis=1, keepdims=True) % 2, "odd")
+
+
+def _bit_patterns(X: np.ndarray, T: np.ndarray, target: str) -> Patterns:
+    """Patterns of all bit strings ``X`` with one 0/1 target column named ``target``."""
+    return Patterns(X, T.astype(np.float64), input_names=[f"bit{i}" for i in range(1, X.shape[1] + 1)],
+                    target_names=[target], labels=_bit_labels(X))
 
 
 def symmetry(*, bits: int = 6) -> Patterns:
@@ -134,11 +137,8 @@ def symmetry(*, bits: int = 6) -> Patterns:
     .. [1] Rumelhart, D. E., Hinton, G. E. & Williams, R. J. (1986). Learning
        representations by back-propagating errors. *Nature* 323, 533-536 (Fig. 1).
     """
-    bits = _whole("symmetry", "bits", bits, 2, 16, even=True)
-    X = _counting(bits)
-    T = np.all(X == X[:, ::-1], axis=1, keepdims=True).astype(np.float64)
-    return Patterns(X, T, input_names=[f"bit{i}" for i in range(1, bits + 1)], target_names=["symmetric"],
-                    labels=_bit_labels(X))
+    X = _counting(_whole("symmetry", "bits", bits, 2, 16, even=True))
+    return _bit_patterns(X, np.all(X == X[:, ::-1], axis=1, keepdims=True), "symmetric")
 
 
 def encoder(*, n: int = 8) -> Patterns:
