@@ -89,7 +89,11 @@ class _Buffers:
     """Preallocated neuron-major state ``([K,] units, batch)`` for one batch size.
 
     Besides the arrays it holds, per level and per segment, every view a pass needs
-    (blocks, transposes, gather buffers), made once, so a pass creates no views.
+    (blocks, transposes, gather buffers), made once, so a pass creates no views. Levels
+    whose sources are not consecutive rows gather them into one scratch array shared by
+    all levels (the backward phase gathers again), and the messages sent back to the
+    sources use a second one: per-level buffers would make every pass stream through
+    memory far larger than the caches.
     """
 
     def __init__(self, plan: Plan, batch: int):
@@ -106,11 +110,15 @@ class _Buffers:
         rows = plan.out_rows
         self.Y = _t(out[..., rows, :]) if isinstance(rows, slice) else None
         self.levels = []
+        n_gather = max((len(lv.src) for lv in plan.levels if not isinstance(lv.src, slice)), default=0)
+        n_send = max((lv.W.shape[-1] - lv.prop_from for lv in plan.levels), default=0)
+        gather_scratch = np.empty(lead + (n_gather * batch,), dtype)
+        send_scratch = np.empty(lead + (n_send * batch,), dtype)
         for lv in plan.levels:
             if isinstance(lv.src, slice):
                 gather, src = None, out[..., lv.src, :]
             else:
-                gather = src = np.empty(lead + (len(lv.src), batch), dtype)
+                gather = src = gather_scratch[..., :len(lv.src) * batch].reshape(lead + (len(lv.src), batch))
             # Elementwise activations see the neuron-major blocks as they are (contiguous);
             # group activations see them transposed, one group per row of the last axis.
             segs = []
@@ -121,7 +129,7 @@ class _Buffers:
             n_prop = lv.W.shape[-1] - lv.prop_from
             if n_prop:
                 WpT = _t(lv.W[..., lv.prop_from:])
-                tmp = np.empty(lead + (n_prop, batch), dtype)
+                tmp = send_scratch[..., :n_prop * batch].reshape(lead + (n_prop, batch))
                 gy_prop = gy[..., lv.prop_rows, :] if isinstance(lv.prop_rows, slice) else None
             else:
                 WpT = tmp = gy_prop = None
@@ -455,7 +463,8 @@ class Plan:
         buf.gy_computed.fill(0.0)
         if n_general:
             gy[..., gen_rows, :] = _t(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
-        for lv, _g, _src, srcT, _n, delta_block, segs, WpT, tmp, gy_prop in reversed(buf.levels):
+        out = buf.out
+        for lv, gather, _src, srcT, _n, delta_block, segs, WpT, tmp, gy_prop in reversed(buf.levels):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
                 d = act.backward(net_s, out_s, gy_s)         # delta = f'(net) · dE/dy
                 f = fused.get(id(seg))
@@ -463,6 +472,8 @@ class Plan:
                     t = T[:, seg.out_cols]
                     d = d + f(out_s, t if act.group else t.T)
                 delta_s[...] = d
+            if gather is not None:
+                np.take(out, lv.src, axis=-2, out=gather)
             np.matmul(delta_block, srcT, out=lv.G)          # dE/dw = delta(dst) · y(src), summed
             if WpT is not None:                             # message delta·w back to the sources
                 np.matmul(WpT, delta_block, out=tmp)
