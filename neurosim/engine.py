@@ -3,16 +3,20 @@
 :class:`Plan` is built once per topology (the :class:`~neurosim.Network` rebuilds it when
 neurons or edges change, never when only weights do). It orders the units as sources
 (inputs, then bias units) followed by the computing neurons, one *level* per topological
-generation of the graph (a softmax group is kept inside one level). For each level it
-keeps a dense weight block over the level's distinct source units, stored as a view into
-one flat parameter vector ``theta``, so an optimiser updates every weight with one numpy
-operation and structural zeros (pairs without an edge) are masked out of the gradient.
+generation of the graph (a softmax group is kept inside one level). Each level keeps one
+weight block, a view into the flat parameter vector ``theta``, so an optimiser updates
+every weight with one numpy operation; block entries that are not edges are masked out
+of the gradient. A level's *kernel* is chosen by its shape: a dense block over the
+level's distinct sources (one matrix product a direction: layers, skip blocks), or, where
+that block would be mostly zeros (random DAGs), a slot per edge: gather every edge's
+source and take small products per neuron.
 
-State arrays are neuron-major, shape ``(units, batch)``: row ``i`` holds unit ``i``'s values
-over the batch. An *ensemble* plan (``members=K``) trains K copies of the topology at once:
-``theta`` becomes ``(K, P)``, every block ``(K, n_level, n_src)`` and the state
-``(K, units, batch)``; the same code runs both, indexing ``[..., rows, :]`` and multiplying
-stacked matrices. Each level runs as a few numpy operations over the whole batch:
+State arrays are neuron-major, ``(units, batch)``: row ``i`` holds unit ``i``'s values over
+the batch. An *ensemble* plan (``members=K``) trains K copies of the topology at once,
+member-minor: the state is ``(units, K, batch)`` and each level's block ``(n, K, width)``,
+so a level's rows are one contiguous array over all members; inputs and bias units are
+held once and their part of every level is one product for all members. Each level runs
+as a few numpy operations over the whole batch:
 
 * forward, message ``w·y`` and sum:  ``net[level] = W @ y[sources]``; update:
   ``y[level] = f(net[level])``;
@@ -42,9 +46,14 @@ __all__ = ["Plan", "DEFAULT_OUTPUT_GROUP"]
 DEFAULT_OUTPUT_GROUP = "outputs"
 
 
-def _t(a: np.ndarray) -> np.ndarray:
-    """Swap the last two axes: neuron-major ``(..., k, batch)`` <-> ``(..., batch, k)``."""
-    return a.swapaxes(-1, -2)
+def _units_last(a: np.ndarray) -> np.ndarray:
+    """Neuron-major ``(k, [K,] batch)`` -> ``([K,] batch, k)``: the neurons on the last axis."""
+    return np.moveaxis(a, 0, -1)
+
+
+def _units_first(a: np.ndarray) -> np.ndarray:
+    """``([K,] batch, k)`` -> neuron-major ``(k, [K,] batch)`` (inverse of :func:`_units_last`)."""
+    return np.moveaxis(a, -1, 0)
 
 
 def _same(a: np.ndarray) -> np.ndarray:
@@ -60,6 +69,19 @@ def _index(idx: np.ndarray) -> slice | np.ndarray:
     return idx
 
 
+def _add_to_rows(gy: np.ndarray, rows, view: np.ndarray | None, values: np.ndarray,
+                 scratch: np.ndarray | None) -> None:
+    """``gy[rows] += values`` for distinct rows: in place on ``view`` (``gy[rows]`` when
+    ``rows`` is a slice), else gathered into ``scratch``, added and put back (faster than
+    numpy's buffered fancy-index ``+=``)."""
+    if view is not None:
+        view += values
+    else:
+        np.take(gy, rows, axis=0, out=scratch, mode="clip")
+        scratch += values
+        gy[rows] = scratch
+
+
 @dataclass
 class _Segment:
     """Neurons ``start:stop`` (state rows) of one level sharing an activation (one group)."""
@@ -73,68 +95,244 @@ class _Segment:
 
 @dataclass
 class _Level:
-    """One topological generation: rows ``start:stop`` fed from ``src`` through ``W``."""
+    """One topological generation: rows ``start:stop`` fed through the block ``W``.
+
+    ``kind`` is ``"dense"`` (``W`` spans the level's distinct sources ``src``; columns
+    from ``prop_from`` on are computing neurons, rows ``prop_rows``) or ``"gather"``
+    (``W`` is ``(n, 1, F)``: slot ``f`` of neuron ``i`` reads source row ``src[i*F + f]``;
+    ``send`` says where the backward messages go, see :meth:`Plan._block`).
+    """
 
     start: int
     stop: int
-    src: Any               # source rows (slice or index array)
-    prop_from: int         # first column of W whose source is a computing neuron
-    prop_rows: Any         # those sources' rows (slice or index array)
-    W: np.ndarray          # ([K,] n_level, n_src) view into theta
-    G: np.ndarray          # ([K,] n_level, n_src) view into grad
+    kind: str
+    src: Any               # dense: source rows (slice or index array); gather: a row per slot
+    prop_from: int         # dense: first column of W whose source is a computing neuron
+    prop_rows: Any         # dense: those sources' rows (slice or index array)
+    W: np.ndarray          # view into theta: dense (n, n_src), ensemble (n, K, n_src), gather (n, 1, F)
+    G: np.ndarray          # the same view into grad
     segments: list
+    send: Any              # gather: (source rows, positions in the (rows, n) matrix, slots) or None
+
+
+class _Dense:
+    """Kernel of a dense level of a single network: one matrix product a direction."""
+
+    __slots__ = ("W", "G", "idx", "gather", "src", "srcT", "net", "delta", "WpT", "tmp", "prop_rows",
+                 "gy_prop", "back")
+
+    def __init__(self, lv: _Level, buf: _Buffers, batch: int):
+        self.W, self.G = lv.W, lv.G
+        if isinstance(lv.src, slice):
+            self.idx, self.gather, self.src = None, None, buf.out[lv.src]
+        else:
+            self.idx, self.gather = lv.src, buf.scratch("gather", (len(lv.src), batch))
+            self.src = self.gather
+        self.srcT = self.src.T
+        self.net, self.delta = buf.net[lv.start:lv.stop], buf.delta[lv.start:lv.stop]
+        n_prop = lv.W.shape[-1] - lv.prop_from
+        self.WpT = lv.W[:, lv.prop_from:].T if n_prop else None
+        self.tmp = buf.scratch("send", (n_prop, batch)) if n_prop else None
+        self.prop_rows = lv.prop_rows
+        self.gy_prop = buf.gy[lv.prop_rows] if n_prop and isinstance(lv.prop_rows, slice) else None
+        self.back = buf.scratch("back", (n_prop, batch)) if n_prop and self.gy_prop is None else None
+
+    def forward(self, out: np.ndarray) -> None:
+        if self.idx is not None:
+            np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+        np.matmul(self.W, self.src, out=self.net)          # message w·y, summed per neuron
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        if self.idx is not None:                          # the scratch is shared: gather again
+            np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+        np.matmul(self.delta, self.srcT, out=self.G)      # dE/dw = delta(dst) · y(src), summed
+        if self.WpT is not None:                          # message delta·w back to the sources
+            np.matmul(self.WpT, self.delta, out=self.tmp)
+            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmp, self.back)
+
+
+class _Gather:
+    """Kernel of a sparse level: gather every edge's source, small products per neuron.
+
+    Used where a dense block would be mostly structural zeros (a random DAG's level reads
+    hundreds of sources, each neuron only a few of them). The messages back to the
+    sources are one matrix product with the level's weights scattered into a dense
+    ``(sources, n)`` scratch: measured faster than scattering the edges' messages.
+    """
+
+    __slots__ = ("W", "Wflat", "G", "idx", "gather", "g3", "g3T", "net3", "delta", "delta3", "WdT", "tpos",
+                 "slot_sel", "tmp", "prop_rows", "gy_prop", "back")
+
+    def __init__(self, lv: _Level, buf: _Buffers, batch: int):
+        n, F = lv.W.shape[0], lv.W.shape[-1]
+        self.W, self.G, self.idx = lv.W, lv.G, lv.src
+        self.Wflat = lv.W.reshape(-1)
+        self.gather = buf.scratch("gather", (n * F, batch))
+        self.g3 = self.gather.reshape(n, F, batch)
+        self.g3T = self.g3.transpose(0, 2, 1)
+        self.net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
+        self.delta = buf.delta[lv.start:lv.stop]
+        self.delta3 = self.delta.reshape(n, 1, batch)
+        self.WdT = self.tmp = self.gy_prop = self.back = None
+        if lv.send is not None:
+            self.prop_rows, self.tpos, self.slot_sel = lv.send
+            n_prop = len(range(self.prop_rows.stop)[self.prop_rows]) if isinstance(self.prop_rows, slice) \
+                else len(self.prop_rows)
+            self.WdT = buf.scratch("dense", (n_prop, n))
+            self.tmp = buf.scratch("send", (n_prop, batch))
+            self.gy_prop = buf.gy[self.prop_rows] if isinstance(self.prop_rows, slice) else None
+            self.back = buf.scratch("back", (n_prop, batch)) if self.gy_prop is None else None
+
+    def forward(self, out: np.ndarray) -> None:
+        np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+        np.matmul(self.W, self.g3, out=self.net3)
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+        np.matmul(self.delta3, self.g3T, out=self.G)
+        if self.WdT is not None:
+            WdT = self.WdT
+            WdT.fill(0.0)
+            WdT.flat[self.tpos] = self.Wflat[self.slot_sel]
+            np.matmul(WdT, self.delta, out=self.tmp)
+            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmp, self.back)
+
+
+class _Members:
+    """Kernel of a dense level of an ensemble, state ``(units, K, batch)``, W ``(n, K, n_src)``.
+
+    Sources that are inputs or bias units hold the same values for every member, so their
+    part is one matrix product over all members at once; sources that are computing
+    neurons differ per member and go through K stacked products.
+    """
+
+    __slots__ = ("buf", "fixed_idx", "Ff", "Wf", "Gf", "idx", "gather", "Sc", "ScT", "Wc", "WcT", "Gc",
+                 "net", "net2", "netK", "delta2", "deltaK", "tmp", "tmpT", "prop_rows", "gy_prop", "back")
+
+    def __init__(self, lv: _Level, buf: _Buffers, batch: int):
+        n, K, ns = lv.W.shape
+        pf = lv.prop_from
+        self.buf = buf
+        if isinstance(lv.src, slice):
+            self.fixed_idx = None
+            self.Ff = buf.fixed[lv.src.start:lv.src.start + pf] if pf else None
+        else:
+            self.fixed_idx = lv.src[:pf] if pf else None     # gathered per pass (a few rows)
+            self.Ff = None
+        self.Wf = lv.W[:, :, :pf].reshape(n * K, pf) if pf else None
+        self.Gf = lv.G[:, :, :pf].reshape(n * K, pf) if pf else None
+        self.net = buf.net[lv.start:lv.stop]
+        self.net2 = self.net.reshape(n * K, batch)
+        self.netK = self.net.transpose(1, 0, 2)
+        delta = buf.delta[lv.start:lv.stop]
+        self.delta2 = delta.reshape(n * K, batch)
+        self.deltaK = delta.transpose(1, 0, 2)
+        self.prop_rows = lv.prop_rows
+        nc = ns - pf
+        self.idx = self.gather = self.Sc = self.ScT = self.Wc = self.WcT = self.Gc = self.tmp = self.tmpT = None
+        self.gy_prop = self.back = None
+        if nc:
+            if isinstance(lv.prop_rows, slice):
+                self.Sc = buf.out[lv.prop_rows]
+                self.gy_prop = buf.gy[lv.prop_rows]
+            else:
+                self.back = buf.scratch("back", (nc, K, batch))
+                self.idx, self.gather = lv.prop_rows, buf.scratch("gather", (nc, K, batch))
+                self.Sc = self.gather
+            self.ScT = self.Sc.transpose(1, 0, 2)             # (K, nc, batch)
+            self.Wc = lv.W[:, :, pf:].transpose(1, 0, 2)      # (K, n, nc)
+            self.WcT = lv.W[:, :, pf:].transpose(1, 2, 0)     # (K, nc, n)
+            self.Gc = lv.G[:, :, pf:].transpose(1, 0, 2)
+            self.tmp = buf.scratch("send", (K, max(n, nc), batch))
+            self.tmpT = self.tmp.transpose(1, 0, 2)
+
+    def _fixed(self) -> np.ndarray:
+        return self.Ff if self.fixed_idx is None else self.buf.fixed[self.fixed_idx]
+
+    def forward(self, out: np.ndarray) -> None:
+        if self.Wf is not None:                           # shared sources: one product for all members
+            np.matmul(self.Wf, self._fixed(), out=self.net2)
+        if self.Wc is not None:
+            if self.idx is not None:
+                np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+            if self.Wf is not None:
+                n = self.net.shape[0]
+                np.matmul(self.Wc, self.ScT, out=self.tmp[:, :n])
+                self.net += self.tmpT[:n]
+            else:
+                np.matmul(self.Wc, self.ScT, out=self.netK)
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        if self.Wf is not None:
+            np.matmul(self.delta2, self._fixed().T, out=self.Gf)
+        if self.Wc is not None:
+            if self.idx is not None:
+                np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+            np.matmul(self.deltaK, self.ScT.transpose(0, 2, 1), out=self.Gc)
+            nc = self.Sc.shape[0]
+            np.matmul(self.WcT, self.deltaK, out=self.tmp[:, :nc])
+            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmpT[:nc], self.back)
 
 
 class _Buffers:
-    """Preallocated neuron-major state ``([K,] units, batch)`` for one batch size.
+    """Preallocated neuron-major state for one batch size, and each level's kernel.
 
-    Besides the arrays it holds, per level and per segment, every view a pass needs
-    (blocks, transposes, gather buffers), made once, so a pass creates no views. Levels
-    whose sources are not consecutive rows gather them into one scratch array shared by
-    all levels (the backward phase gathers again), and the messages sent back to the
-    sources use a second one: per-level buffers would make every pass stream through
-    memory far larger than the caches.
+    A single network's state is ``(units, batch)``; an ensemble's ``(units, K, batch)``
+    (member-minor, so a level's rows are one contiguous block over all members), with the
+    inputs and bias units kept once in ``fixed`` ``(n_fixed, batch)`` because they are the
+    same for every member. Every view a pass needs is made here, once. Levels share two
+    scratch arrays (sources gathered, messages sent back): buffers of their own would
+    make every pass stream through memory far larger than the caches.
     """
 
     def __init__(self, plan: Plan, batch: int):
-        lead, dtype = plan.lead, plan.dtype
-        shape = lead + (plan.n_units, batch)
-        self.out = out = np.empty(shape, dtype)
-        out[..., plan.n_inputs:plan.n_fixed, :] = 1.0    # bias units: always 1
-        self.net = net = np.zeros(shape, dtype)
-        self.delta = delta = np.zeros(shape, dtype)
+        dtype = plan.dtype
+        self.plan, self.batch = plan, batch
+        shape = (plan.n_units,) + plan.lead + (batch,)
+        self.out = out = np.zeros(shape, dtype)
+        self.net = np.zeros(shape, dtype)
+        self.delta = np.zeros(shape, dtype)
         self.gy = gy = np.zeros(shape, dtype)
         self.delta_valid = False   # delta belongs to the current out (set by backward)
-        self.inputs = out[..., :plan.n_inputs, :]
-        self.gy_computed = gy[..., plan.n_fixed:, :]
+        if plan.members is None:
+            self.fixed = out[:plan.n_fixed]
+        else:
+            self.fixed = np.empty((plan.n_fixed, batch), dtype)
+        self.fixed[plan.n_inputs:] = 1.0                   # bias units: always 1
+        self.inputs = self.fixed[:plan.n_inputs]
+        self.gy_computed = gy[plan.n_fixed:]
         rows = plan.out_rows
-        self.Y = _t(out[..., rows, :]) if isinstance(rows, slice) else None
-        self.levels = []
-        n_gather = max((len(lv.src) for lv in plan.levels if not isinstance(lv.src, slice)), default=0)
-        n_send = max((lv.W.shape[-1] - lv.prop_from for lv in plan.levels), default=0)
-        gather_scratch = np.empty(lead + (n_gather * batch,), dtype)
-        send_scratch = np.empty(lead + (n_send * batch,), dtype)
+        self.Y = _units_last(out[rows]) if isinstance(rows, slice) else None
+        self._scratch: dict[str, np.ndarray] = {}
+        sizes: dict[str, int] = {}
+        kinds = {"dense": _Dense, "gather": _Gather} if plan.members is None else {"dense": _Members}
+        self._sizing = sizes                               # first pass: record the sizes
         for lv in plan.levels:
-            if isinstance(lv.src, slice):
-                gather, src = None, out[..., lv.src, :]
-            else:
-                gather = src = gather_scratch[..., :len(lv.src) * batch].reshape(lead + (len(lv.src), batch))
+            kinds[lv.kind](lv, self, batch)
+        self._scratch = {name: np.empty(size, dtype) for name, size in sizes.items()}
+        self._sizing = None
+        self.levels = []
+        net, delta = self.net, self.delta
+        for lv in plan.levels:
             # Elementwise activations see the neuron-major blocks as they are (contiguous);
-            # group activations see them transposed, one group per row of the last axis.
+            # group activations see them with the neurons last, one group per row.
             segs = []
             for seg in lv.segments:
-                orient = _t if seg.activation.group else _same
-                segs.append((seg.activation, *(orient(a[..., seg.start:seg.stop, :]) for a in (net, out, gy, delta)),
-                             seg))
-            n_prop = lv.W.shape[-1] - lv.prop_from
-            if n_prop:
-                WpT = _t(lv.W[..., lv.prop_from:])
-                tmp = send_scratch[..., :n_prop * batch].reshape(lead + (n_prop, batch))
-                gy_prop = gy[..., lv.prop_rows, :] if isinstance(lv.prop_rows, slice) else None
-            else:
-                WpT = tmp = gy_prop = None
-            self.levels.append((lv, gather, src, _t(src), net[..., lv.start:lv.stop, :],
-                                delta[..., lv.start:lv.stop, :], segs, WpT, tmp, gy_prop))
+                orient = _units_last if seg.activation.group else _same
+                segs.append((seg.activation, *(orient(a[seg.start:seg.stop]) for a in (net, out, gy, delta)), seg))
+            self.levels.append((kinds[lv.kind](lv, self, batch), segs))
+
+    def scratch(self, name: str, shape: tuple) -> np.ndarray:
+        """A view of ``shape`` at the start of the shared scratch array ``name``."""
+        size = int(np.prod(shape))
+        if self._sizing is not None:
+            self._sizing[name] = max(self._sizing.get(name, 0), size)
+            return np.empty(shape, self.plan.dtype)
+        return self._scratch[name][:size].reshape(shape)
+
+    def load_inputs(self, X: np.ndarray) -> None:
+        """Copy validated inputs ``(batch, n_inputs)`` into the input rows."""
+        self.inputs[...] = X.T
 
 
 class Plan:
@@ -164,12 +362,16 @@ class Plan:
     Attributes
     ----------
     theta, grad : ndarray
-        Flat parameters and gradient, ``(P,)`` or ``(K, P)`` for an ensemble.
+        Flat parameters and gradient, ``(P,)``; for an ensemble ``(K * P,)`` laid out
+        member-minor (use :meth:`member_theta` for ``(K, P)``).
+    size : int
+        P, the number of parameters of one network (edges and block padding).
     mask : ndarray
         ``(P,)`` 1/0 trainable mask (0 for frozen edges and for block entries without an
-        edge).
+        edge); :meth:`train_mask` gives it shaped like ``theta``.
     edge_pos : dict
-        ``(src_unit, dst_unit) -> index into the last axis of theta`` (built on first use).
+        ``(src_unit, dst_unit) -> index into theta`` (into a row of :meth:`member_theta`
+        for an ensemble), built on first use.
     """
 
     def __init__(self, graph: nx.DiGraph, inputs: list, biases: list, outputs: list, registry,
@@ -202,13 +404,14 @@ class Plan:
         out_pos = {u: k for k, u in enumerate(self.outputs)}
         self.out_rows = _index(np.array([self.index[u] for u in self.outputs], dtype=np.intp))
 
-        # Weight blocks: one per level over its distinct sources, laid out in theta. Edges
-        # are gathered per level with list comprehensions and placed with numpy, so a net
-        # of a million edges compiles in seconds.
+        # Weight blocks, one per level, laid out in theta. Edges are gathered per level with
+        # list comprehensions and placed with numpy, so a net of a million edges compiles
+        # in seconds.
         index = self.index
-        levels = []
-        size = 0
         pred = graph.pred
+        K = 1 if self.members is None else self.members
+        blocks = []
+        size = 0
         for members in level_members:
             dst = [m[4] for m in members]
             src_units: list[Unit] = []
@@ -220,65 +423,74 @@ class Plan:
                 datas.extend(p.values())
                 counts[r] = len(p)
             src_idx = np.fromiter(map(index.__getitem__, src_units), np.intp, len(src_units))
-            srcs = np.unique(src_idx)
             rows = np.repeat(np.arange(len(dst), dtype=np.intp), counts)
-            pos = size + rows * len(srcs) + np.searchsorted(srcs, src_idx)
-            levels.append((members, dst, srcs, size, rows, src_units, datas, pos))
-            size += len(dst) * len(srcs)
-        self.theta = np.zeros(lead + (size,), self.dtype)
-        self.grad = np.zeros(lead + (size,), self.dtype)
+            block = self._block(len(dst), counts, rows, src_idx)
+            blocks.append((members, dst, src_units, datas, rows, size, block))
+            size += block[1] * block[2]
+        self.size = size
+        self.theta = np.zeros(K * size if self.members else size, self.dtype)
+        self.grad = np.zeros_like(self.theta)
         self.mask = np.zeros(size, self.dtype)
         self._edges: list[tuple[list, list, np.ndarray]] = []     # per level: sources, targets, positions
         self._edge_pos: dict[tuple[Unit, Unit], int] | None = None
         self.levels: list[_Level] = []
-        pending_pos, fan_in, fan_out = [], [], []
+        pending, fan_in, fan_out = [], [], []
         fan_out_of: dict[Unit, int] = {}
         row = self.n_fixed
-        for members, dst, srcs, offset, rows, src_units, datas, pos in levels:
-            n_dst, n_src = len(dst), len(srcs)
+        for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src, send) in blocks:
+            pos = offset + rows * width + cols
             dst_units = np.array(dst, dtype=object)[rows].tolist()
             self._edges.append((src_units, dst_units, pos))
             self.mask[pos] = np.fromiter(map(dict.get, datas, itertools.repeat("trainable")), bool, len(datas))
+            if self.members is None:
+                W = self.theta[offset:offset + n_dst * width].reshape(n_dst, width)
+                G = self.grad[offset:offset + n_dst * width].reshape(n_dst, width)
+            else:       # member-minor: (n, K, width), so all members of a row are one block
+                W = self.theta[K * offset:K * (offset + n_dst * width)].reshape(n_dst, K, width)
+                G = self.grad[K * offset:K * (offset + n_dst * width)].reshape(n_dst, K, width)
+            Wm = W[:, None, :] if W.ndim == 2 else W         # (n, K, width) either way
             given = np.array(list(map(dict.get, datas, itertools.repeat("weight"))), dtype=object)
             unknown = given == None  # noqa: E711  (elementwise: weights not given)
             if redraw:     # an ensemble draws again every weight the initialiser chose
                 unknown |= np.array(list(map(dict.get, datas, itertools.repeat("drawn"))), dtype=object) == True  # noqa: E712,E501
             known = ~unknown
-            self.theta[..., pos[known]] = given[known].astype(float)
+            Wm[rows[known], :, cols[known]] = given[known].astype(float)[:, None]
             new = np.flatnonzero(unknown)
             if len(new):
                 for k in new.tolist():
                     datas[k]["drawn"] = True      # the initialiser chose it (an ensemble redraws it)
-                pending_pos.append(pos[new])
+                pending.append((Wm, rows[new], cols[new]))
                 fan_in_dst = np.array([sum(1 for u in pred[v] if not isinstance(u, BiasUnit)) for v in dst])
                 fan_in.append(fan_in_dst[rows[new]])
                 for u in {src_units[k] for k in new.tolist()}:
                     fan_out_of.setdefault(u, len(graph.succ[u]))
                 fan_out.append(np.fromiter((fan_out_of[src_units[k]] for k in new.tolist()), np.intp, len(new)))
-            W = self.theta[..., offset:offset + n_dst * n_src].reshape(lead + (n_dst, n_src))
-            G = self.grad[..., offset:offset + n_dst * n_src].reshape(lead + (n_dst, n_src))
-            prop_from = int(np.searchsorted(srcs, self.n_fixed))
             segments = self._segments(members, row, out_pos)
-            self.levels.append(_Level(row, row + n_dst, _index(srcs), prop_from, _index(srcs[prop_from:]),
-                                      W, G, segments))
+            if kind == "dense":
+                prop_from = int(np.searchsorted(src, self.n_fixed))
+                level = _Level(row, row + n_dst, kind, _index(src), prop_from, _index(src[prop_from:]), W,
+                               G.reshape(W.shape), segments, None)
+            else:
+                level = _Level(row, row + n_dst, kind, src, width, None, W.reshape(n_dst, 1, width),
+                               G.reshape(n_dst, 1, width), segments, send)
+            self.levels.append(level)
             row += n_dst
-        if pending_pos:
-            where = np.concatenate(pending_pos)
+        if pending:
             fan_in, fan_out = np.concatenate(fan_in), np.concatenate(fan_out)
-            for k in range(1 if self.members is None else self.members):
+            for k in range(K):
                 try:
                     drawn = np.asarray(init_weights(fan_in, fan_out, k), dtype=self.dtype)
                 except Exception as exc:
                     raise PluginError(f"the weight initialiser failed: {type(exc).__name__}: {exc}; check its "
                                       "options") from exc
-                if drawn.shape != where.shape or not np.isfinite(drawn).all():
+                if drawn.shape != fan_in.shape or not np.isfinite(drawn).all():
                     raise PluginError(f"the weight initialiser returned {drawn.shape} values (finite: "
-                                      f"{bool(np.isfinite(drawn).all())}) for {len(where)} edges; it must "
+                                      f"{bool(np.isfinite(drawn).all())}) for {len(fan_in)} edges; it must "
                                       "return one finite weight per edge")
-                if self.members is None:
-                    self.theta[where] = drawn
-                else:
-                    self.theta[k, where] = drawn
+                at = 0
+                for Wm, r, c in pending:
+                    Wm[r, k, c] = drawn[at:at + len(r)]
+                    at += len(r)
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
@@ -294,6 +506,38 @@ class Plan:
         return self._edge_pos
 
     # --- compilation helpers ----------------------------------------------------------
+
+    #: A single network's level runs as gathers (kind ``"gather"``) when a dense block
+    #: over its distinct sources would have more than this many entries per edge slot,
+    #: so that much more arithmetic in each direction (measured on W5, benchmarks/).
+    GATHER_FACTOR = 4
+
+    def _block(self, n_dst: int, counts: np.ndarray, rows: np.ndarray, src_idx: np.ndarray) -> tuple:
+        """Choose a level's layout: ``(kind, n_dst, width, cols, src, send)``.
+
+        ``cols`` places each edge in its row of the ``(n_dst, width)`` block. Dense:
+        ``src`` are the distinct source rows, one a column. Gather: the block has a slot
+        per edge (rows padded to the widest fan-in with zero, frozen slots), ``src`` gives
+        each slot's source row, and ``send`` (None when no source is a computing neuron)
+        is ``(rows, positions, slots)``: the distinct computing sources' rows, and for
+        each edge from one, its place in the ``(len(rows), n_dst)`` matrix of transposed
+        weights and its slot.
+        """
+        srcs = np.unique(src_idx)
+        width = int(counts.max()) if n_dst and len(src_idx) else 0
+        if self.members is None and n_dst > 1 and width and len(srcs) > self.GATHER_FACTOR * width:
+            rank = np.arange(len(src_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
+            slot = rows * width + rank
+            slots = np.full(n_dst * width, srcs[0], np.intp)
+            slots[slot] = src_idx
+            comp = np.flatnonzero(src_idx >= self.n_fixed)
+            send = None
+            if len(comp):
+                prop = np.unique(src_idx[comp])
+                tpos = np.searchsorted(prop, src_idx[comp]) * n_dst + rows[comp]
+                send = (_index(prop), tpos, slot[comp])
+            return "gather", n_dst, width, rank, slots, send
+        return "dense", n_dst, len(srcs), np.searchsorted(srcs, src_idx), srcs, None
 
     @staticmethod
     def _group_of(u: Neuron, act) -> str | None:
@@ -408,10 +652,8 @@ class Plan:
         out = buf.out
         buf.delta_valid = False
         buf.inputs[...] = X.T
-        for lv, gather, src, _srcT, net_block, _d, segs, *_ in buf.levels:
-            if gather is not None:
-                np.take(out, lv.src, axis=-2, out=gather)
-            np.matmul(lv.W, src, out=net_block)               # message w·y, summed per neuron
+        for kernel, segs in buf.levels:
+            kernel.forward(out)                              # messages w·y, summed per neuron
             for act, net_s, out_s, *_ in segs:
                 out_s[...] = act.function(net_s)             # update: the activation
         self.last = buf
@@ -420,7 +662,7 @@ class Plan:
     def output_values(self, buf: _Buffers) -> np.ndarray:
         """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a view,
         or a copy when the outputs are not consecutive rows)."""
-        return buf.Y if buf.Y is not None else _t(buf.out[..., self.out_rows, :])
+        return buf.Y if buf.Y is not None else _units_last(buf.out[self.out_rows])
 
     def outputs_of(self, buf: _Buffers) -> np.ndarray:
         """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a copy)."""
@@ -462,33 +704,64 @@ class Plan:
         fused, gen_cols, gen_rows, n_general = self._loss_plan(loss)
         buf.gy_computed.fill(0.0)
         if n_general:
-            gy[..., gen_rows, :] = _t(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
+            gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         out = buf.out
-        for lv, gather, _src, srcT, _n, delta_block, segs, WpT, tmp, gy_prop in reversed(buf.levels):
+        for kernel, segs in reversed(buf.levels):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
                 d = act.backward(net_s, out_s, gy_s)         # delta = f'(net) · dE/dy
                 f = fused.get(id(seg))
                 if f is not None:
                     t = T[:, seg.out_cols]
-                    d = d + f(out_s, t if act.group else t.T)
+                    d = d + f(out_s, t if act.group else self._neuron_major(t))
                 delta_s[...] = d
-            if gather is not None:
-                np.take(out, lv.src, axis=-2, out=gather)
-            np.matmul(delta_block, srcT, out=lv.G)          # dE/dw = delta(dst) · y(src), summed
-            if WpT is not None:                             # message delta·w back to the sources
-                np.matmul(WpT, delta_block, out=tmp)
-                if gy_prop is not None:
-                    gy_prop += tmp
-                else:
-                    gy[..., lv.prop_rows, :] += tmp
+            kernel.backward(out, gy)                         # dE/dw and the messages delta·w back
         buf.delta_valid = True
         return E
+
+    def _neuron_major(self, t: np.ndarray) -> np.ndarray:
+        """Targets ``(batch, k)`` laid out like the state: ``(k, batch)`` or ``(k, 1, batch)``."""
+        return t.T if self.members is None else t.T[:, None, :]
+
+    def member_theta(self) -> np.ndarray:
+        """Parameters as ``(P,)``, or ``(K, P)`` for an ensemble, in a single network's layout.
+
+        An ensemble's ``theta`` is stored member-minor (each level's block is
+        ``(n, K, width)``); row ``k`` of the result is member ``k``'s parameter vector,
+        indexed like :attr:`edge_pos`. A copy.
+        """
+        if self.members is None:
+            return self.theta.copy()
+        K = self.members
+        return np.concatenate([lv.W.reshape(lv.W.shape[0], K, -1).transpose(1, 0, 2).reshape(K, -1)
+                               for lv in self.levels] or [np.zeros((K, 0), self.dtype)], axis=1)
+
+    def train_mask(self, active: np.ndarray | None = None) -> np.ndarray:
+        """The 1/0 mask an optimiser applies to ``grad``, shaped like ``theta``.
+
+        Parameters
+        ----------
+        active : ndarray of bool, optional
+            For an ensemble, ``(K,)``: members still training (the others are frozen).
+        """
+        if self.members is None:
+            return self.mask
+        K = self.members
+        on = np.ones(K, self.dtype) if active is None else np.asarray(active, self.dtype)
+        full = np.empty_like(self.theta)
+        at = 0
+        for lv in self.levels:
+            n, width = lv.W.shape[0], lv.W.shape[-1]
+            m = self.mask[at:at + n * width].reshape(n, 1, width)
+            np.multiply(m, on[None, :, None], out=full[K * at:K * (at + n * width)].reshape(n, K, width))
+            at += n * width
+        return full
 
     def check_finite(self, what: str) -> None:
         """Raise :class:`NumericalError` naming the first weight that is NaN or infinite."""
         if np.isfinite(self.theta).all():
             return
-        bad = np.flatnonzero(~np.isfinite(self.theta).reshape(-1, self.theta.shape[-1]).all(axis=0))
+        theta = self.member_theta()
+        bad = np.flatnonzero(~np.isfinite(theta).reshape(-1, self.size).all(axis=0))
         bad_set = set(bad.tolist())
         edges = [f"{u.name} -> {v.name}" for (u, v), p in self.edge_pos.items() if p in bad_set]
         raise NumericalError(f"{what}: weights became non-finite ({', '.join(edges[:5])}"
@@ -496,14 +769,20 @@ class Plan:
                              "or scale the inputs")
 
     def first_nonfinite(self, buf: _Buffers) -> str | None:
-        """Name of the first unit, in computation order, whose output is NaN or infinite."""
-        rows = np.isfinite(buf.out).all(axis=-1)
-        bad = np.flatnonzero(~rows.reshape(-1, self.n_units).all(axis=0))
-        return self.units[bad[0]].name if len(bad) else None
+        """Name of the first neuron, in computation order, whose output is NaN or infinite."""
+        computed = buf.out[self.n_fixed:]
+        rows = np.isfinite(computed.reshape(len(computed), -1)).all(axis=1)
+        bad = np.flatnonzero(~rows)
+        return self.units[self.n_fixed + bad[0]].name if len(bad) else None
 
     def state(self, unit: Unit, field: str) -> Any:
         """Value of ``field`` (out, net, delta) of ``unit`` for the last pass, or None."""
-        if self.last is None or (field == "delta" and not self.last.delta_valid):
+        buf = self.last
+        if buf is None or (field == "delta" and not buf.delta_valid):
             return None
-        row = getattr(self.last, field)[..., self.index[unit], :]
+        i = self.index[unit]
+        if field == "out" and i < self.n_fixed:
+            row = np.broadcast_to(buf.fixed[i], buf.out.shape[1:])   # one row for every member
+        else:
+            row = getattr(buf, field)[i]
         return float(row[..., 0]) if self.last_single and self.members is None else row.copy()

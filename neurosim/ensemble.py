@@ -151,12 +151,13 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         plan.forward(X)
         Y = plan.output_values(plan.last)
         final = np.asarray(loss.value(Y, T), dtype=float)
-        blown = ~np.isfinite(final) | ~np.isfinite(plan.theta).all(axis=1)
+        theta = plan.member_theta()
+        blown = ~np.isfinite(final) | ~np.isfinite(theta).all(axis=1)
         final[blown] = np.inf                     # diverged members: frozen, never converged
         converged = (np.asarray(stop(final, Y, T), dtype=bool) & ~blown if stop is not None
                      else np.zeros(members, bool))
     return EnsembleResult(
         seeds=list(seeds), history=history, epochs=epochs_run, converged=converged, final_error=final,
-        theta=plan.theta.copy(),
+        theta=theta,
         _edge_pos={(u.name, v.name): p for (u, v), p in plan.edge_pos.items()},
         _template=template, _network_kwargs={"registry": net.registry})

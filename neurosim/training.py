@@ -188,7 +188,7 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     lead = plan.lead                               # () or (K,) for an ensemble plan
     history = np.full((int(epochs),) + lead, np.nan)
     active = np.ones(lead, bool)                   # ensemble members still training
-    theta, grad, mask = plan.theta, plan.grad, plan.mask
+    theta, grad, mask = plan.theta, plan.grad, plan.train_mask()
 
     def outputs():
         return plan.outputs_of(plan.last)
@@ -202,7 +202,7 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         if done.any():
             active[...] = active & ~done
             if lead:
-                mask = plan.mask * active[:, None].astype(plan.dtype)
+                mask = plan.train_mask(active)
         return not active.any()
 
     def record(epoch: int, E) -> None:
@@ -211,7 +211,7 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
             bad = active & ~np.isfinite(E)
             if bad.any():          # a member that diverges is frozen; the others go on
                 active[...] = active & ~bad
-                mask = plan.mask * active[:, None].astype(plan.dtype)
+                mask = plan.train_mask(active)
                 if not active.any():
                     raise diverged(plan, loss, E, f"after epoch {epoch + 1}: every ensemble member")
             history[epoch] = np.where(active, E, np.nan)

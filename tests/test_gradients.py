@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neurosim
+from neurosim.engine import Plan
 from neurosim.reference import reference_pass
 
 #: Random networks checked by finite differences, against the oracle, and for dangling
@@ -156,11 +157,28 @@ def test_from_networkx_random_dags(fd_gradient):
 # --- engine vs reference --------------------------------------------------------------------
 
 
+@pytest.fixture(params=["chosen", "dense", "gather"])
+def kernel(request, monkeypatch):
+    """Compile levels with the kernel the plan chooses, or force every level dense, or every
+    level of more than one neuron to gather its sources edge by edge."""
+    if request.param == "dense":
+        monkeypatch.setattr(Plan, "GATHER_FACTOR", float("inf"))
+    elif request.param == "gather":
+        monkeypatch.setattr(Plan, "GATHER_FACTOR", -1)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", CASE_SEEDS)
-def test_engine_matches_reference(seed, random_case_factory):
-    """Error, all gradients, and every unit's out/net/delta equal the per-neuron oracle."""
+def test_engine_matches_reference(seed, random_case_factory, kernel):
+    """Error, all gradients, and every unit's out/net/delta equal the per-neuron oracle,
+    with either kernel for every level."""
     case = random_case_factory(seed)
     net = case.net
+    levels = net.compile().levels
+    if kernel == "dense":
+        assert all(lv.kind == "dense" for lv in levels)
+    elif kernel == "gather":     # every level of two or more neurons with edges in
+        assert all(lv.kind == "gather" for lv in levels if lv.stop - lv.start > 1 and lv.W.size)
     assert_engine_matches_reference(net, case.X, case.T, case.loss)
     # new weights through set_weight (no recompilation): the next pass and the graph the
     # oracle reads must both see them
