@@ -48,12 +48,12 @@ DEFAULT_OUTPUT_GROUP = "outputs"
 
 def _units_last(a: np.ndarray) -> np.ndarray:
     """Neuron-major ``(k, [K,] batch)`` -> ``([K,] batch, k)``: the neurons on the last axis."""
-    return np.moveaxis(a, 0, -1)
+    return a.T if a.ndim == 2 else a.transpose(1, 2, 0)      # not np.moveaxis: this runs every step
 
 
 def _units_first(a: np.ndarray) -> np.ndarray:
     """``([K,] batch, k)`` -> neuron-major ``(k, [K,] batch)`` (inverse of :func:`_units_last`)."""
-    return np.moveaxis(a, -1, 0)
+    return a.T if a.ndim == 2 else a.transpose(2, 0, 1)
 
 
 def _same(a: np.ndarray) -> np.ndarray:
@@ -207,7 +207,8 @@ class _Members:
     """
 
     __slots__ = ("buf", "fixed_idx", "Ff", "Wf", "Gf", "idx", "gather", "Sc", "ScT", "Wc", "WcT", "Gc",
-                 "net", "net2", "netK", "delta2", "deltaK", "tmp", "tmpT", "prop_rows", "gy_prop", "back")
+                 "net", "net2", "netK", "delta2", "deltaK", "summed", "summedK", "sent", "sentT", "prop_rows",
+                 "gy_prop", "back")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, K, ns = lv.W.shape
@@ -229,7 +230,8 @@ class _Members:
         self.deltaK = delta.transpose(1, 0, 2)
         self.prop_rows = lv.prop_rows
         nc = ns - pf
-        self.idx = self.gather = self.Sc = self.ScT = self.Wc = self.WcT = self.Gc = self.tmp = self.tmpT = None
+        self.idx = self.gather = self.Sc = self.ScT = self.Wc = self.WcT = self.Gc = None
+        self.summed = self.summedK = self.sent = self.sentT = None
         self.gy_prop = self.back = None
         if nc:
             if isinstance(lv.prop_rows, slice):
@@ -243,8 +245,13 @@ class _Members:
             self.Wc = lv.W[:, :, pf:].transpose(1, 0, 2)      # (K, n, nc)
             self.WcT = lv.W[:, :, pf:].transpose(1, 2, 0)     # (K, nc, n)
             self.Gc = lv.G[:, :, pf:].transpose(1, 0, 2)
-            self.tmp = buf.scratch("send", (K, max(n, nc), batch))
-            self.tmpT = self.tmp.transpose(1, 0, 2)
+            # the computing sources' part of net (when added to the fixed part), and the
+            # messages sent back: both views of one scratch, never used at once
+            if pf:
+                self.summedK = buf.scratch("send", (K, n, batch))
+                self.summed = self.summedK.transpose(1, 0, 2)
+            self.sent = buf.scratch("send", (K, nc, batch))
+            self.sentT = self.sent.transpose(1, 0, 2)
 
     def _fixed(self) -> np.ndarray:
         return self.Ff if self.fixed_idx is None else self.buf.fixed[self.fixed_idx]
@@ -255,10 +262,9 @@ class _Members:
         if self.Wc is not None:
             if self.idx is not None:
                 np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
-            if self.Wf is not None:
-                n = self.net.shape[0]
-                np.matmul(self.Wc, self.ScT, out=self.tmp[:, :n])
-                self.net += self.tmpT[:n]
+            if self.summed is not None:
+                np.matmul(self.Wc, self.ScT, out=self.summedK)
+                self.net += self.summed
             else:
                 np.matmul(self.Wc, self.ScT, out=self.netK)
 
@@ -269,9 +275,8 @@ class _Members:
             if self.idx is not None:
                 np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
             np.matmul(self.deltaK, self.ScT.transpose(0, 2, 1), out=self.Gc)
-            nc = self.Sc.shape[0]
-            np.matmul(self.WcT, self.deltaK, out=self.tmp[:, :nc])
-            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmpT[:nc], self.back)
+            np.matmul(self.WcT, self.deltaK, out=self.sent)
+            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.sentT, self.back)
 
 
 class _Buffers:

@@ -34,7 +34,8 @@ class Activation:
         whose last axis is one group (e.g. the outputs of a softmax layer): normalise over
         ``axis=-1``; a leading axis appears when an ensemble is trained. An elementwise
         activation may receive its block in any layout (the engine passes it
-        neuron-major, ``(..., k, batch)``), which is why it must not depend on axes.
+        neuron-major, ``(k, batch)``, or ``(k, K, batch)`` for an ensemble of K), which
+        is why it must not depend on axes.
     derivative : callable, optional
         Elementwise activations: ``derivative(net, y) -> f'(net)``, same shape. Both the
         net input and the output are passed so a rule may use whichever is cheaper
@@ -100,7 +101,8 @@ class Loss:
         Output deltas simplified for particular activations: ``fused[act](y, t) ->
         dE/dnet`` for a block of output neurons that all use activation ``act`` (for a
         group activation the block is one whole group, laid out ``(..., batch, k)``;
-        for an elementwise one ``y`` and ``t`` come in the same, unspecified layout). Used instead of
+        for an elementwise one ``y`` and ``t`` come in the same, unspecified layout,
+        ``t`` with length-1 axes where ``y`` has ensemble members). Used instead of
         ``gradient`` followed by the activation's derivative, because it stays finite
         when the outputs saturate (sigmoid + binary cross-entropy: ``y - t``). Reduce
         over ``axis=-1`` (a group's neurons) if at all.

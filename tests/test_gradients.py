@@ -1,4 +1,4 @@
-"""Gradient correctness of the compiled engine on seeded random DAGs. Every weight gradient returned by ``Network.gradients`` is checked against central finite differences of ``Network.error`` on 60 random networks (skip connections, several bias units, mixed activations within a generation, hidden softmax groups, outputs that feed other neurons, dangling, zero-in-degree and bias-only neurons, batches of 2-5 patterns) under every loss and both the fused and the general output-delta paths; the engine is checked against the per-neuron oracle ``neurosim.reference.reference_pass`` (error, every gradient, every unit's out, net and delta) to 1e-12 on the same networks and on hypothesis-drawn ones; dangling neurons must get exactly zero deltas and gradients; float32 networks must agree with the float64 reference to 1e-4. Networks come from the ``random_case_factory`` fixture in ``conftest.py``.
+"""Gradient correctness of the compiled engine on seeded random DAGs. Every weight gradient returned by ``Network.gradients`` is checked against central finite differences of ``Network.error`` on 60 random networks (skip connections, several bias units, mixed activations within a generation, hidden softmax groups, outputs that feed other neurons, dangling, zero-in-degree and bias-only neurons, batches of 2-5 patterns) under every loss and both the fused and the general output-delta paths; the engine is checked against the per-neuron oracle ``neurosim.reference.reference_pass`` (error, every gradient, every unit's out, net and delta) to 1e-12 on the same networks and on hypothesis-drawn ones, with the kernels the plan chooses, with every level forced dense and with every level forced to gather its edges; dangling neurons must get exactly zero deltas and gradients; float32 networks must agree with the float64 reference to 1e-4. Networks come from the ``random_case_factory`` fixture in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -323,8 +323,9 @@ def test_neuron_without_inputs_outputs_f_of_zero(fd_gradient):
 
 
 @pytest.mark.parametrize("seed", range(0, N_CASES, 5))
-def test_float32_matches_float64_reference(seed, random_case_factory):
-    """A float32 network's gradients agree with the float64 oracle on the same weights."""
+def test_float32_matches_float64_reference(seed, random_case_factory, kernel):
+    """A float32 network's gradients agree with the float64 oracle on the same weights
+    (with the chosen kernels, every level dense, every level gathered)."""
     case = random_case_factory(seed)
     net32 = case.build(np.float32)
     X32, T32 = case.X.astype(np.float32), case.T.astype(np.float32)
