@@ -202,45 +202,26 @@ def torch_impls(case: Case, rt) -> list[Impl]:
     return [_layered_impl(case, rt, "torch")]
 
 
-def ensemble_member_weights(result: Any, K: int) -> tuple[list[dict], np.ndarray | None]:
-    """Per-member weights (and error history) from what ``net.train(..., ensemble=K)`` returns.
-
-    Reads ``result.weights(k)`` (``neurosim.ensemble.EnsembleResult``) or a sequence
-    ``result.weights`` of ``{(src, dst): w}`` mappings, and ``result.history`` of shape
-    ``(epochs, K)`` or ``(K, epochs)``.
-    Adapt this function when the ensemble API settles.
+def ensemble_member_weights(result: neurosim.ensemble.EnsembleResult, K: int) -> tuple[list[dict], np.ndarray]:
+    """Per-member weights and error history of what ``net.train(..., ensemble=K)`` returns.
 
     Parameters
     ----------
-    result : object
+    result : neurosim.ensemble.EnsembleResult
     K : int
 
     Returns
     -------
     weights : list of dict
-    history : ndarray or None
+        ``{(src, dst): w}`` of each member.
+    history : ndarray
         ``(epochs, K)``.
-
-    Raises
-    ------
-    GateError
-        When the result's format is not recognised.
     """
-    w = getattr(result, "weights", None)
-    if callable(w):
-        w = [w(k) for k in range(K)]       # EnsembleResult.weights(k)
-    if not (isinstance(w, (list, tuple)) and len(w) == K and all(isinstance(m, Mapping) for m in w)):
-        raise GateError(f"W6: cannot read per-member weights from the ensemble result {type(result).__name__}; "
-                        "adapt ensemble_member_weights in benchmarks/run.py")
-    h = getattr(result, "history", None)
-    if h is not None:
-        h = np.asarray(h, dtype=np.float64)
-        h = h.T if h.ndim == 2 and h.shape[0] == K and h.shape[1] != K else h
-    return [dict(m) for m in w], h
+    return [result.weights(k) for k in range(K)], np.asarray(result.history, dtype=np.float64)
 
 
 def w6_impls(case: Case, rt) -> list[Impl]:
-    """W6: batched numpy, the neurosim ensemble (if the API exists), loops over networks.
+    """W6: batched numpy, the neurosim ensemble, loops over networks.
 
     Parameters
     ----------
@@ -275,12 +256,7 @@ def w6_impls(case: Case, rt) -> list[Impl]:
         net, _ = workloads.symmetry_net(ex["seed"])
         return lambda: net.train(X, T, epochs=epochs, ensemble=K, **kwargs)
 
-    try:
-        ens_prepare(1)()
-    except TypeError as exc:
-        print(f"note: W6 neurosim ensemble API not available ({exc}); only the loop over networks is timed")
-    else:
-        impls.append(Impl("neurosim-ensemble", "neurosim", ens_prepare, lambda r: ensemble_member_weights(r, K)))
+    impls.append(Impl("neurosim-ensemble", "neurosim", ens_prepare, lambda r: ensemble_member_weights(r, K)))
 
     # neurosim, a Python loop over separate networks (first loop_K members, time scaled to K)
     loop_K = ex["loop_K"]
