@@ -57,6 +57,7 @@ def _units_first(a: np.ndarray) -> np.ndarray:
 
 
 def _same(a: np.ndarray) -> np.ndarray:
+    """The identity on arrays (an elementwise activation's block needs no reorientation)."""
     return a
 
 
@@ -94,13 +95,31 @@ class _Segment:
 
 
 @dataclass
+class _Send:
+    """Where a gather level's backward messages go (edges from computing neurons only).
+
+    ``dense``: the level's weights are scattered into a ``(len(rows), n)`` matrix at
+    ``positions`` and one product gives every distinct source row's message sum.
+    Otherwise each edge's message is added to row ``rows[e]`` (``np.add.at``): used where
+    that matrix would be much larger than the level's edges.
+    """
+
+    dense: bool
+    rows: Any              # dense: distinct source rows (slice or index array); else a row per edge
+    n_rows: int
+    positions: np.ndarray | None
+    slots: np.ndarray      # the slot of each edge
+
+
+@dataclass
 class _Level:
     """One topological generation: rows ``start:stop`` fed through the block ``W``.
 
     ``kind`` is ``"dense"`` (``W`` spans the level's distinct sources ``src``; columns
     from ``prop_from`` on are computing neurons, rows ``prop_rows``) or ``"gather"``
     (``W`` is ``(n, 1, F)``: slot ``f`` of neuron ``i`` reads source row ``src[i*F + f]``;
-    ``send`` says where the backward messages go, see :meth:`Plan._block`).
+    ``send`` says where the backward messages go; ``prop_from`` is 0 and ``prop_rows``
+    None).
     """
 
     start: int
@@ -108,11 +127,11 @@ class _Level:
     kind: str
     src: Any               # dense: source rows (slice or index array); gather: a row per slot
     prop_from: int         # dense: first column of W whose source is a computing neuron
-    prop_rows: Any         # dense: those sources' rows (slice or index array)
+    prop_rows: Any         # dense: those sources' rows (slice or index array); gather: None
     W: np.ndarray          # view into theta: dense (n, n_src), ensemble (n, K, n_src), gather (n, 1, F)
     G: np.ndarray          # the same view into grad
     segments: list
-    send: Any              # gather: (source rows, positions in the (rows, n) matrix, slots) or None
+    send: _Send | None     # gather: where the messages go (None: no source is a computing neuron)
 
 
 class _Dense:
@@ -138,11 +157,13 @@ class _Dense:
         self.back = buf.scratch("back", (n_prop, batch)) if n_prop and self.gy_prop is None else None
 
     def forward(self, out: np.ndarray) -> None:
+        """Sum each neuron's messages ``w·y`` into its net input."""
         if self.idx is not None:
             np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
         np.matmul(self.W, self.src, out=self.net)          # message w·y, summed per neuron
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
         if self.idx is not None:                          # the scratch is shared: gather again
             np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
         np.matmul(self.delta, self.srcT, out=self.G)      # dE/dw = delta(dst) · y(src), summed
@@ -156,49 +177,60 @@ class _Gather:
 
     Used where a dense block would be mostly structural zeros (a random DAG's level reads
     hundreds of sources, each neuron only a few of them). The messages back to the
-    sources are one matrix product with the level's weights scattered into a dense
-    ``(sources, n)`` scratch: measured faster than scattering the edges' messages.
+    sources are, where :class:`_Send` allows, one product with the level's weights
+    scattered into a dense ``(sources, n)`` scratch: measured faster than adding each
+    edge's message.
     """
 
-    __slots__ = ("W", "Wflat", "G", "idx", "gather", "g3", "g3T", "net3", "delta", "delta3", "WdT", "tpos",
-                 "slot_sel", "tmp", "prop_rows", "gy_prop", "back")
+    __slots__ = ("W", "Wflat", "G", "idx", "gather", "g3", "g3T", "net3", "delta", "delta3", "WT", "send",
+                 "WdT", "msg", "msg3", "sent", "gy_prop", "back")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, F = lv.W.shape[0], lv.W.shape[-1]
-        self.W, self.G, self.idx = lv.W, lv.G, lv.src
+        self.W, self.G, self.idx, self.send = lv.W, lv.G, lv.src, lv.send
         self.Wflat = lv.W.reshape(-1)
+        self.WT = lv.W.transpose(0, 2, 1)
         self.gather = buf.scratch("gather", (n * F, batch))
         self.g3 = self.gather.reshape(n, F, batch)
         self.g3T = self.g3.transpose(0, 2, 1)
         self.net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
         self.delta = buf.delta[lv.start:lv.stop]
         self.delta3 = self.delta.reshape(n, 1, batch)
-        self.WdT = self.tmp = self.gy_prop = self.back = None
-        if lv.send is not None:
-            self.prop_rows, self.tpos, self.slot_sel = lv.send
-            n_prop = len(range(self.prop_rows.stop)[self.prop_rows]) if isinstance(self.prop_rows, slice) \
-                else len(self.prop_rows)
-            self.WdT = buf.scratch("dense", (n_prop, n))
-            self.tmp = buf.scratch("send", (n_prop, batch))
-            self.gy_prop = buf.gy[self.prop_rows] if isinstance(self.prop_rows, slice) else None
-            self.back = buf.scratch("back", (n_prop, batch)) if self.gy_prop is None else None
+        self.WdT = self.msg = self.msg3 = self.sent = self.gy_prop = self.back = None
+        send = lv.send
+        if send is not None and send.dense:
+            self.WdT = buf.scratch("dense", (send.n_rows, n))
+            self.sent = buf.scratch("send", (send.n_rows, batch))
+            if isinstance(send.rows, slice):
+                self.gy_prop = buf.gy[send.rows]
+            else:
+                self.back = buf.scratch("back", (send.n_rows, batch))
+        elif send is not None:
+            self.msg = buf.scratch("send", (n * F, batch))
+            self.msg3 = self.msg.reshape(n, F, batch)
 
     def forward(self, out: np.ndarray) -> None:
+        """Sum each neuron's messages ``w·y`` into its net input."""
         np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
         np.matmul(self.W, self.g3, out=self.net3)
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
-        np.take(out, self.idx, axis=0, out=self.gather, mode="clip")
+        """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
+        np.take(out, self.idx, axis=0, out=self.gather, mode="clip")     # the scratch is shared
         np.matmul(self.delta3, self.g3T, out=self.G)
+        send = self.send
         if self.WdT is not None:
             WdT = self.WdT
             WdT.fill(0.0)
-            WdT.flat[self.tpos] = self.Wflat[self.slot_sel]
-            np.matmul(WdT, self.delta, out=self.tmp)
-            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmp, self.back)
+            WdT.flat[send.positions] = self.Wflat[send.slots]
+            np.matmul(WdT, self.delta, out=self.sent)
+            _add_to_rows(gy, send.rows, self.gy_prop, self.sent, self.back)
+        elif send is not None:
+            np.multiply(self.WT, self.delta3, out=self.msg3)            # every edge's message
+            np.add.at(gy, send.rows, self.msg[send.slots])
 
 
-class _Members:
+class _DenseEnsemble:
     """Kernel of a dense level of an ensemble, state ``(units, K, batch)``, W ``(n, K, n_src)``.
 
     Sources that are inputs or bias units hold the same values for every member, so their
@@ -257,6 +289,7 @@ class _Members:
         return self.Ff if self.fixed_idx is None else self.buf.fixed[self.fixed_idx]
 
     def forward(self, out: np.ndarray) -> None:
+        """Sum each neuron's messages ``w·y`` into its net input, for every member."""
         if self.Wf is not None:                           # shared sources: one product for all members
             np.matmul(self.Wf, self._fixed(), out=self.net2)
         if self.Wc is not None:
@@ -269,6 +302,7 @@ class _Members:
                 np.matmul(self.Wc, self.ScT, out=self.netK)
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        """Weight gradients, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
         if self.Wf is not None:
             np.matmul(self.delta2, self._fixed().T, out=self.Gf)
         if self.Wc is not None:
@@ -285,9 +319,11 @@ class _Buffers:
     A single network's state is ``(units, batch)``; an ensemble's ``(units, K, batch)``
     (member-minor, so a level's rows are one contiguous block over all members), with the
     inputs and bias units kept once in ``fixed`` ``(n_fixed, batch)`` because they are the
-    same for every member. Every view a pass needs is made here, once. Levels share two
-    scratch arrays (sources gathered, messages sent back): buffers of their own would
-    make every pass stream through memory far larger than the caches.
+    same for every member. Every view a pass needs is made here, once. Levels share a few
+    scratch arrays (``gather``: sources gathered; ``send``, ``back``, ``dense``: messages
+    sent back), each as large as the largest level needs: buffers of their own would make
+    every pass stream through memory far larger than the caches. The kernels are built
+    twice: first to learn the scratch sizes, then on the scratch.
     """
 
     def __init__(self, plan: Plan, batch: int):
@@ -310,7 +346,7 @@ class _Buffers:
         self.Y = _units_last(out[rows]) if isinstance(rows, slice) else None
         self._scratch: dict[str, np.ndarray] = {}
         sizes: dict[str, int] = {}
-        kinds = {"dense": _Dense, "gather": _Gather} if plan.members is None else {"dense": _Members}
+        kinds = {"dense": _Dense, "gather": _Gather} if plan.members is None else {"dense": _DenseEnsemble}
         self._sizing = sizes                               # first pass: record the sizes
         for lv in plan.levels:
             kinds[lv.kind](lv, self, batch)
@@ -334,10 +370,6 @@ class _Buffers:
             self._sizing[name] = max(self._sizing.get(name, 0), size)
             return np.empty(shape, self.plan.dtype)
         return self._scratch[name][:size].reshape(shape)
-
-    def load_inputs(self, X: np.ndarray) -> None:
-        """Copy validated inputs ``(batch, n_inputs)`` into the input rows."""
-        self.inputs[...] = X.T
 
 
 class Plan:
@@ -439,7 +471,7 @@ class Plan:
         self._edges: list[tuple[list, list, np.ndarray]] = []     # per level: sources, targets, positions
         self._edge_pos: dict[tuple[Unit, Unit], int] | None = None
         self.levels: list[_Level] = []
-        pending, fan_in, fan_out = [], [], []
+        pending, fan_in, fan_out, user_set = [], [], [], []
         fan_out_of: dict[Unit, int] = {}
         row = self.n_fixed
         for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src, send) in blocks:
@@ -456,8 +488,14 @@ class Plan:
             Wm = W[:, None, :] if W.ndim == 2 else W         # (n, K, width) either way
             given = np.array(list(map(dict.get, datas, itertools.repeat("weight"))), dtype=object)
             unknown = given == None  # noqa: E711  (elementwise: weights not given)
-            if redraw:     # an ensemble draws again every weight the initialiser chose
-                unknown |= np.array(list(map(dict.get, datas, itertools.repeat("drawn"))), dtype=object) == True  # noqa: E712,E501
+            if redraw:     # an ensemble draws again every weight the initialiser chose ...
+                was_drawn = np.array(list(map(dict.get, datas, itertools.repeat("drawn"))), dtype=object) == True  # noqa: E712,E501
+                unknown |= was_drawn
+                # ... and then puts back those the user set afterwards (set_weight)
+                kept = np.flatnonzero(was_drawn & (np.array(list(map(dict.get, datas, itertools.repeat("set"))),
+                                                        dtype=object) == True))  # noqa: E712
+                if len(kept):
+                    user_set.append((Wm, rows[kept], cols[kept], given[kept].astype(float)))
             known = ~unknown
             Wm[rows[known], :, cols[known]] = given[known].astype(float)[:, None]
             new = np.flatnonzero(unknown)
@@ -476,7 +514,7 @@ class Plan:
                 level = _Level(row, row + n_dst, kind, _index(src), prop_from, _index(src[prop_from:]), W,
                                G.reshape(W.shape), segments, None)
             else:
-                level = _Level(row, row + n_dst, kind, src, width, None, W.reshape(n_dst, 1, width),
+                level = _Level(row, row + n_dst, kind, src, 0, None, W.reshape(n_dst, 1, width),
                                G.reshape(n_dst, 1, width), segments, send)
             self.levels.append(level)
             row += n_dst
@@ -496,6 +534,8 @@ class Plan:
                 for Wm, r, c in pending:
                     Wm[r, k, c] = drawn[at:at + len(r)]
                     at += len(r)
+        for Wm, r, c, values in user_set:
+            Wm[r, :, c] = values[:, None]
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
@@ -516,6 +556,10 @@ class Plan:
     #: over its distinct sources would have more than this many entries per edge slot,
     #: so that much more arithmetic in each direction (measured on W5, benchmarks/).
     GATHER_FACTOR = 4
+    #: A gather level sends its messages back through a dense ``(sources, n)`` matrix
+    #: when that has at most this many entries per edge from a computing neuron, else
+    #: edge by edge (slower, but memory stays proportional to the edges).
+    SEND_DENSE_FACTOR = 32
 
     def _block(self, n_dst: int, counts: np.ndarray, rows: np.ndarray, src_idx: np.ndarray) -> tuple:
         """Choose a level's layout: ``(kind, n_dst, width, cols, src, send)``.
@@ -523,10 +567,8 @@ class Plan:
         ``cols`` places each edge in its row of the ``(n_dst, width)`` block. Dense:
         ``src`` are the distinct source rows, one a column. Gather: the block has a slot
         per edge (rows padded to the widest fan-in with zero, frozen slots), ``src`` gives
-        each slot's source row, and ``send`` (None when no source is a computing neuron)
-        is ``(rows, positions, slots)``: the distinct computing sources' rows, and for
-        each edge from one, its place in the ``(len(rows), n_dst)`` matrix of transposed
-        weights and its slot.
+        each slot's source row, and ``send`` is a :class:`_Send` (None when no source is
+        a computing neuron).
         """
         srcs = np.unique(src_idx)
         width = int(counts.max()) if n_dst and len(src_idx) else 0
@@ -539,8 +581,11 @@ class Plan:
             send = None
             if len(comp):
                 prop = np.unique(src_idx[comp])
-                tpos = np.searchsorted(prop, src_idx[comp]) * n_dst + rows[comp]
-                send = (_index(prop), tpos, slot[comp])
+                if len(prop) * n_dst <= self.SEND_DENSE_FACTOR * len(comp):
+                    positions = np.searchsorted(prop, src_idx[comp]) * n_dst + rows[comp]
+                    send = _Send(True, _index(prop), len(prop), positions, slot[comp])
+                else:
+                    send = _Send(False, src_idx[comp], len(comp), None, slot[comp])
             return "gather", n_dst, width, rank, slots, send
         return "dense", n_dst, len(srcs), np.searchsorted(srcs, src_idx), srcs, None
 
@@ -728,11 +773,12 @@ class Plan:
         return t.T if self.members is None else t.T[:, None, :]
 
     def member_theta(self) -> np.ndarray:
-        """Parameters as ``(P,)``, or ``(K, P)`` for an ensemble, in a single network's layout.
+        """Parameters as ``(P,)``, or ``(K, P)`` for an ensemble: one vector per member.
 
         An ensemble's ``theta`` is stored member-minor (each level's block is
         ``(n, K, width)``); row ``k`` of the result is member ``k``'s parameter vector,
-        indexed like :attr:`edge_pos`. A copy.
+        indexed by this plan's :attr:`edge_pos`. (A single network of the same topology
+        may lay its parameters out differently: ensembles always use dense blocks.) A copy.
         """
         if self.members is None:
             return self.theta.copy()

@@ -41,7 +41,7 @@ class EnsembleResult:
         ``(K,)`` training error at each member's last epoch (inf for a member that
         diverged: it was frozen when its error stopped being finite).
     theta : ndarray
-        ``(K, P)`` final parameters, row ``k`` indexed like a single network's ``theta``.
+        ``(K, P)`` final parameters, row ``k`` member ``k``'s (:meth:`weights` names them).
     """
 
     seeds: list

@@ -436,7 +436,11 @@ class Network:
         """Set the weight of ``src -> dst``; never recompiles, seen by the next pass."""
         u, v = self._edge(src, dst)
         w = self._check_weight(value, u, v)
-        self._graph.edges[u, v]["drawn"] = False        # the user's weight now, in every ensemble member
+        data = self._graph.edges[u, v]
+        if data.get("drawn"):
+            # the user's weight now, in every ensemble member; an ensemble still draws for
+            # the edge, so the other edges' draws stay where a single network has them
+            data["set"] = True
         if self._plan is not None:
             self._plan.theta[self._plan.edge_pos[(u, v)]] = w
             self._synced = False

@@ -86,12 +86,13 @@ def test_ensemble_needs_seeds():
         symmetry_net(1).train(SYM.inputs, SYM.targets, ensemble=0)
 
 
-@pytest.mark.parametrize("seed", range(0, 60, 5))
-def test_random_dag_members_equal_single_runs(seed, random_case_factory):
+@pytest.mark.parametrize("seed, mode", [(s, "batch") for s in range(0, 60, 5)] +
+                         [(s, "online") for s in range(2, 60, 10)])
+def test_random_dag_members_equal_single_runs(seed, mode, random_case_factory):
     """On the random-DAG suite (skips, several biases, hidden softmax groups, frozen and
-    explicit weights), member k of a batch-mode ensemble matches a single run from seed + k."""
+    explicit weights), member k of an ensemble matches a single run from seed + k."""
     case = random_case_factory(seed)
-    kw = dict(loss=case.loss, learning_rate=0.05, momentum=0.5, epochs=4, mode="batch")
+    kw = dict(loss=case.loss, learning_rate=0.05, momentum=0.5, epochs=4, mode=mode)
     result = case.net.train(case.X, case.T, ensemble=3, **kw)
     for k in range(3):
         single = dataclasses.replace(case, spec=dataclasses.replace(case.spec, seed=case.spec.seed + k)).build()
@@ -99,6 +100,27 @@ def test_random_dag_members_equal_single_runs(seed, random_case_factory):
         np.testing.assert_allclose(result.history[:, k], history, rtol=1e-12, atol=0)
         w = single.weights()
         assert max(abs(w[e] - v) / max(1.0, abs(v)) for e, v in result.weights(k).items()) <= 1e-12
+
+
+def test_weight_set_after_drawing_is_shared_and_keeps_the_other_draws():
+    """set_weight on an edge the initialiser drew: every member gets the user's value, and
+    every other drawn weight still equals that of a single network built the same way."""
+    def build(seed):
+        net = neurosim.Network(seed=seed)
+        net.add_input("x")
+        net.add_neuron("h", "tanh")
+        net.add_neuron("o", "sigmoid", output=True)
+        net.connect("x", "h")
+        net.connect("h", "o")
+        net.compile()                   # draws both weights
+        net.set_weight("x", "h", 0.5)   # the first draw is replaced
+        return net
+
+    X, T = np.array([[1.0]]), np.array([[0.0]])
+    result = build(0).train(X, T, ensemble=3, epochs=0, mode="batch")
+    for k in range(3):
+        assert result.weights(k) == build(k).weights()
+        assert result.weights(k)[("x", "h")] == 0.5
 
 
 def test_scenario_ensemble_reports_the_distribution(tmp_path):

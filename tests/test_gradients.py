@@ -157,14 +157,16 @@ def test_from_networkx_random_dags(fd_gradient):
 # --- engine vs reference --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["chosen", "dense", "gather"])
+@pytest.fixture(params=["chosen", "dense", "gather", "gather-scatter"])
 def kernel(request, monkeypatch):
     """Compile levels with the kernel the plan chooses, or force every level dense, or every
-    level of more than one neuron to gather its sources edge by edge."""
+    level of more than one neuron to gather its sources edge by edge (sending the messages
+    back through a dense matrix, or edge by edge)."""
     if request.param == "dense":
         monkeypatch.setattr(Plan, "GATHER_FACTOR", float("inf"))
-    elif request.param == "gather":
+    elif request.param.startswith("gather"):
         monkeypatch.setattr(Plan, "GATHER_FACTOR", -1)
+        monkeypatch.setattr(Plan, "SEND_DENSE_FACTOR", -1 if request.param == "gather-scatter" else 10**9)
     return request.param
 
 
@@ -177,8 +179,9 @@ def test_engine_matches_reference(seed, random_case_factory, kernel):
     levels = net.compile().levels
     if kernel == "dense":
         assert all(lv.kind == "dense" for lv in levels)
-    elif kernel == "gather":     # every level of two or more neurons with edges in
+    elif kernel.startswith("gather"):     # every level of two or more neurons with edges in
         assert all(lv.kind == "gather" for lv in levels if lv.stop - lv.start > 1 and lv.W.size)
+        assert all(lv.send.dense == (kernel == "gather") for lv in levels if lv.kind == "gather" and lv.send)
     assert_engine_matches_reference(net, case.X, case.T, case.loss)
     # new weights through set_weight (no recompilation): the next pass and the graph the
     # oracle reads must both see them
