@@ -627,7 +627,7 @@ class Network:
     def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
               mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
               weight_decay: float = 0.0, optimizer: training.SGD | None = None,
-              stop: Any = None, ensemble: int | None = None, seeds: list | None = None):
+              stop: Any = None, ensemble: int | None = None, seeds: list | None = None, schedule: Any = None):
         """Train by backpropagation and gradient descent.
 
         Parameters
@@ -658,6 +658,10 @@ class Network:
             ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
             ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
             when it says True.
+        schedule : callable, optional
+            ``schedule(epoch)`` is called before each epoch (0-based), e.g. to change the
+            optimiser's ``learning_rate`` or ``momentum`` from that epoch on (pass the
+            ``optimizer`` it changes).
         ensemble : int, optional
             Train this many independent copies in one vectorised run instead, each with
             its own initial weights (those the initialiser draws from ``seeds[k]``;
@@ -699,10 +703,11 @@ class Network:
             from .ensemble import train_ensemble
 
             return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds, optimizer=optimizer,
-                                  epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stop)
+                                  epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stop,
+                                  schedule=schedule)
         try:
             return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
-                                  batch_size=batch_size, stop=stop)
+                                  batch_size=batch_size, stop=stop, schedule=schedule)
         finally:
             plan.last_single = False
             self._synced = False

@@ -539,9 +539,15 @@ def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_
     """Train ``training.ensemble`` members; member k has the seed ``scenario.seed + k``."""
     X, T = sc.train.inputs, sc.train.targets
     seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
+
+    def schedule(epoch: int) -> None:
+        optimizer.learning_rate = sc.learning_rate_at(epoch)
+        optimizer.momentum = sc.momentum_at(epoch)
+
     try:
         result = net.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
-                           optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds)
+                           optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
+                           schedule=schedule)
     except NumericalError as exc:
         raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
                              f"{sc.learning_rate_at(0):g} at the start)") from None
@@ -833,10 +839,6 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
         sc.expectations.append(_expectation(r, e, i, epochs))
     if sc.ensemble is not None:
-        for key in ("momentum_schedule", "learning_rate_schedule"):
-            if getattr(sc, key):
-                raise r.fail(f"training.{key}", "is not supported with training.ensemble yet; use a constant "
-                             "value")
         for e in sc.expectations:
             if e.after is not None:
                 raise r.fail(f"expect[{e.index}].after", "an ensemble is measured at the end of its run; remove "

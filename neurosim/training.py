@@ -136,7 +136,7 @@ class StopCriterion:
 
 
 def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: int, mode: str = "online",
-          batch_size: int | None = None, stop: StopCriterion | None = None) -> np.ndarray:
+          batch_size: int | None = None, stop: StopCriterion | None = None, schedule=None) -> np.ndarray:
     """Train a compiled plan and return the error after each epoch.
 
     Parameters
@@ -159,6 +159,9 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         outputs at the current weights (e.g. a :class:`StopCriterion`). For an ensemble
         plan ``error`` is ``(K,)``, ``Y`` is ``(K, n, n_outputs)`` and it returns one flag
         per member; a member that stops is frozen while the others go on.
+    schedule : callable, optional
+        ``schedule(epoch)`` is called before each epoch (0-based), e.g. to change the
+        optimiser's ``learning_rate`` or ``momentum`` from that epoch on.
 
     Returns
     -------
@@ -226,6 +229,8 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     # the latest; the weights themselves are checked once, at the end.
     with np.errstate(all="ignore"):
         for epoch in range(int(epochs)):
+            if schedule is not None:
+                schedule(epoch)
             for Xc, Tc in chunks:
                 plan.forward(Xc)
                 # Batch mode: this pass measures the error after the previous epoch, so the

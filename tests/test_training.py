@@ -162,3 +162,25 @@ def test_float32_training_tracks_float64():
     h32 = net32.train(XOR_X, XOR_T, learning_rate=0.5, epochs=100)
     assert net32.forward(XOR_X).dtype == np.float32
     np.testing.assert_allclose(h32, h64, rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["online", "batch"])
+def test_schedule_changes_the_optimiser_from_its_epoch_on(mode):
+    """train(schedule=...) equals training in stages with the optimiser changed in between."""
+    opt = neurosim.training.SGD(0.5, momentum=0.5)
+
+    def schedule(epoch):
+        opt.learning_rate = 0.5 if epoch < 3 else 0.1
+        opt.momentum = 0.5 if epoch < 5 else 0.9
+
+    net = xor_net(4)
+    history = net.train(XOR_X, XOR_T, epochs=8, mode=mode, optimizer=opt, schedule=schedule)
+    staged, opt2 = xor_net(4), neurosim.training.SGD(0.5, momentum=0.5)
+    parts = []
+    for epochs, lr, m in ((3, 0.5, 0.5), (2, 0.1, 0.5), (3, 0.1, 0.9)):
+        opt2.learning_rate, opt2.momentum = lr, m
+        parts.append(staged.train(XOR_X, XOR_T, epochs=epochs, mode=mode, optimizer=opt2))
+    np.testing.assert_allclose(history, np.concatenate(parts), rtol=1e-12, atol=0)
+    w, v = net.weights(), staged.weights()
+    assert max(abs(w[e] - v[e]) for e in w) <= 1e-12
+    assert w != xor_net(4).weights()
