@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train a scenario and check its expectations")
     run.add_argument("scenario", help="path of a .toml scenario file")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a key, e.g. --set training.epochs=100 (repeatable)")
+                     help="override a key, e.g. --set training.epochs=100 or --set "
+                          "network.layers[1].size=4 (repeatable)")
     run.add_argument("--seed", type=int, help="override scenario.seed")
     run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")

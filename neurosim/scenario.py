@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -630,14 +631,49 @@ def _plugin_versions(registry: Registry) -> dict[str, str]:
 # --- loading ----------------------------------------------------------------------------
 
 
+_KEY_PIECE = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def _key_path(dotted: str, source: str) -> list[str | int]:
+    """``"expect[0].below"`` or ``"expect.0.below"`` -> ``["expect", 0, "below"]``."""
+    parts: list[str | int] = []
+    for piece in dotted.split("."):
+        m = _KEY_PIECE.fullmatch(piece)
+        if m is None:
+            raise ScenarioError(source, dotted, "is not a key path; write table.key, with array[INDEX] or "
+                                "array.INDEX for an entry of an array (e.g. expect[0].below)")
+        name, indices = m.groups()
+        parts.append(int(name) if name.isdigit() else name)
+        parts.extend(int(i) for i in re.findall(r"\d+", indices))
+    return parts
+
+
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
-    keys = dotted.split(".")
-    table = data
-    for k in keys[:-1]:
-        table = table.setdefault(k, {})
-        if not isinstance(table, dict):
-            raise ScenarioError(source, dotted, f"cannot override inside {k!r}, which is not a table")
-    table[keys[-1]] = value
+    """Replace the value at a key path (``training.epochs``, ``network.layers[1].size``)."""
+    parts = _key_path(dotted, source)
+    node: Any = data
+    for depth, key in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            if not isinstance(key, int):
+                raise ScenarioError(source, dotted, f"{parts[depth - 1]!r} is an array: index it with a number, "
+                                    f"e.g. {parts[depth - 1]}[0]")
+            if not 0 <= key < len(node):
+                raise ScenarioError(source, dotted, f"{parts[depth - 1]!r} has {len(node)} entr"
+                                    f"{'y' if len(node) == 1 else 'ies'}; index {key} is out of range "
+                                    f"(0 to {len(node) - 1})")
+        elif isinstance(node, dict):
+            key = str(key)
+            if not last:
+                node = node.setdefault(key, {})
+                continue
+        else:
+            raise ScenarioError(source, dotted, f"cannot override inside {parts[depth - 1]!r}, which is "
+                                "neither a table nor an array")
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
 
 
 def _array(r: _Reader, value: Any, path: str) -> np.ndarray:
@@ -735,7 +771,8 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     source : str, path or mapping
         A TOML file, or an already parsed mapping.
     overrides : mapping, optional
-        ``{"training.epochs": 100, ...}``: dotted keys replaced before validation.
+        ``{"training.epochs": 100, "expect[0].below": 0.1, ...}``: key paths replaced
+        before validation (an array's entry by index: ``network.layers[1].size``).
 
     Returns
     -------

@@ -906,7 +906,21 @@ def test_cli_set_overrides_the_file(write, capsys):
     assert "after 2 epochs" in capsys.readouterr().out
 
 
+def test_cli_set_reaches_entries_of_arrays(write, capsys):
+    path = write(TINY)
+    for setting in ("expect[1].after=1", "expect.1.after=1"):
+        assert main(["run", str(path), "--set", setting]) == 0
+        assert "weight w2 (h1 -> o1) after 1 epoch" in capsys.readouterr().out
+    result = neurosim.run_scenario(path, {"network.neurons[2].activation": "tanh", "expect[1].after": 1})
+    assert result.network["h1"].activation == "tanh" and result.checks[1][0].after == 1
+
+
 @pytest.mark.parametrize("setting, fragments", [
+    ("expect[5].below=1", ("expect[5].below", "'expect' has 2 entries", "out of range (0 to 1)")),
+    ("expect.below=1", ("'expect' is an array", "expect[0]")),
+    ("expect[0]x=1", ("expect[0]x", "is not a key path", "expect[0].below")),
+    ("training..epochs=3", ("training..epochs", "is not a key path")),
+    ("training.epochs.x=3", ("cannot override inside 'epochs'",)),
     ("training.epochs=abc", ("training.epochs", "must be an integer", "'abc'")),
     ("training.epoch=3", ("training.epoch", "did you mean 'epochs'")),
     ("training.learning_rate=1e400", ("training.learning_rate", "finite")),
