@@ -823,7 +823,8 @@ def test_duplicate_neuron_in_a_scenario_names_the_entry(write):
 
 def test_override_errors_name_the_key():
     scenario_refused(xor_mapping(), "training.epoch", ("did you mean 'epochs'",), overrides={"training.epoch": 3})
-    scenario_refused(xor_mapping(), "training.epochs.x", ("not a table",), overrides={"training.epochs.x": 3})
+    scenario_refused(xor_mapping(), "training.epochs.x", ("neither a table nor an array",),
+                     overrides={"training.epochs.x": 3})
 
 
 def test_diverging_scenario_raises_numerical_error_without_warnings(write):
