@@ -1,6 +1,7 @@
 """Files neurosim writes and reads: atomic writes and the versioned network format.
 
-Everything written to disk goes through :func:`atomic_write`: the content goes to a
+Everything written to disk goes through :func:`atomic_write` (or
+:func:`atomic_write_all` for files that belong together): the content goes to a
 temporary file in the target's folder, which is then renamed over the target, so an
 interrupted run never leaves a half-written file. :func:`network_to_dict` and
 :func:`network_from_dict` convert a :class:`~neurosim.Network` to and from a plain,
@@ -14,12 +15,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import DataError
 from .neurons import BiasUnit, InputUnit, Neuron
 
-__all__ = ["atomic_write", "write_json", "network_to_dict", "network_from_dict", "FORMAT", "VERSION"]
+__all__ = ["atomic_write", "atomic_write_all", "json_text", "write_json", "network_to_dict", "network_from_dict", "FORMAT", "VERSION"]
 
 FORMAT = "neurosim-network"
 VERSION = 1
@@ -40,7 +42,46 @@ def atomic_write(path: str | os.PathLike, text: str) -> Path:
     Path
         The target path.
     """
-    path = Path(path)
+    return atomic_write_all({path: text})[0]
+
+
+def atomic_write_all(files: Mapping[str | os.PathLike, str]) -> list[Path]:
+    """Write several files that belong together: every one to a temporary file first, then
+    all renamed over their targets.
+
+    An interruption while writing leaves every target as it was; only an error between
+    the renames (they take microseconds) could leave a mix of old and new files, and
+    never a half-written one.
+
+    Parameters
+    ----------
+    files : mapping
+        ``{path: text}``; each path's folder must exist.
+
+    Returns
+    -------
+    list of Path
+        The targets, in the order given.
+    """
+    written: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            path = Path(path)
+            written.append((_write_temporary(path, text), path))
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in written:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:      # already renamed
+                pass
+        raise
+    return [path for _, path in written]
+
+
+def _write_temporary(path: Path, text: str) -> str:
+    """Write ``text`` to a new temporary file beside ``path``, flushed to disk; its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -50,14 +91,24 @@ def atomic_write(path: str | os.PathLike, text: str) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)     # mkstemp makes it private; results are for sharing
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        os.unlink(tmp)
         raise
-    return path
+    return tmp
+
+
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON text, ending in a newline (what :func:`write_json` writes).
+
+    Parameters
+    ----------
+    data : JSON-serialisable object
+
+    Returns
+    -------
+    str
+    """
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:
@@ -72,7 +123,7 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     -------
     Path
     """
-    return atomic_write(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    return atomic_write(path, json_text(data))
 
 
 def network_to_dict(net) -> dict:

@@ -25,7 +25,7 @@ import numpy as np
 from . import training
 from .errors import NeurosimError, NumericalError, ScenarioError, did_you_mean
 from .functions import Patterns
-from .io import atomic_write, write_json
+from .io import atomic_write_all, json_text
 from .network import Network
 from .plugins import Registry, make_registry
 
@@ -498,8 +498,9 @@ class ScenarioResult:
     def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
         """Write the learning curve (CSV), the trained network (JSON) and a summary (JSON).
 
-        Every file is written to a temporary name and renamed, so an interrupted run
-        never leaves a half-written file.
+        All three are written to temporary names first and then renamed, so an
+        interrupted run never leaves a half-written file, nor (short of a failure
+        between the renames) new files beside old ones.
 
         Parameters
         ----------
@@ -525,9 +526,10 @@ class ScenarioResult:
             "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
             "wall_time_seconds": self.wall_time,
         }
-        return {"learning_curve": atomic_write(out / "learning_curve.csv", curve),
-                "network": write_json(out / "network.json", self.network.to_dict()),
-                "summary": write_json(out / "summary.json", summary)}
+        paths = atomic_write_all({out / "learning_curve.csv": curve,
+                                  out / "network.json": json_text(self.network.to_dict()),
+                                  out / "summary.json": json_text(summary)})
+        return dict(zip(("learning_curve", "network", "summary"), paths))
 
 
 def _options_of(registry: Registry, measure: str) -> list[str]:

@@ -5,6 +5,7 @@ prints for the seed's worked example: the forward pass, the total error 0.298371
 eight updated weights and the error after the step.
 """
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,32 @@ def test_command_writes_results_with_out(tmp_path, capsys):
     assert summary["passed"] is True and len(summary["expectations"]) == 13
     assert summary["versions"]["plugins"]["neurosim.activations"].startswith("neurosim ")
     assert abs(summary["metrics"]["train_error"] - 0.2910277737) < 5e-11
+
+
+def test_save_interrupted_at_the_last_file_leaves_every_old_file(tmp_path, monkeypatch):
+    """The three result files are written as a set: an interruption while writing the
+    last one leaves all three old files as they were, and no temporary file."""
+    seed221 = SCENARIOS[[p.name for p in SCENARIOS].index("seed_221.toml")]
+    out = tmp_path / "res"
+    neurosim.run_scenario(seed221, {"training.epochs": 2}).save(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    later = neurosim.run_scenario(seed221, {"training.epochs": 5})
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(KeyboardInterrupt):
+        later.save(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    later.save(out)
+    assert (out / "learning_curve.csv").read_text().count("\n") == 6     # header and 5 epochs
 
 
 def test_schedules_change_the_rate_and_momentum_at_their_epochs():
