@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim import DataError, Measure, hookimpl
+from neurosim.errors import did_you_mean
 
 
 def _number(name, value):
@@ -88,11 +89,18 @@ def output(run, neuron, pattern=0, set="train"):
     return float(unit.out[0])
 
 
-def _correct(run, set, margin, threshold):
+def _correct(run, set, margin, threshold, output):
     threshold = _number("threshold", threshold)
     margin = None if margin is None else _number("margin", margin)
     data = _patterns(run, set)
     Y, T = run.network.forward(data.inputs), data.targets
+    if output is not None:                 # judge one output on its own
+        names = [u.name for u in run.network.outputs]
+        if output not in names:
+            raise DataError(f"output {output!r} is not an output neuron; "
+                            f"{did_you_mean(str(output), names, 'outputs')}")
+        j = names.index(output)
+        Y, T = Y[:, j:j + 1], T[:, j:j + 1]
     if margin is not None:                 # every output within margin of its target
         return np.all(np.abs(Y - T) < float(margin), axis=1)
     if T.shape[1] == 1:                    # one output: on/off at the threshold
@@ -102,20 +110,21 @@ def _correct(run, set, margin, threshold):
     return np.all((Y > threshold) == (T > threshold), axis=1)
 
 
-def accuracy(run, set="train", margin=None, threshold=0.5):
+def accuracy(run, set="train", margin=None, threshold=0.5, output=None):
     """Fraction of patterns classified correctly.
 
     One output: output and target on the same side of ``threshold``. One-hot targets: the
     largest output is the target class. Other targets: every output on the target's side.
     With ``margin``: every output within ``margin`` of its target (Rumelhart et al.'s
-    family trees: 0.2).
+    family trees: 0.2). With ``output`` (an output neuron's name): that output alone,
+    judged as a one-output network.
     """
-    return float(np.mean(_correct(run, set, margin, threshold)))
+    return float(np.mean(_correct(run, set, margin, threshold, output)))
 
 
-def correct(run, set="train", margin=None, threshold=0.5):
+def correct(run, set="train", margin=None, threshold=0.5, output=None):
     """Number of patterns classified correctly (see accuracy)."""
-    return float(np.sum(_correct(run, set, margin, threshold)))
+    return float(np.sum(_correct(run, set, margin, threshold, output)))
 
 
 def epochs(run, stat=None):

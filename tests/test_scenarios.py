@@ -124,6 +124,27 @@ def test_save_interrupted_at_the_last_file_leaves_every_old_file(tmp_path, monke
     assert (out / "learning_curve.csv").read_text().count("\n") == 6     # header and 5 epochs
 
 
+def test_accuracy_of_one_output():
+    """accuracy/correct with ``output`` judge that output alone; an unknown name is refused."""
+    mapping = {
+        "network": {"activation": "sigmoid", "bias": "explicit",
+                    "neurons": [{"name": "x", "kind": "input"}, {"name": "b", "kind": "bias"},
+                                {"name": "o1", "output": True}, {"name": "o2", "output": True}],
+                    "connections": {"x -> o1": 0.0, "b -> o1": 5.0, "x -> o2": 0.0, "b -> o2": -5.0}},
+        "data": {"inputs": [[0.0], [1.0]], "targets": [[1.0, 0.0], [1.0, 1.0]]},
+        "training": {"epochs": 0},
+        "expect": [{"quantity": "accuracy", "output": "o1", "value": 1.0},
+                   {"quantity": "accuracy", "output": "o2", "value": 0.5},
+                   {"quantity": "correct", "output": "o2", "value": 1.0},
+                   {"quantity": "accuracy", "value": 0.5}],          # both outputs right: pattern 0 only
+    }
+    result = neurosim.run_scenario(mapping)
+    assert result.passed and [c[1] for c in result.checks] == [1.0, 0.5, 1.0, 0.5]
+    mapping["expect"] = [{"quantity": "accuracy", "output": "o3", "value": 1.0}]
+    with pytest.raises(neurosim.ScenarioError, match=r"expect\[0\].*'o3' is not an output neuron.*did you mean"):
+        neurosim.run_scenario(mapping)
+
+
 def test_schedules_change_the_rate_and_momentum_at_their_epochs():
     mapping = {
         "scenario": {"seed": 3},
