@@ -101,7 +101,7 @@ class EnsembleResult:
 
 def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, seeds: list | None,
                    optimizer: training.SGD, epochs: int, mode: str, batch_size: int | None = None,
-                   stop=None, schedule=None) -> EnsembleResult:
+                   stop=None, schedule=None, shuffle=None) -> EnsembleResult:
     """Train ``members`` copies of ``net``'s topology at once (see ``Network.train``).
 
     Parameters
@@ -118,8 +118,8 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         ``net.seed + k``, which needs ``Network(seed=<int>)``.
     optimizer : SGD
         Hyper-parameters shared by all members (its state is per member).
-    epochs, mode, batch_size, stop, schedule
-        As for :func:`neurosim.training.train`.
+    epochs, mode, batch_size, stop, schedule, shuffle
+        As for :func:`neurosim.training.train` (every member sees the same pattern orders).
 
     Returns
     -------
@@ -144,7 +144,7 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
                 members=members, redraw=True)
     del single
     history = training.train(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode,
-                             batch_size=batch_size, stop=stop, schedule=schedule)
+                             batch_size=batch_size, stop=stop, schedule=schedule, shuffle=shuffle)
     ran = np.isfinite(history)
     epochs_run = ran.sum(axis=0)
     with np.errstate(all="ignore"):

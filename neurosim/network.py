@@ -105,6 +105,7 @@ class Network:
         self._outputs: list[Neuron] = []
         self._plan: Plan | None = None
         self._synced = True   # graph edge weights equal the plan's
+        self._orders: np.random.Generator | None = None   # train(shuffle=True)'s stream
 
     # --- building --------------------------------------------------------------------
 
@@ -627,7 +628,8 @@ class Network:
     def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
               mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
               weight_decay: float = 0.0, optimizer: training.SGD | None = None,
-              stop: Any = None, ensemble: int | None = None, seeds: list | None = None, schedule: Any = None):
+              stop: Any = None, ensemble: int | None = None, seeds: list | None = None, schedule: Any = None,
+              shuffle: Any = False):
         """Train by backpropagation and gradient descent.
 
         Parameters
@@ -662,6 +664,12 @@ class Network:
             ``schedule(epoch)`` is called before each epoch (0-based), e.g. to change the
             optimiser's ``learning_rate`` or ``momentum`` from that epoch on (pass the
             ``optimizer`` it changes).
+        shuffle : bool, int or numpy.random.Generator, default False
+            Present the patterns in a new random order every epoch (``online`` and
+            ``minibatch`` mode; in ``batch`` mode order does not matter). ``True`` draws
+            the orders from a stream of the network's own (seeded from ``seed``, and
+            continuing from one call to the next); an int seeds a new stream; a
+            Generator is used as it is. An ensemble's members all see the same orders.
         ensemble : int, optional
             Train this many independent copies in one vectorised run instead, each with
             its own initial weights (those the initialiser draws from ``seeds[k]``;
@@ -696,6 +704,7 @@ class Network:
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
                 what = "sweeps through the data" if name == "epochs" else "patterns per update in minibatch mode"
                 raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r}")
+        order_rng = self._shuffle_rng(shuffle, mode)
         plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
         if optimizer is None:
             optimizer = training.SGD(learning_rate, momentum, weight_decay)
@@ -704,13 +713,31 @@ class Network:
 
             return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds, optimizer=optimizer,
                                   epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stop,
-                                  schedule=schedule)
+                                  schedule=schedule, shuffle=order_rng)
         try:
             return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
-                                  batch_size=batch_size, stop=stop, schedule=schedule)
+                                  batch_size=batch_size, stop=stop, schedule=schedule, shuffle=order_rng)
         finally:
             plan.last_single = False
             self._synced = False
+
+    def _shuffle_rng(self, shuffle: Any, mode: str) -> np.random.Generator | None:
+        """The generator of pattern orders that ``train(shuffle=...)`` asks for, or None."""
+        if shuffle is None or shuffle is False:
+            return None
+        if mode == "batch":
+            raise DataError("shuffle applies to mode='online' or 'minibatch'; batch mode sums the gradient over "
+                            "all patterns, so their order does not matter")
+        if isinstance(shuffle, np.random.Generator):
+            return shuffle
+        if shuffle is True:
+            if self._orders is None:       # the network's own stream, apart from its weights'
+                self._orders = np.random.default_rng(self.rng.bit_generator.seed_seq.spawn(1)[0])
+            return self._orders
+        if isinstance(shuffle, numbers.Integral) and not isinstance(shuffle, bool) and shuffle >= 0:
+            return np.random.default_rng(int(shuffle))
+        raise DataError(f"shuffle must be True, False, a whole number >= 0 (a seed) or a numpy Generator, not "
+                        f"{shuffle!r}")
 
     def _prepare(self, X, T, loss):
         plan = self.compile()

@@ -49,7 +49,7 @@ SCHEMA: dict[str, set[str]] = {
     "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices"},
     "data.test": set(_SOURCE_KEYS),
     "training": {"loss", "learning_rate", "learning_rate_schedule", "mode", "epochs", "momentum",
-                 "momentum_schedule", "batch_size",
+                 "momentum_schedule", "batch_size", "shuffle",
                  "weight_decay", "stop", "ensemble"},
     "training.stop": {"error_below", "within"},
     "expect": {"quantity", "after", "value", "tolerance", "below", "above"},
@@ -249,6 +249,7 @@ class Scenario:
     stop: training.StopCriterion | None
     ensemble: int | None
     expectations: list[Expectation]
+    shuffle: bool = False
     registry: Registry | None = None
     train: Patterns | None = None
     test: Patterns | None = None
@@ -260,6 +261,14 @@ class Scenario:
     def learning_rate_at(self, epoch: int) -> float:
         """The learning rate in force from ``epoch`` on (``learning_rate_schedule``, else ``learning_rate``)."""
         return _scheduled(self.learning_rate, self.learning_rate_schedule, epoch)
+
+    def pattern_orders(self) -> np.random.Generator | None:
+        """With ``training.shuffle``: the generator of the pattern orders, seeded from the
+        scenario's seed (its third stream, after the initial weights' and the test
+        split's); else None."""
+        if not self.shuffle:
+            return None
+        return np.random.default_rng(np.random.SeedSequence(self.seed).spawn(3)[2])
 
     def resolve(self, registry: Registry | None = None) -> Scenario:
         """Load the plugins and the data, and check everything that depends on them.
@@ -468,6 +477,7 @@ class ScenarioResult:
         lines.append(f"training: {sc.mode}{f' ({sc.batch_size} per update)' if sc.mode == 'minibatch' else ''}, "
                      f"learning rate {sc.learning_rate_at(0):g}, {momentum}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
+                     + (", patterns shuffled every epoch" if sc.shuffle else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else ""))
         trainable = [(u, v) for (u, v) in self.initial_weights if net.trainable(u, v)]
         if len(trainable) <= 40:
@@ -537,8 +547,8 @@ def _options_of(registry: Registry, measure: str) -> list[str]:
     return [] if accepted is None else accepted[0]
 
 
-def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_weights, initial_state, checks,
-                  started) -> ScenarioResult:
+def _run_ensemble(sc: Scenario, net: Network, optimizer, orders, initial_error, initial_weights, initial_state,
+                  checks, started) -> ScenarioResult:
     """Train ``training.ensemble`` members; member k has the seed ``scenario.seed + k``."""
     X, T = sc.train.inputs, sc.train.targets
     seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
@@ -550,7 +560,7 @@ def _run_ensemble(sc: Scenario, net: Network, optimizer, initial_error, initial_
     try:
         result = net.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
                            optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
-                           schedule=schedule)
+                           schedule=schedule, shuffle=orders)
     except NumericalError as exc:
         raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
                              f"{sc.learning_rate_at(0):g} at the start)") from None
@@ -874,7 +884,11 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
                          minimum=1),
         weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
         stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
+        shuffle=r.get(t, "shuffle", "training", (bool,), False),
     )
+    if sc.shuffle and mode == "batch":
+        raise r.fail("training.shuffle", "applies to mode = 'online' or 'minibatch'; batch mode sums the "
+                     "gradient over all patterns, so their order does not matter")
     for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
         sc.expectations.append(_expectation(r, e, i, epochs))
     if sc.ensemble is not None:
@@ -1109,8 +1123,10 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     checks = [(e, initial[e.index], *e.check(initial[e.index])) for e in sc.expectations if e.after == 0]
 
     optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)
+    orders = sc.pattern_orders()
     if sc.ensemble is not None:
-        return _run_ensemble(sc, net, optimizer, initial_error, initial_weights, initial_state, checks, started)
+        return _run_ensemble(sc, net, optimizer, orders, initial_error, initial_weights, initial_state, checks,
+                             started)
     stops = sorted({e.after for e in sc.expectations if e.after} |
                    {s for s, _ in sc.momentum_schedule + sc.learning_rate_schedule if 0 < s < sc.epochs} |
                    {sc.epochs})
@@ -1123,7 +1139,7 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
         want = stop_at - run.epochs
         try:
             part = net.train(X, T, sc.loss, epochs=want, mode=sc.mode, batch_size=sc.batch_size,
-                             optimizer=optimizer, stop=sc.stop)
+                             optimizer=optimizer, stop=sc.stop, shuffle=orders)
         except NumericalError as exc:
             raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
                                  f"{sc.learning_rate_at(0):g} at the start)") from None

@@ -136,7 +136,8 @@ class StopCriterion:
 
 
 def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: int, mode: str = "online",
-          batch_size: int | None = None, stop: StopCriterion | None = None, schedule=None) -> np.ndarray:
+          batch_size: int | None = None, stop: StopCriterion | None = None, schedule=None,
+          shuffle: np.random.Generator | None = None) -> np.ndarray:
     """Train a compiled plan and return the error after each epoch.
 
     Parameters
@@ -162,6 +163,10 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     schedule : callable, optional
         ``schedule(epoch)`` is called before each epoch (0-based), e.g. to change the
         optimiser's ``learning_rate`` or ``momentum`` from that epoch on.
+    shuffle : numpy.random.Generator, optional
+        Present the patterns in a new random order (``shuffle.permutation``) every epoch
+        in ``online`` and ``minibatch`` mode; batch mode sums over all patterns, so order
+        does not matter there. An ensemble's members all see the same order.
 
     Returns
     -------
@@ -188,6 +193,7 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         raise DataError(f"unknown training mode {mode!r}; use one of {', '.join(MODES)}")
     chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
     single_chunk = len(chunks) == 1
+    reorder = shuffle is not None and not single_chunk
     lead = plan.lead                               # () or (K,) for an ensemble plan
     history = np.full((int(epochs),) + lead, np.nan)
     active = np.ones(lead, bool)                   # ensemble members still training
@@ -231,6 +237,10 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         for epoch in range(int(epochs)):
             if schedule is not None:
                 schedule(epoch)
+            if reorder:
+                order = shuffle.permutation(n)
+                Xs, Ts = X[order], T[order]
+                chunks = [(Xs[i:i + size], Ts[i:i + size]) for i in range(0, n, size)]
             for Xc, Tc in chunks:
                 plan.forward(Xc)
                 # Batch mode: this pass measures the error after the previous epoch, so the

@@ -147,6 +147,30 @@ def test_scenario_schedules_apply_to_every_member(mode):
     assert flat.network.weights() != result.network.weights()        # the schedule made a difference
 
 
+def test_shuffled_ensemble_members_share_the_scenarios_orders():
+    """With training.shuffle every member sees the scenario seed's pattern orders: member 0
+    equals the single shuffled run, and member k a single run from seed + k's weights
+    trained on those same orders."""
+    mapping = {
+        "scenario": {"seed": 21},
+        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
+                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "data": {"dataset": "xor"},
+        "training": {"mode": "online", "learning_rate": 0.5, "momentum": 0.5, "epochs": 7, "ensemble": 2,
+                     "shuffle": True},
+    }
+    result = neurosim.run_scenario(mapping)
+    single = neurosim.run_scenario(_without_ensemble(mapping))
+    w, v = single.network.weights(), result.ensemble.weights(0)
+    assert max(abs(w[e] - v[e]) for e in w) <= 1e-12
+    sc = neurosim.load_scenario(_without_ensemble(mapping), {"scenario.seed": 22}).resolve()
+    member1 = sc.build_network()
+    member1.train(sc.train.inputs, sc.train.targets, learning_rate=0.5, momentum=0.5, epochs=7,
+                  shuffle=np.random.default_rng(np.random.SeedSequence(21).spawn(3)[2]))
+    w, v = member1.weights(), result.ensemble.weights(1)
+    assert max(abs(w[e] - v[e]) for e in w) <= 1e-12
+
+
 def test_scenario_ensemble_reports_the_distribution(tmp_path):
     mapping = {
         "scenario": {"name": "sym", "seed": 7},

@@ -145,6 +145,26 @@ def test_accuracy_of_one_output():
         neurosim.run_scenario(mapping)
 
 
+def test_shuffle_is_seeded_by_the_scenario_and_refused_in_batch_mode():
+    mapping = {
+        "scenario": {"seed": 4},
+        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
+                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "data": {"dataset": "xor"},
+        "training": {"mode": "online", "learning_rate": 0.5, "epochs": 6, "shuffle": True},
+    }
+    first, again = neurosim.run_scenario(mapping), neurosim.run_scenario(mapping)
+    assert first.network.weights() == again.network.weights()          # the same seed, the same orders
+    assert "patterns shuffled every epoch" in first.report()
+    plain = neurosim.run_scenario(mapping, {"training.shuffle": False})
+    assert plain.network.weights() != first.network.weights()
+    # split into stages by a checkpoint, the orders go on from one stage to the next
+    staged = neurosim.run_scenario({**mapping, "expect": [{"quantity": "error", "after": 2, "above": 0.0}]})
+    assert staged.network.weights() == first.network.weights()
+    with pytest.raises(neurosim.ScenarioError, match=r"training\.shuffle: applies to mode = 'online'"):
+        neurosim.run_scenario(mapping, {"training.mode": "batch"})
+
+
 def test_schedules_change_the_rate_and_momentum_at_their_epochs():
     mapping = {
         "scenario": {"seed": 3},

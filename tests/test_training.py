@@ -184,3 +184,46 @@ def test_schedule_changes_the_optimiser_from_its_epoch_on(mode):
     w, v = net.weights(), staged.weights()
     assert max(abs(w[e] - v[e]) for e in w) <= 1e-12
     assert w != xor_net(4).weights()
+
+
+@pytest.mark.parametrize("mode, batch_size", [("online", None), ("minibatch", 2)])
+def test_shuffle_presents_each_epoch_in_the_generators_order(mode, batch_size):
+    """shuffle=Generator equals by-hand updates over X[perm] with perm drawn per epoch."""
+    net = xor_net(2)
+    history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=5, mode=mode, batch_size=batch_size,
+                        momentum=0.5, shuffle=np.random.default_rng(9))
+    hand, rng = xor_net(2), np.random.default_rng(9)
+    size = 1 if mode == "online" else batch_size
+    velocity = {k: 0.0 for k in hand.weights()}
+    expected = []
+    for _ in range(5):
+        order = rng.permutation(len(XOR_X))
+        X, T = XOR_X[order], XOR_T[order]
+        for i in range(0, len(X), size):
+            _, g = hand.gradients(X[i:i + size], T[i:i + size])
+            for (s, d), gw in g.items():
+                velocity[s, d] = 0.5 * velocity[s, d] - 0.5 * gw
+                hand.set_weight(s, d, hand.weight(s, d) + velocity[s, d])
+        expected.append(hand.error(XOR_X, XOR_T))
+    np.testing.assert_allclose(history, expected, rtol=1e-12, atol=0)
+    w, v = net.weights(), hand.weights()
+    assert max(abs(w[e] - v[e]) for e in w) <= 1e-12
+    unshuffled = xor_net(2)
+    unshuffled.train(XOR_X, XOR_T, learning_rate=0.5, epochs=5, mode=mode, batch_size=batch_size, momentum=0.5)
+    assert unshuffled.weights() != w
+
+
+def test_shuffle_true_is_seeded_and_continues_across_calls():
+    a, b = xor_net(5), xor_net(5)
+    a.train(XOR_X, XOR_T, epochs=4, shuffle=True)
+    b.train(XOR_X, XOR_T, epochs=2, shuffle=True)
+    b.train(XOR_X, XOR_T, epochs=2, shuffle=True)      # the same stream goes on
+    assert a.weights() == b.weights()
+    c = xor_net(5)
+    c.train(XOR_X, XOR_T, epochs=2, shuffle=True)
+    c.train(XOR_X, XOR_T, epochs=2, shuffle=7)           # a fresh stream: other orders
+    assert c.weights() != a.weights()
+    with pytest.raises(neurosim.DataError, match="batch mode sums the gradient"):
+        xor_net().train(XOR_X, XOR_T, mode="batch", shuffle=True)
+    with pytest.raises(neurosim.DataError, match="shuffle must be True, False"):
+        xor_net().train(XOR_X, XOR_T, shuffle="yes")
