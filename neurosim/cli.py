@@ -18,7 +18,7 @@ from pathlib import Path
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import NeurosimError, NumericalError, ScenarioError
+from .errors import DataError, NeurosimError, NumericalError, ScenarioError
 from .plugins import make_registry
 from .scenario import load_scenario, run_scenario
 
@@ -96,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         print(f"wrote {path}")
                 except OSError as exc:
                     raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
+                except DataError as exc:
+                    raise ScenarioError("--out", args.out, str(exc)) from None
             for line in result.failures:
                 print(f"FAILED {line}", file=sys.stderr)
             print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")

@@ -782,7 +782,12 @@ class Plan:
         An ensemble's ``theta`` is stored member-minor (each level's block is
         ``(n, K, width)``); row ``k`` of the result is member ``k``'s parameter vector,
         indexed by this plan's :attr:`edge_pos`. (A single network of the same topology
-        may lay its parameters out differently: ensembles always use dense blocks.) A copy.
+        may lay its parameters out differently: ensembles always use dense blocks.)
+
+        Returns
+        -------
+        ndarray
+            A copy, ``(P,)`` or ``(K, P)``.
         """
         if self.members is None:
             return self.theta.copy()
@@ -797,6 +802,12 @@ class Plan:
         ----------
         active : ndarray of bool, optional
             For an ensemble, ``(K,)``: members still training (the others are frozen).
+
+        Returns
+        -------
+        ndarray
+            :attr:`mask` itself for a single network; for an ensemble a new array, 0 for
+            every entry of a frozen member.
         """
         if self.members is None:
             return self.mask

@@ -49,9 +49,10 @@ def atomic_write_all(files: Mapping[str | os.PathLike, str]) -> list[Path]:
     """Write several files that belong together: every one to a temporary file first, then
     all renamed over their targets.
 
-    An interruption while writing leaves every target as it was; only an error between
-    the renames (they take microseconds) could leave a mix of old and new files, and
-    never a half-written one.
+    Every target is checked first (its folder exists, no folder is in its place); an
+    interruption while writing then leaves every target as it was. Only a failure
+    between the renames (they take microseconds) could leave a mix of old and new files,
+    and never a half-written one.
 
     Parameters
     ----------
@@ -62,7 +63,19 @@ def atomic_write_all(files: Mapping[str | os.PathLike, str]) -> list[Path]:
     -------
     list of Path
         The targets, in the order given.
+
+    Raises
+    ------
+    DataError
+        When a target's folder is missing or a folder stands where a target would go.
     """
+    for path in files:
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise DataError(f"cannot write {path}: its folder {path.parent} does not exist (or is not a folder)")
+        if path.is_dir():
+            raise DataError(f"cannot write {path}: a folder of that name is in the way; move it or write "
+                            "elsewhere")
     written: list[tuple[str, Path]] = []
     try:
         for path, text in files.items():

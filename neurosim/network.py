@@ -660,16 +660,6 @@ class Network:
             ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
             ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
             when it says True.
-        schedule : callable, optional
-            ``schedule(epoch)`` is called before each epoch (0-based), e.g. to change the
-            optimiser's ``learning_rate`` or ``momentum`` from that epoch on (pass the
-            ``optimizer`` it changes).
-        shuffle : bool, int or numpy.random.Generator, default False
-            Present the patterns in a new random order every epoch (``online`` and
-            ``minibatch`` mode; in ``batch`` mode order does not matter). ``True`` draws
-            the orders from a stream of the network's own (seeded from ``seed``, and
-            continuing from one call to the next); an int seeds a new stream; a
-            Generator is used as it is. An ensemble's members all see the same orders.
         ensemble : int, optional
             Train this many independent copies in one vectorised run instead, each with
             its own initial weights (those the initialiser draws from ``seeds[k]``;
@@ -678,6 +668,16 @@ class Network:
         seeds : list, optional
             Member seeds for ``ensemble``; default ``seed + k`` for ``Network(seed=seed)``.
             Member k equals a single run of ``Network(seed=seeds[k])`` built the same way.
+        schedule : callable, optional
+            ``schedule(epoch)`` is called before each epoch's first update (0-based), e.g.
+            to change the optimiser's ``learning_rate`` or ``momentum`` from that epoch on
+            (pass the ``optimizer`` it changes).
+        shuffle : bool, int or numpy.random.Generator, default False
+            Present the patterns in a new random order every epoch (``online`` and
+            ``minibatch`` mode; in ``batch`` mode order does not matter). ``True`` draws
+            the orders from a stream of the network's own (seeded from ``seed``, and
+            continuing from one call to the next); an int seeds a new stream; a
+            Generator is used as it is. An ensemble's members all see the same orders.
 
         Returns
         -------

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import training
-from .errors import NeurosimError, NumericalError, ScenarioError, did_you_mean
+from .errors import DataError, NeurosimError, NumericalError, ScenarioError, did_you_mean
 from .functions import Patterns
 from .io import atomic_write_all, json_text
 from .network import Network
@@ -521,9 +521,19 @@ class ScenarioResult:
         -------
         dict
             ``{"learning_curve": path, "network": path, "summary": path}``.
+
+        Raises
+        ------
+        DataError
+            When the folder cannot be made, or a folder stands where a file would go
+            (checked before anything is written).
         """
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot use {out} as the results folder ({exc.strerror}); give a folder path "
+                            "that can be created") from None
         curve = "epoch,error\n" + "".join(f"{k + 1},{e!r}\n" for k, e in enumerate(self.history.tolist()))
         sc = self.scenario
         summary = {
@@ -643,11 +653,12 @@ def _plugin_versions(registry: Registry) -> dict[str, str]:
 # --- loading ----------------------------------------------------------------------------
 
 
-_KEY_PIECE = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+_KEY_PIECE = re.compile(r"([^.\[\]]+)((?:\[[0-9]+\])*)")
 
 
 def _key_path(dotted: str, source: str) -> list[str | int]:
-    """``"expect[0].below"`` or ``"expect.0.below"`` -> ``["expect", 0, "below"]``."""
+    """``"expect[0].below"`` -> ``["expect", 0, "below"]``; ``"expect.0.below"`` keeps
+    ``"0"`` a string, taken as an index only where the value there is an array."""
     parts: list[str | int] = []
     for piece in dotted.split("."):
         m = _KEY_PIECE.fullmatch(piece)
@@ -655,33 +666,44 @@ def _key_path(dotted: str, source: str) -> list[str | int]:
             raise ScenarioError(source, dotted, "is not a key path; write table.key, with array[INDEX] or "
                                 "array.INDEX for an entry of an array (e.g. expect[0].below)")
         name, indices = m.groups()
-        parts.append(int(name) if name.isdigit() else name)
-        parts.extend(int(i) for i in re.findall(r"\d+", indices))
+        parts.append(name)
+        parts.extend(int(i) for i in re.findall(r"[0-9]+", indices))
     return parts
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
-    """Replace the value at a key path (``training.epochs``, ``network.layers[1].size``)."""
+    """Replace the value at a key path (``training.epochs``, ``network.layers[1].size``).
+
+    Missing tables are created; an array must exist to be indexed.
+    """
     parts = _key_path(dotted, source)
     node: Any = data
+    here = ""                                   # the path walked so far, for messages
     for depth, key in enumerate(parts):
         last = depth == len(parts) - 1
         if isinstance(node, list):
-            if not isinstance(key, int):
-                raise ScenarioError(source, dotted, f"{parts[depth - 1]!r} is an array: index it with a number, "
-                                    f"e.g. {parts[depth - 1]}[0]")
+            if isinstance(key, str) and not (key.isascii() and key.isdigit()):
+                raise ScenarioError(source, dotted, f"{here!r} is an array: index it with a number, "
+                                    f"e.g. {here}[0]")
+            key = int(key)
             if not 0 <= key < len(node):
-                raise ScenarioError(source, dotted, f"{parts[depth - 1]!r} has {len(node)} entr"
+                raise ScenarioError(source, dotted, f"{here!r} has {len(node)} entr"
                                     f"{'y' if len(node) == 1 else 'ies'}; index {key} is out of range "
                                     f"(0 to {len(node) - 1})")
+            here = f"{here}[{key}]"
         elif isinstance(node, dict):
-            key = str(key)
+            if isinstance(key, int):
+                raise ScenarioError(source, dotted, f"{here!r} is a table, not an array: name one of its keys")
+            if not last and key not in node and isinstance(parts[depth + 1], int):
+                raise ScenarioError(source, dotted, f"there is no array {f'{here}.{key}' if here else key!r} "
+                                    "to take an entry of; add it to the file first")
+            here = f"{here}.{key}" if here else key
             if not last:
                 node = node.setdefault(key, {})
                 continue
         else:
-            raise ScenarioError(source, dotted, f"cannot override inside {parts[depth - 1]!r}, which is "
-                                "neither a table nor an array")
+            raise ScenarioError(source, dotted, f"cannot override inside {here!r}, which is neither a table "
+                                "nor an array")
         if last:
             node[key] = value
         else:

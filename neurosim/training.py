@@ -161,8 +161,9 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         plan ``error`` is ``(K,)``, ``Y`` is ``(K, n, n_outputs)`` and it returns one flag
         per member; a member that stops is frozen while the others go on.
     schedule : callable, optional
-        ``schedule(epoch)`` is called before each epoch (0-based), e.g. to change the
-        optimiser's ``learning_rate`` or ``momentum`` from that epoch on.
+        ``schedule(epoch)`` is called before each epoch's first update (0-based, and only
+        for epochs that run), e.g. to change the optimiser's ``learning_rate`` or
+        ``momentum`` from that epoch on.
     shuffle : numpy.random.Generator, optional
         Present the patterns in a new random order (``shuffle.permutation``) every epoch
         in ``online`` and ``minibatch`` mode; batch mode sums over all patterns, so order
@@ -191,6 +192,9 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
         size = int(batch_size)
     else:
         raise DataError(f"unknown training mode {mode!r}; use one of {', '.join(MODES)}")
+    for name, hook, shape in (("stop", stop, "stop(error, Y, T) -> bool"), ("schedule", schedule, "schedule(epoch)")):
+        if hook is not None and not callable(hook):
+            raise DataError(f"{name} must be a function {shape}, not {type(hook).__name__} {hook!r}")
     chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
     single_chunk = len(chunks) == 1
     reorder = shuffle is not None and not single_chunk
@@ -235,13 +239,11 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     # the latest; the weights themselves are checked once, at the end.
     with np.errstate(all="ignore"):
         for epoch in range(int(epochs)):
-            if schedule is not None:
-                schedule(epoch)
             if reorder:
                 order = shuffle.permutation(n)
                 Xs, Ts = X[order], T[order]
                 chunks = [(Xs[i:i + size], Ts[i:i + size]) for i in range(0, n, size)]
-            for Xc, Tc in chunks:
+            for k, (Xc, Tc) in enumerate(chunks):
                 plan.forward(Xc)
                 # Batch mode: this pass measures the error after the previous epoch, so the
                 # history costs no extra pass; other modes need no error per step.
@@ -250,6 +252,8 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
                     record(epoch - 1, E)
                     if halt(E):
                         return history[:epoch]
+                if k == 0 and schedule is not None:      # only once the epoch surely runs
+                    schedule(epoch)
                 optimizer.step(theta, grad, mask)
             if not single_chunk or epoch == epochs - 1:
                 plan.forward(X)

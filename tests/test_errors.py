@@ -823,8 +823,8 @@ def test_duplicate_neuron_in_a_scenario_names_the_entry(write):
 
 def test_override_errors_name_the_key():
     scenario_refused(xor_mapping(), "training.epoch", ("did you mean 'epochs'",), overrides={"training.epoch": 3})
-    scenario_refused(xor_mapping(), "training.epochs.x", ("neither a table nor an array",),
-                     overrides={"training.epochs.x": 3})
+    scenario_refused(xor_mapping(), "training.epochs.x", ("'training.epochs', which is neither a table nor an "
+                                                          "array",), overrides={"training.epochs.x": 3})
 
 
 def test_diverging_scenario_raises_numerical_error_without_warnings(write):
@@ -921,7 +921,11 @@ def test_cli_set_reaches_entries_of_arrays(write, capsys):
     ("expect.below=1", ("'expect' is an array", "expect[0]")),
     ("expect[0]x=1", ("expect[0]x", "is not a key path", "expect[0].below")),
     ("training..epochs=3", ("training..epochs", "is not a key path")),
-    ("training.epochs.x=3", ("cannot override inside 'epochs'",)),
+    ("training.epochs.x=3", ("cannot override inside 'training.epochs'",)),
+    ("data.inputs[1][4]=3", ("'data.inputs[1]' has 1 entry", "out of range (0 to 0)")),
+    ("training[0]=3", ("'training' is a table, not an array",)),
+    ("network.layers[0].size=3", ("no array 'network.layers'", "add it to the file first")),
+    ("training.²=3", ("training.²", "unknown key")),
     ("training.epochs=abc", ("training.epochs", "must be an integer", "'abc'")),
     ("training.epoch=3", ("training.epoch", "did you mean 'epochs'")),
     ("training.learning_rate=1e400", ("training.learning_rate", "finite")),

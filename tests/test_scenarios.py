@@ -122,6 +122,16 @@ def test_save_interrupted_at_the_last_file_leaves_every_old_file(tmp_path, monke
     monkeypatch.setattr(os, "fsync", real_fsync)
     later.save(out)
     assert (out / "learning_curve.csv").read_text().count("\n") == 6     # header and 5 epochs
+    # a folder where a file would go is found before anything is renamed
+    (out / "network.json").unlink()
+    (out / "network.json").mkdir()
+    before = (out / "learning_curve.csv").read_bytes()
+    with pytest.raises(neurosim.DataError, match="a folder of that name is in the way"):
+        neurosim.run_scenario(seed221, {"training.epochs": 1}).save(out)
+    assert (out / "learning_curve.csv").read_bytes() == before and not list(out.glob(".*.tmp"))
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(neurosim.DataError, match="cannot use .*a_file.* as the results folder"):
+        later.save(tmp_path / "a_file")
 
 
 def test_accuracy_of_one_output():

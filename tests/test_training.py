@@ -227,3 +227,14 @@ def test_shuffle_true_is_seeded_and_continues_across_calls():
         xor_net().train(XOR_X, XOR_T, mode="batch", shuffle=True)
     with pytest.raises(neurosim.DataError, match="shuffle must be True, False"):
         xor_net().train(XOR_X, XOR_T, shuffle="yes")
+
+
+def test_schedule_and_stop_must_be_functions_and_schedule_sees_only_epochs_that_run():
+    with pytest.raises(neurosim.DataError, match=r"schedule must be a function schedule\(epoch\)"):
+        xor_net().train(XOR_X, XOR_T, schedule=[(0, 0.1)])
+    with pytest.raises(neurosim.DataError, match=r"stop must be a function stop\(error, Y, T\)"):
+        xor_net().train(XOR_X, XOR_T, stop=0.1)
+    seen = []
+    history = xor_net().train(XOR_X, XOR_T, epochs=50, mode="batch", schedule=seen.append,
+                              stop=lambda E, Y, T: len(seen) >= 3)
+    assert len(history) == 3 and seen == [0, 1, 2]      # stopped after epoch 3: epoch 3 never began
