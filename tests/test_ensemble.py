@@ -103,6 +103,28 @@ def test_random_dag_members_equal_single_runs(seed, mode, random_case_factory):
         assert max(abs(w[e] - v) / max(1.0, abs(v)) for e, v in result.weights(k).items()) <= 1e-12
 
 
+def test_float32_members_track_float32_single_runs():
+    """A float32 ensemble stays float32 and each member agrees with the float32 single run
+    to float32 precision (the products have other shapes, so not bit for bit)."""
+    def net(seed):
+        n = neurosim.Network(seed=seed, dtype=np.float32, init_options={"scale": 0.3})
+        n.add_layer("i", 6, kind="input")
+        b = n.add_bias()
+        h = n.add_layer("h", 2, "sigmoid", connect_from=[n.inputs], bias=b)
+        n.add_layer("o", 1, "sigmoid", output=True, connect_from=[h, n.inputs[:1]], bias=b)
+        return n
+
+    kw = dict(epochs=50, mode="batch", learning_rate=0.1, momentum=0.9)
+    result = net(3).train(SYM.inputs, SYM.targets, ensemble=3, **kw)
+    assert result.theta.dtype == np.float32
+    for k in range(3):
+        single = net(3 + k)
+        history = single.train(SYM.inputs, SYM.targets, **kw)
+        np.testing.assert_allclose(result.history[:, k], history, rtol=1e-5)
+        w = single.weights()
+        assert max(abs(w[e] - v) for e, v in result.weights(k).items()) <= 1e-5
+
+
 def test_weight_set_after_drawing_is_shared_and_keeps_the_other_draws():
     """set_weight on an edge the initialiser drew: every member gets the user's value, and
     every other drawn weight still equals that of a single network built the same way."""
