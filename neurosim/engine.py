@@ -157,8 +157,7 @@ class _Dense:
         self.WpT = lv.W[:, lv.prop_from:].T if n_prop else None
         self.tmp = buf.scratch("send", (n_prop, batch)) if n_prop else None
         self.prop_rows = lv.prop_rows
-        self.gy_prop = buf.gy[lv.prop_rows] if n_prop and isinstance(lv.prop_rows, slice) else None
-        self.back = buf.scratch("back", (n_prop, batch)) if n_prop and self.gy_prop is None else None
+        self.gy_prop, self.back = buf.add_target(lv.prop_rows, n_prop) if n_prop else (None, None)
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
@@ -205,10 +204,7 @@ class _Gather:
         if send is not None and send.dense:
             self.WdT = buf.scratch("dense", (send.n_rows, n))
             self.sent = buf.scratch("send", (send.n_rows, batch))
-            if isinstance(send.rows, slice):
-                self.gy_prop = buf.gy[send.rows]
-            else:
-                self.back = buf.scratch("back", (send.n_rows, batch))
+            self.gy_prop, self.back = buf.add_target(send.rows, send.n_rows)
         elif send is not None:
             self.msg = buf.scratch("send", (n * F, batch))
             self.msg3 = self.msg.reshape(n, F, batch)
@@ -270,11 +266,10 @@ class _DenseEnsemble:
         self.summed = self.summedK = self.sent = self.sentT = None
         self.gy_prop = self.back = None
         if nc:
+            self.gy_prop, self.back = buf.add_target(lv.prop_rows, nc)
             if isinstance(lv.prop_rows, slice):
                 self.Sc = buf.out[lv.prop_rows]
-                self.gy_prop = buf.gy[lv.prop_rows]
             else:
-                self.back = buf.scratch("back", (nc, K, batch))
                 self.idx, self.gather = lv.prop_rows, buf.scratch("gather", (nc, K, batch))
                 self.Sc = self.gather
             self.ScT = self.Sc.transpose(1, 0, 2)             # (K, nc, batch)
@@ -366,6 +361,13 @@ class _Buffers:
                 orient = _units_last if seg.activation.group else _same
                 segs.append((seg.activation, *(orient(a[seg.start:seg.stop]) for a in (net, out, gy, delta)), seg))
             self.levels.append((kinds[lv.kind](lv, self, batch), segs))
+
+    def add_target(self, rows, n: int) -> tuple:
+        """Where :func:`_add_to_rows` adds into ``gy[rows]`` (``n`` rows): ``(view, None)``
+        when ``rows`` is a slice, else ``(None, scratch)`` for the gather-add-put."""
+        if isinstance(rows, slice):
+            return self.gy[rows], None
+        return None, self.scratch("back", (n,) + self.gy.shape[1:])
 
     def scratch(self, name: str, shape: tuple) -> np.ndarray:
         """A view of ``shape`` at the start of the shared scratch array ``name``."""
