@@ -262,6 +262,18 @@ class Scenario:
         """The learning rate in force from ``epoch`` on (``learning_rate_schedule``, else ``learning_rate``)."""
         return _scheduled(self.learning_rate, self.learning_rate_schedule, epoch)
 
+    def apply_schedule(self, optimizer: training.SGD, epoch: int) -> None:
+        """Set ``optimizer``'s learning rate and momentum to those in force at ``epoch``.
+
+        Parameters
+        ----------
+        optimizer : neurosim.training.SGD
+        epoch : int
+            Epochs trained so far (0-based index of the epoch about to run).
+        """
+        optimizer.learning_rate = self.learning_rate_at(epoch)
+        optimizer.momentum = self.momentum_at(epoch)
+
     def pattern_orders(self) -> np.random.Generator | None:
         """With ``training.shuffle``: the generator of the pattern orders, seeded from the
         scenario's seed (its third stream, after the initial weights' and the test
@@ -562,15 +574,10 @@ def _run_ensemble(sc: Scenario, net: Network, optimizer, orders, initial_error, 
     """Train ``training.ensemble`` members; member k has the seed ``scenario.seed + k``."""
     X, T = sc.train.inputs, sc.train.targets
     seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
-
-    def schedule(epoch: int) -> None:
-        optimizer.learning_rate = sc.learning_rate_at(epoch)
-        optimizer.momentum = sc.momentum_at(epoch)
-
     try:
         result = net.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
                            optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
-                           schedule=schedule, shuffle=orders)
+                           schedule=lambda epoch: sc.apply_schedule(optimizer, epoch), shuffle=orders)
     except NumericalError as exc:
         raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
                              f"{sc.learning_rate_at(0):g} at the start)") from None
@@ -1149,19 +1156,16 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     if sc.ensemble is not None:
         return _run_ensemble(sc, net, optimizer, orders, initial_error, initial_weights, initial_state, checks,
                              started)
-    stops = sorted({e.after for e in sc.expectations if e.after} |
-                   {s for s, _ in sc.momentum_schedule + sc.learning_rate_schedule if 0 < s < sc.epochs} |
-                   {sc.epochs})
+    stops = sorted({e.after for e in sc.expectations if e.after} | {sc.epochs})
     parts, stopped = [], False
     for stop_at in stops:
         if stop_at <= run.epochs:
             continue
-        optimizer.momentum = sc.momentum_at(run.epochs)
-        optimizer.learning_rate = sc.learning_rate_at(run.epochs)
         want = stop_at - run.epochs
         try:
             part = net.train(X, T, sc.loss, epochs=want, mode=sc.mode, batch_size=sc.batch_size,
-                             optimizer=optimizer, stop=sc.stop, shuffle=orders)
+                             optimizer=optimizer, stop=sc.stop, shuffle=orders,
+                             schedule=lambda epoch: sc.apply_schedule(optimizer, run.epochs + epoch))
         except NumericalError as exc:
             raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
                                  f"{sc.learning_rate_at(0):g} at the start)") from None
