@@ -146,14 +146,18 @@ def test_weight_set_after_drawing_is_shared_and_keeps_the_other_draws():
         assert result.weights(k)[("x", "h")] == 0.5
 
 
+#: A 2-2-1 net in the scenario language (layers i, h, o), for the XOR scenarios below.
+XOR_221 = {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
+                      {"name": "o", "size": 1, "from": ["h"]}]}
+
+
 @pytest.mark.parametrize("mode", ["batch", "online"])
 def test_scenario_schedules_apply_to_every_member(mode):
     """Learning-rate and momentum schedules in an ensemble scenario: member k equals the
     single scenario run with seed + k, schedule and all."""
     mapping = {
         "scenario": {"seed": 11},
-        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
-                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "network": XOR_221,
         "data": {"dataset": "xor"},
         "training": {"mode": mode, "learning_rate": 0.5, "momentum": 0.5, "epochs": 9, "ensemble": 3,
                      "learning_rate_schedule": [[3, 0.2], [6, 0.9]], "momentum_schedule": [[4, 0.9]]},
@@ -175,8 +179,7 @@ def test_shuffled_ensemble_members_share_the_scenarios_orders():
     trained on those same orders."""
     mapping = {
         "scenario": {"seed": 21},
-        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
-                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "network": XOR_221,
         "data": {"dataset": "xor"},
         "training": {"mode": "online", "learning_rate": 0.5, "momentum": 0.5, "epochs": 7, "ensemble": 2,
                      "shuffle": True},

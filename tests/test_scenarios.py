@@ -155,11 +155,15 @@ def test_accuracy_of_one_output():
         neurosim.run_scenario(mapping)
 
 
+#: A 2-2-1 net in the scenario language (layers i, h, o), for the XOR scenarios below.
+XOR_221 = {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
+                      {"name": "o", "size": 1, "from": ["h"]}]}
+
+
 def test_shuffle_is_seeded_by_the_scenario_and_refused_in_batch_mode():
     mapping = {
         "scenario": {"seed": 4},
-        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
-                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "network": XOR_221,
         "data": {"dataset": "xor"},
         "training": {"mode": "online", "learning_rate": 0.5, "epochs": 6, "shuffle": True},
     }
@@ -178,8 +182,7 @@ def test_shuffle_is_seeded_by_the_scenario_and_refused_in_batch_mode():
 def test_schedules_change_the_rate_and_momentum_at_their_epochs():
     mapping = {
         "scenario": {"seed": 3},
-        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
-                               {"name": "o", "size": 1, "from": ["h"]}]},
+        "network": XOR_221,
         "data": {"dataset": "xor"},
         "training": {"mode": "batch", "learning_rate": 0.5, "momentum": 0.9, "epochs": 6,
                      "learning_rate_schedule": [[3, 0.0]], "momentum_schedule": [[3, 0.0]]},
