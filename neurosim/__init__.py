@@ -19,6 +19,7 @@ from .errors import (
     NeuronNotFoundError,
     NumericalError,
     PluginError,
+    ResourceError,
     ScenarioError,
     TopologyError,
 )
@@ -38,7 +39,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns",
-    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "SGD",
+    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError", "SGD",
     "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
     "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",

@@ -21,6 +21,7 @@ __all__ = [
     "PluginError",
     "ScenarioError",
     "NumericalError",
+    "ResourceError",
     "did_you_mean",
     "with_article",
 ]
@@ -86,6 +87,13 @@ class ScenarioError(NeurosimError):
 
 class NumericalError(NeurosimError, FloatingPointError):
     """A computation produced NaN or infinity (diverging training, log of zero, ...)."""
+
+
+class ResourceError(NeurosimError, MemoryError):
+    """A network or run would need more memory than the machine has; refused before allocating.
+
+    The message gives the estimate, what is available and what would fix it.
+    """
 
 
 _LOOKALIKE = str.maketrans({"l": "1", "o": "0"})
