@@ -11,10 +11,12 @@ epoch.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from .errors import DataError, NumericalError
+from .resources import require_memory
 
 __all__ = ["SGD", "StopCriterion", "train", "diverged", "MODES"]
 
@@ -44,12 +46,24 @@ class SGD:
     """
 
     def __init__(self, learning_rate: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        self.learning_rate = float(learning_rate)
-        self.momentum = float(momentum)
-        self.weight_decay = float(weight_decay)
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.weight_decay = weight_decay
         self._velocity: np.ndarray | None = None
         self._step: np.ndarray | None = None
         self._theta: np.ndarray | None = None
+
+    # Hyper-parameters are checked whenever they are set (schedules set them between epochs):
+    # a negative learning rate climbs the error, NaN never changes anything back.
+    learning_rate = property(lambda self: self._learning_rate,
+                             lambda self, value: setattr(self, "_learning_rate", _rate("learning_rate", value)),
+                             doc="Step size; a finite number >= 0.")
+    momentum = property(lambda self: self._momentum,
+                        lambda self, value: setattr(self, "_momentum", _rate("momentum", value)),
+                        doc="Fraction of the previous change added to this one; a finite number >= 0.")
+    weight_decay = property(lambda self: self._weight_decay,
+                            lambda self, value: setattr(self, "_weight_decay", _rate("weight_decay", value, 1.0)),
+                            doc="Fraction every trainable weight shrinks by after each change; in [0, 1).")
 
     def step(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> None:
         """Update ``theta`` in place from ``grad`` (entries with ``mask == 0`` stay put).
@@ -106,8 +120,12 @@ class StopCriterion:
     """
 
     def __init__(self, error_below: float | None = None, within: float | None = None):
-        self.error_below = error_below
-        self.within = within
+        for name, value in (("error_below", error_below), ("within", within)):
+            if value is not None and (not _real(value) or not math.isfinite(value) or value <= 0):
+                raise DataError(f"StopCriterion: {name} must be a finite number > 0 (or None), not {value!r}; "
+                                "with NaN or a bound <= 0 training would never stop")
+        self.error_below = None if error_below is None else float(error_below)
+        self.within = None if within is None else float(within)
 
     def __call__(self, error, Y: np.ndarray, T: np.ndarray):
         """Whether to stop, given the training error and outputs ``Y`` for targets ``T``.
@@ -133,6 +151,55 @@ class StopCriterion:
 
     def __repr__(self) -> str:
         return f"StopCriterion(error_below={self.error_below}, within={self.within})"
+
+
+def _real(value) -> bool:
+    """A real number, not a bool (``True`` is an int to Python, never a rate to a user)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _rate(name: str, value, below: float | None = None) -> float:
+    """``value`` as a float in ``[0, below)``, else a DataError naming the hyper-parameter."""
+    if not _real(value):
+        raise DataError(f"{name} must be a number, not {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:
+        raise DataError(f"{name} {value!r} is too large for a float") from None
+    if not math.isfinite(value) or value < 0 or (below is not None and value >= below):
+        bound = f"in [0, {below:g})" if below is not None else ">= 0"
+        raise DataError(f"{name} must be a finite number {bound}, not {value!r}")
+    return value
+
+
+class _History:
+    """The training error after each epoch, grown as epochs run (never preallocated whole:
+    ``epochs = 10**9`` with an early stop must not reserve 8 GB up front)."""
+
+    def __init__(self, epochs: int, lead: tuple, known: bool):
+        self.lead = lead
+        members = int(np.prod(lead)) if lead else 1
+        if known:     # every epoch will run: reserve them all, once it is clear they fit
+            require_memory(8.0 * epochs * members, f"the learning curve of {epochs} epochs"
+                           + (f" for {members} members" if lead else ""),
+                           "train for fewer epochs, or add a stop criterion")
+        self.array = np.full((epochs if known else min(epochs, 1024),) + lead, np.nan)
+        self.epochs = epochs
+
+    def __setitem__(self, epoch: int, value) -> None:
+        if epoch >= len(self.array):
+            rows = min(2 * len(self.array), self.epochs)
+            members = int(np.prod(self.lead)) if self.lead else 1
+            require_memory(8.0 * rows * members, f"after {epoch} epochs, the learning curve",
+                           "train for fewer epochs, or loosen the stop criterion")
+            grown = np.full((rows,) + self.lead, np.nan)
+            grown[:len(self.array)] = self.array
+            self.array = grown
+        self.array[epoch] = value
+
+    def upto(self, epochs: int) -> np.ndarray:
+        """The first ``epochs`` entries (a copy when the array holds more)."""
+        return self.array[:epochs] if epochs == len(self.array) else self.array[:epochs].copy()
 
 
 def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: int, mode: str = "online",
@@ -199,7 +266,7 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     single_chunk = len(chunks) == 1
     reorder = shuffle is not None and not single_chunk
     lead = plan.lead                               # () or (K,) for an ensemble plan
-    history = np.full((int(epochs),) + lead, np.nan)
+    history = _History(int(epochs), lead, known=stop is None)
     active = np.ones(lead, bool)                   # ensemble members still training
     theta, grad, mask = plan.theta, plan.grad, plan.train_mask()
 
@@ -209,6 +276,8 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
     def halt(E) -> bool:
         """Ask the stop criterion; freeze members that meet it. True when all have."""
         nonlocal mask
+        if lead and not active.any():       # every member stopped or diverged: nothing left to train
+            return True
         if stop is None:
             return False
         done = np.asarray(stop(E, outputs(), T), dtype=bool) & active
@@ -225,8 +294,6 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
             if bad.any():          # a member that diverges is frozen; the others go on
                 active[...] = active & ~bad
                 mask = plan.train_mask(active)
-                if not active.any():
-                    raise diverged(plan, loss, E, f"after epoch {epoch + 1}: every ensemble member")
             history[epoch] = np.where(active, E, np.nan)
         else:
             if not math.isfinite(E):
@@ -251,7 +318,7 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
                 if single_chunk and epoch > 0:
                     record(epoch - 1, E)
                     if halt(E):
-                        return history[:epoch]
+                        return history.upto(epoch)
                 if k == 0 and schedule is not None:      # only once the epoch surely runs
                     schedule(epoch)
                 optimizer.step(theta, grad, mask)
@@ -260,10 +327,10 @@ def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: SGD, epochs: i
                 E = loss.value(plan.output_values(plan.last), T)
                 record(epoch, E)
                 if halt(E):
-                    return history[:epoch + 1]
+                    return history.upto(epoch + 1)
     if not lead:
         plan.check_finite(f"after {epochs} epochs")
-    return history
+    return history.upto(int(epochs))
 
 
 def diverged(plan, loss, E: float, when: str) -> NumericalError:
