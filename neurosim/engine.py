@@ -39,6 +39,7 @@ import numpy as np
 
 from .errors import CycleError, NumericalError, PluginError, TopologyError
 from .neurons import BiasUnit, Neuron, Unit
+from .resources import require_memory
 
 __all__ = ["Plan", "DEFAULT_OUTPUT_GROUP"]
 
@@ -454,7 +455,7 @@ class Plan:
         pred = graph.pred
         K = 1 if self.members is None else self.members
         blocks = []
-        size = 0
+        size = dense_size = 0
         for members in level_members:
             dst = [m[4] for m in members]
             src_units: list[Unit] = []
@@ -470,7 +471,12 @@ class Plan:
             block = self._block(len(dst), counts, rows, src_idx)
             blocks.append((members, dst, src_units, datas, rows, size, block))
             size += block[1] * block[2]
+            dense_size += len(dst) * len(np.unique(src_idx))
         self.size = size
+        #: P of an ensemble plan of this topology (ensembles lay every level out dense)
+        self.dense_size = dense_size
+        require_memory(self.parameter_bytes(K, size), "the weights of this network" + (
+            f" for {K} ensemble members" if self.members else ""), "use a smaller network or fewer members")
         self.theta = np.zeros(K * size if self.members else size, self.dtype)
         self.grad = np.zeros_like(self.theta)
         self.mask = np.zeros(size, self.dtype)
@@ -690,12 +696,28 @@ class Plan:
 
     # --- buffers and passes -------------------------------------------------------------
 
+    def parameter_bytes(self, members: int = 1, size: int | None = None) -> float:
+        """Bytes of ``theta``, ``grad`` and the masks for ``members`` copies of ``size``
+        parameters (default: this plan's own, or :attr:`dense_size` for an ensemble)."""
+        if size is None:
+            size = self.size if members == 1 else self.dense_size
+        return 4.0 * members * size * self.dtype.itemsize
+
+    def state_bytes(self, batch: int, members: int = 1) -> float:
+        """Bytes of the state buffers of one batch size: ``net``, ``out``, ``delta``,
+        ``dE/dy`` and scratch of about the same size, for ``members`` copies."""
+        return 6.0 * self.n_units * members * batch * self.dtype.itemsize
+
     def buffers(self, batch: int) -> _Buffers:
         """Return (creating on first use) the state buffers for ``batch`` patterns."""
         buf = self._buffers.get(batch)
         if buf is None:
             if len(self._buffers) >= 4:
                 self._buffers.pop(next(iter(self._buffers)))
+            K = 1 if self.members is None else self.members
+            require_memory(self.state_bytes(batch, K), f"a pass over {batch} patterns"
+                           + (f" for {K} ensemble members" if self.members else ""),
+                           "use fewer patterns per pass (minibatch or online mode) or fewer members")
             buf = self._buffers[batch] = _Buffers(self, batch)
         return buf
 
