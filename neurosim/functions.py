@@ -16,9 +16,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Activation", "Loss", "Initializer", "Dataset", "Patterns", "Measure"]
+__all__ = ["Activation", "Loss", "Initializer", "Dataset", "Patterns", "Measure", "STATISTICS"]
 
 Array = np.ndarray
+
+#: The statistics an expectation may take of a measure over ensemble members
+#: (``stat = "median"``), and measures that summarise members themselves accept.
+STATISTICS: Mapping[str, Callable[[Array], float]] = MappingProxyType(
+    {"min": np.min, "median": np.median, "mean": np.mean, "max": np.max})
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +57,8 @@ class Activation:
     Notes
     -----
     The registry refuses an activation that provides neither ``derivative`` nor ``vjp``,
-    or a group activation without ``vjp``.
+    or a group activation without ``vjp``, and tries each one on net inputs in
+    ``[-3, 3]`` in both layouts before accepting it (:meth:`check_contract`).
     """
 
     name: str
@@ -79,8 +85,45 @@ class Activation:
             return self.vjp(net, y, grad_y)
         return self.derivative(net, y) * grad_y
 
+    def check_contract(self) -> None:
+        """Try the activation on sample net inputs; raise if it breaks its contract.
+
+        The function, and the derivative or vector-Jacobian product, are called on net
+        inputs spread over ``[-3, 3]``, laid out as the engine lays them out (one network,
+        and an ensemble of two): each must return a finite array of the input's shape.
+
+        Raises
+        ------
+        ValueError
+            Saying which function returned what; the registry turns it into a
+            :class:`~neurosim.PluginError` naming the plugin.
+        """
+        shapes = ((4, 3), (2, 4, 3)) if self.group else ((3, 4), (3, 2, 4))
+        for shape in shapes:
+            net = np.linspace(-3.0, 3.0, int(np.prod(shape))).reshape(shape)
+            y = _returned(f"function(net) for net of shape {shape}", self.function(net.copy()), shape)
+            if self.vjp is not None:
+                _returned(f"vjp(net, y, dE_dy) for net of shape {shape}", self.vjp(net, y, np.ones(shape)), shape)
+            else:
+                _returned(f"derivative(net, y) for net of shape {shape}", self.derivative(net, y), shape)
+
     def __repr__(self) -> str:
         return f"Activation({self.name!r}{', group' if self.group else ''})"
+
+
+def _returned(call: str, value: Any, shape: tuple) -> np.ndarray:
+    """``value`` when it is a finite float array of ``shape`` (or a scalar for ``()``);
+    else a ValueError saying what ``call`` returned instead."""
+    if not isinstance(value, (np.ndarray, float, np.floating)) or np.asarray(value).dtype.kind not in "fiu":
+        raise ValueError(f"{call} returned {type(value).__name__} {value!r:.80}, not a float array")
+    value = np.asarray(value)
+    if value.shape != shape:
+        wanted = "one number" if shape == () else f"shape {shape}"
+        raise ValueError(f"{call} returned an array of shape {value.shape}; it must return {wanted}")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{call} returned non-finite values ({value.ravel()[~np.isfinite(value.ravel())][0]}) "
+                         "for finite inputs")
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +151,15 @@ class Loss:
         over ``axis=-1`` (a group's neurons) if at all.
     description : str, optional
         One line for ``neurosim list``.
+    targets : (float, float), optional
+        The closed range targets must lie in, e.g. ``(0.0, 1.0)`` for the
+        cross-entropies (a target of 2 makes their error negative); None for any finite
+        target. Training and error computations refuse targets outside it.
+
+    Notes
+    -----
+    The registry tries a loss on sample outputs and targets before accepting it
+    (:meth:`check_contract`).
     """
 
     name: str
@@ -117,6 +169,65 @@ class Loss:
         default_factory=lambda: MappingProxyType({})
     )
     description: str = ""
+    targets: tuple[float, float] | None = None
+
+    def check_targets(self, T: Array) -> None:
+        """Refuse targets outside :attr:`targets`.
+
+        Parameters
+        ----------
+        T : ndarray
+            Targets ``(patterns, outputs)``.
+
+        Raises
+        ------
+        DataError
+            Naming the first target out of range, its pattern and output column.
+        """
+        if self.targets is None:
+            return
+        low, high = self.targets
+        bad = np.argwhere((T < low) | (T > high))
+        if len(bad):
+            r, c = bad[0]
+            from .errors import DataError
+
+            raise DataError(f"target {float(T[r, c])!r} at pattern {r}, output {c} is outside [{low:g}, {high:g}], the "
+                            f"range the {self.name} loss is defined on; scale the targets into it or use another "
+                            "loss (mse takes any targets)")
+
+    def check_contract(self, members: bool = False) -> None:
+        """Try the loss on sample outputs in (0, 1) and targets; raise if it breaks its contract.
+
+        ``value`` must return one finite number for a ``(batch, outputs)`` block (and,
+        with ``members``, one per member for ``(members, batch, outputs)``, as ensembles
+        need); ``gradient`` and every fused delta a finite array of the outputs' shape.
+
+        Parameters
+        ----------
+        members : bool, default False
+            Check the ensemble layout only (the registry checks the single one; an
+            ensemble run checks this before it starts).
+
+        Raises
+        ------
+        ValueError
+            Saying which function returned what; the registry turns it into a
+            :class:`~neurosim.PluginError` naming the plugin.
+        """
+        low, high = self.targets if self.targets is not None else (0.0, 1.0)
+        y = np.linspace(0.1, 0.9, 12).reshape(4, 3)
+        y /= y.sum(axis=-1, keepdims=True)               # rows that sum to 1 suit softmax deltas too
+        t = np.full((4, 3), low)
+        t[np.arange(4), np.arange(4) % 3] = high
+        if members:
+            _returned("value(y, t) for y of shape (2, 4, 3) (two ensemble members)", self.value(np.stack([y, y]), t),
+                      (2,))
+            return
+        _returned("value(y, t) for y of shape (4, 3)", self.value(y.copy(), t), ())
+        _returned("gradient(y, t) for y of shape (4, 3)", self.gradient(y.copy(), t), (4, 3))
+        for activation, delta in self.fused.items():
+            _returned(f"fused[{activation!r}](y, t) for y of shape (4, 3)", delta(y.copy(), t), (4, 3))
 
     def __repr__(self) -> str:
         return f"Loss({self.name!r})"

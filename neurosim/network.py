@@ -744,6 +744,7 @@ class Network:
         loss_ = self.registry.loss(loss)
         Xa, single = self._patterns(X, self._inputs, "X")
         Ta, _ = self._patterns(T, self._outputs, "T", rows=Xa.shape[0])
+        loss_.check_targets(Ta)
         return plan, Xa, Ta, single, loss_
 
     @staticmethod

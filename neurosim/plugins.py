@@ -181,6 +181,14 @@ class Registry:
             if obj.group and obj.vjp is None:
                 raise PluginError(f"group activation {name!r} from plugin {plugin_name!r} must give vjp "
                                   "(the vector-Jacobian product over its group)")
+        check = getattr(obj, "check_contract", None)
+        if check is not None:
+            try:
+                check()
+            except Exception as exc:          # the plugin's own code raised, or broke the contract
+                raise PluginError(f"{kind} {name!r} from plugin {plugin_name!r} does not keep its contract: "
+                                  f"{exc if isinstance(exc, ValueError) else f'{type(exc).__name__}: {exc}'}"
+                                  ) from exc
         self._items[kind][name] = obj
         self._owners[kind][name] = plugin_name
 
