@@ -10,6 +10,7 @@ success rate, min/median/max epochs to criterion, final-error quantiles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import training
 from .engine import Plan
-from .errors import DataError
+from .errors import DataError, NumericalError, PluginError
 
 __all__ = ["EnsembleResult", "train_ensemble"]
 
@@ -38,10 +39,17 @@ class EnsembleResult:
     converged : ndarray
         ``(K,)`` whether each member met the stop criterion (all False without one).
     final_error : ndarray
-        ``(K,)`` training error at each member's last epoch (inf for a member that
-        diverged: it was frozen when its error stopped being finite).
+        ``(K,)`` training error at each member's last epoch (NaN for a member that
+        diverged).
     theta : ndarray
         ``(K, P)`` final parameters, row ``k`` member ``k``'s (:meth:`weights` names them).
+    diverged : ndarray
+        ``(K,)`` whether each member diverged: its error or a weight stopped being
+        finite, and it was frozen there. Diverged members never count as converged and
+        are left out of every statistic (:meth:`summary` says how many there were).
+    stopping : bool
+        Whether training had a stop criterion (without one, no member converges and
+        there is no success rate).
     """
 
     seeds: list
@@ -50,53 +58,114 @@ class EnsembleResult:
     converged: np.ndarray
     final_error: np.ndarray
     theta: np.ndarray
+    diverged: np.ndarray = None
+    stopping: bool = True
     _edge_pos: dict = field(repr=False, default_factory=dict)
     _template: dict = field(repr=False, default_factory=dict)
     _network_kwargs: dict = field(repr=False, default_factory=dict)
+
+    def __post_init__(self):
+        if self.diverged is None:
+            self.diverged = ~np.isfinite(self.final_error) | ~np.isfinite(self.theta).all(axis=1)
 
     @property
     def members(self) -> int:
         """Number of members K."""
         return len(self.seeds)
 
+    @property
+    def n_diverged(self) -> int:
+        """Number of members that diverged."""
+        return int(np.count_nonzero(self.diverged))
+
     def weights(self, k: int) -> dict[tuple[str, str], float]:
-        """Member ``k``'s weights as ``{(src_name, dst_name): weight}``."""
+        """Member ``k``'s weights as ``{(src_name, dst_name): weight}`` (NaN or inf where
+        a diverged member's weights are)."""
         return {edge: float(self.theta[k, pos]) for edge, pos in self._edge_pos.items()}
 
+    def _check_member(self, k: int) -> int:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not -self.members <= k < self.members:
+            raise DataError(f"member must be a whole number from 0 to {self.members - 1}, not {k!r}")
+        k = int(k) % self.members
+        if self.diverged[k]:
+            raise NumericalError(f"ensemble member {k} diverged (its training error or weights stopped being "
+                                 f"finite after {int(self.epochs[k])} epochs); it has no trained network")
+        return k
+
     def network(self, k: int):
-        """A new :class:`~neurosim.Network` with member ``k``'s trained weights."""
+        """A new :class:`~neurosim.Network` with member ``k``'s trained weights.
+
+        Parameters
+        ----------
+        k : int
+            The member, 0 to K - 1.
+
+        Raises
+        ------
+        NumericalError
+            When member ``k`` diverged.
+        """
         from .network import Network
 
+        k = self._check_member(k)
         data = dict(self._template)
         w = self.weights(k)
         data["edges"] = [{**e, "weight": w[(e["src"], e["dst"])]} for e in data["edges"]]
         return Network.from_dict(data, **self._network_kwargs)
 
+    def networks(self) -> Iterator[tuple[int, Any]]:
+        """Every member's trained network in turn: ``(k, network)``, ``network`` None for
+        a member that diverged.
+
+        One network is built and its weights are replaced for each member, so each
+        network is valid only until the next is yielded (take :meth:`network` to keep one).
+        """
+        net = None
+        for k in range(self.members):
+            if self.diverged[k]:
+                yield k, None
+                continue
+            if net is None:
+                net = self.network(k)
+            else:
+                for (src, dst), w in self.weights(k).items():
+                    net.set_weight(src, dst, w)
+            yield k, net
+
     def summary(self) -> dict[str, Any]:
-        """Statistics over the members.
+        """Statistics over the members; diverged members are counted, then left out.
 
         Returns
         -------
         dict
-            ``members``, ``success_rate`` (fraction converged), ``epochs_min``,
-            ``epochs_median``, ``epochs_max`` (over converged members; None when none
-            converged), and ``error_min``, ``error_median``, ``error_max`` of the final
-            training error over all members.
+            ``members``; ``diverged`` (how many); ``success_rate`` (fraction of all
+            members that met the stop criterion: a diverged member did not; None
+            without a stop criterion);
+            ``epochs_min``, ``epochs_median``, ``epochs_max`` over the converged members
+            (None when none converged); ``error_min``, ``error_median``, ``error_max``
+            of the final training error over the members that did not diverge (None
+            when every member diverged). Every number is finite.
         """
         done = self.epochs[self.converged]
-        stats = {"members": self.members, "success_rate": float(np.mean(self.converged))}
+        errors = self.final_error[~self.diverged]
+        stats = {"members": self.members, "diverged": self.n_diverged,
+                 "success_rate": float(np.mean(self.converged)) if self.stopping else None}
         for name, fn in (("min", np.min), ("median", np.median), ("max", np.max)):
             stats[f"epochs_{name}"] = float(fn(done)) if len(done) else None
         for name, fn in (("min", np.min), ("median", np.median), ("max", np.max)):
-            stats[f"error_{name}"] = float(fn(self.final_error))
+            stats[f"error_{name}"] = float(fn(errors)) if len(errors) else None
         return stats
 
     def __str__(self) -> str:
         s = self.summary()
         epochs = ("none converged" if s["epochs_median"] is None else
                   f"epochs to criterion min {s['epochs_min']:g}, median {s['epochs_median']:g}, max {s['epochs_max']:g}")
-        return (f"{s['members']} members: {100 * s['success_rate']:.1f}% converged; {epochs}; final error "
-                f"min {s['error_min']:.4g}, median {s['error_median']:.4g}, max {s['error_max']:.4g}")
+        diverged = f"; {s['diverged']} diverged (left out of the statistics)" if s["diverged"] else ""
+        error = ("every member diverged" if s["error_median"] is None else
+                 f"final error min {s['error_min']:.4g}, median {s['error_median']:.4g}, max {s['error_max']:.4g}")
+        if not self.stopping:
+            return f"{s['members']} members{diverged}; {error}"
+        return f"{s['members']} members: {100 * s['success_rate']:.1f}% converged{diverged}; {epochs}; {error}"
 
 
 def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, seeds: list | None,
@@ -132,15 +201,27 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
             raise DataError("an ensemble draws member k's weights from seed + k: build the network with "
                             "Network(seed=<int>), or pass seeds=[...]")
         seeds = [net.seed + k for k in range(members)]
+    if isinstance(seeds, (str, bytes, Mapping)) or not isinstance(seeds, Sequence):
+        raise DataError(f"seeds must be a list with one seed per member, not {seeds!r}")
     if len(seeds) != members:
         raise DataError(f"seeds has {len(seeds)} entries for {members} members; give one seed per member")
+    for k, seed in enumerate(seeds):
+        if not isinstance(seed, np.random.SeedSequence) and (
+                isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise DataError(f"seeds[{k}] is {seed!r}; a member's seed is a whole number >= 0 (or a "
+                            "numpy SeedSequence)")
+    try:
+        loss.check_contract(members=True)
+    except Exception as exc:
+        raise PluginError(f"loss {loss.name!r} ({net.registry.owner('loss', loss.name)!r}) cannot train an ensemble: "
+                          f"{exc}; its value must sum over axis=(-2, -1) only, one total per member") from None
     single = net.compile()       # draws the single network's weights, so we know which are drawn
     template = net.to_dict()
 
     def init_weights(fan_in, fan_out, k):
         return net.initializer(np.random.default_rng(seeds[k]), fan_in, fan_out, **net.init_options)
 
-    plan = Plan(net.graph, net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
+    plan = Plan(net._graph, net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
                 members=members, redraw=True)
     del single
     history = training.train(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode,
@@ -153,11 +234,11 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         final = np.asarray(loss.value(Y, T), dtype=float)
         theta = plan.member_theta()
         blown = ~np.isfinite(final) | ~np.isfinite(theta).all(axis=1)
-        final[blown] = np.inf                     # diverged members: frozen, never converged
+        final[blown] = np.nan                     # diverged members: frozen, never converged
         converged = (np.asarray(stop(final, Y, T), dtype=bool) & ~blown if stop is not None
                      else np.zeros(members, bool))
     return EnsembleResult(
         seeds=list(seeds), history=history, epochs=epochs_run, converged=converged, final_error=final,
-        theta=theta,
+        theta=theta, diverged=blown, stopping=stop is not None,
         _edge_pos={(u.name, v.name): p for (u, v), p in plan.edge_pos.items()},
         _template=template, _network_kwargs={"registry": net.registry})

@@ -12,6 +12,7 @@ weight and the plugin that provides each activation.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -113,6 +114,9 @@ def _write_temporary(path: Path, text: str) -> str:
 def json_text(data: Any) -> str:
     """``data`` as indented JSON text, ending in a newline (what :func:`write_json` writes).
 
+    JSON has no NaN or infinity (Python's ``json`` would write them anyway, and strict
+    readers refuse the file): every non-finite float becomes ``null``.
+
     Parameters
     ----------
     data : JSON-serialisable object
@@ -121,7 +125,18 @@ def json_text(data: Any) -> str:
     -------
     str
     """
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    return json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float (numpy's too) replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, Mapping):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:

@@ -9,6 +9,7 @@ returns a :class:`ScenarioResult`, whose :meth:`~ScenarioResult.report` is what 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -22,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from . import training
-from .errors import DataError, NeurosimError, NumericalError, ScenarioError, did_you_mean
-from .functions import Patterns
+from . import arithmetic, training
+from .errors import DataError, NeurosimError, NumericalError, ResourceError, ScenarioError, did_you_mean
+from .functions import STATISTICS, Patterns
 from .io import atomic_write_all, json_text
 from .network import Network
 from .plugins import Registry, make_registry
+from .resources import require_memory
 
 __all__ = ["Scenario", "ScenarioResult", "Expectation", "RunState", "load_scenario", "run_scenario"]
 
@@ -52,7 +54,7 @@ SCHEMA: dict[str, set[str]] = {
                  "momentum_schedule", "batch_size", "shuffle",
                  "weight_decay", "stop", "ensemble"},
     "training.stop": {"error_below", "within"},
-    "expect": {"quantity", "after", "value", "tolerance", "below", "above"},
+    "expect": {"quantity", "after", "value", "tolerance", "below", "above", "stat"},
 }
 BIAS_POLICIES = ("shared", "none", "explicit")
 NEURON_KINDS = ("input", "bias", "neuron")
@@ -130,6 +132,9 @@ class Expectation:
         ``actual < below`` and/or ``actual > above``.
     options : dict
         The measure's options (the table's other keys).
+    stat : str, optional
+        With an ensemble: ``min``, ``median``, ``mean`` or ``max`` of the measure over
+        the members that did not diverge.
     """
 
     index: int
@@ -140,6 +145,7 @@ class Expectation:
     below: float | None = None
     above: float | None = None
     options: dict = field(default_factory=dict)
+    stat: str | None = None
 
     def describe(self, net: Network | None = None) -> str:
         """A short human description (``weight w5 (h1 -> o1) after 1 epoch``)."""
@@ -159,7 +165,8 @@ class Expectation:
             what = self.quantity
         rest = ", ".join(f"{k}={v}" for k, v in opts.items())
         when = "at the end" if self.after is None else f"after {self.after} epoch{'s' if self.after != 1 else ''}"
-        return f"{what}{f' ({rest})' if rest else ''} {when}"
+        over = f", {self.stat} over the members" if self.stat else ""
+        return f"{what}{f' ({rest})' if rest else ''}{over} {when}"
 
     def check(self, actual: float) -> tuple[bool, str]:
         """Return ``(met, bound)``; ``bound`` says what was required."""
@@ -193,14 +200,16 @@ class RunState:
         Epochs trained so far.
     ensemble : EnsembleResult or None
         With ``training.ensemble``: every member's results; ``network`` is then member 0
-        (the scenario's own seed).
+        (the scenario's own seed), or None when member 0 diverged.
     stop : StopCriterion or None
         The scenario's ``[training.stop]``.
     members : int or None
         ``training.ensemble`` (known before the ensemble has run).
+    registry : Registry or None
+        The run's plugins (what :meth:`each_member` looks measures up in).
     """
 
-    network: Network
+    network: Network | None
     train: Patterns
     test: Patterns | None
     loss: str
@@ -209,6 +218,35 @@ class RunState:
     ensemble: Any = None
     stop: Any = None
     members: int | None = None
+    registry: Registry | None = None
+
+    def each_member(self, quantity: str, **options: Any) -> np.ndarray:
+        """Take measure ``quantity`` on every ensemble member's trained network.
+
+        Parameters
+        ----------
+        quantity : str
+            A registered measure.
+        **options
+            Its options.
+
+        Returns
+        -------
+        ndarray
+            ``(K,)``, NaN for members that diverged (they have no trained network), and
+            all NaN before the ensemble has run.
+        """
+        if self.ensemble is None:
+            return np.full(self.members or 0, np.nan)
+        measure = self.registry.measure(quantity)
+        ens = self.ensemble
+        values = np.full(ens.members, np.nan)
+        for k, net in ens.networks():
+            if net is not None:
+                member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
+                                  int(ens.epochs[k]), None, self.stop, None, self.registry)
+                values[k] = measure(member, **options)
+        return values
 
 
 @dataclass
@@ -369,8 +407,11 @@ class Scenario:
     def check(self, registry: Registry | None = None) -> Network:
         """Validate everything short of training: plugins, data, network, expectations.
 
-        Each expectation is measured once on the untrained network, so a missing edge
-        or neuron is reported now rather than after training (``neurosim check``).
+        Runs every step :func:`run_scenario` takes before its first epoch (building the
+        network, the untrained error, the optimiser, the memory the run will need), so
+        whatever ``run`` would refuse before training, ``check`` refuses too. Each
+        expectation is measured once on the untrained network, so a missing edge or
+        neuron is reported now rather than after training (``neurosim check``).
 
         Parameters
         ----------
@@ -387,12 +428,30 @@ class Scenario:
         ScenarioError
             The first problem, naming the file and key.
         """
-        self.resolve(registry)
-        net = self.build_network()
-        run = RunState(net, self.train, self.test, self.loss, np.empty(0), 0, None, self.stop, self.ensemble)
-        for e in self.expectations:
-            _measure(self, e, run)
-        return net
+        return _prepare(self.resolve(registry)).network
+
+    def random_draws(self, net: Network) -> list[str]:
+        """What this scenario draws from its seed, given its built network.
+
+        Parameters
+        ----------
+        net : Network
+            The network :meth:`build_network` made.
+
+        Returns
+        -------
+        list of str
+            Empty when nothing is random (the worked example: every weight given, no
+            test split, no shuffling); then the seed plays no part and is not reported.
+        """
+        drawn = []
+        if any(data.get("drawn") for _u, _v, data in net.graph.edges(data=True)):
+            drawn.append("the initial weights" + (" of every member" if self.ensemble else ""))
+        if "test_fraction" in self.data["data"]:
+            drawn.append("the test split")
+        if self.shuffle:
+            drawn.append("the pattern orders")
+        return drawn
 
 
 @dataclass
@@ -420,11 +479,15 @@ class ScenarioResult:
         Seconds from start to end of the run.
     ensemble : EnsembleResult or None
         With ``training.ensemble = K``: all K members' results (``network`` and
-        ``history`` are member 0's, the scenario's own seed).
+        ``history`` are member 0's, the scenario's own seed; ``network`` is None when
+        member 0 diverged).
+    draws : list of str
+        What the run drew from ``scenario.seed`` (:meth:`Scenario.random_draws`);
+        empty when nothing was random, and then the seed is not reported.
     """
 
     scenario: Scenario
-    network: Network
+    network: Network | None
     history: np.ndarray
     initial_error: float
     initial_weights: dict
@@ -433,6 +496,12 @@ class ScenarioResult:
     stopped_early: bool = False
     wall_time: float = 0.0
     ensemble: Any = None
+    draws: list = field(default_factory=list)
+
+    @property
+    def seed(self) -> int | None:
+        """The seed the run drew its random numbers from, or None when it drew none."""
+        return self.scenario.seed if self.draws else None
 
     @property
     def passed(self) -> bool:
@@ -456,15 +525,22 @@ class ScenarioResult:
         return float(self.history[-1]) if len(self.history) else self.initial_error
 
     def metrics(self) -> dict:
-        """Final numbers: training error, test error and accuracy (when there is a test set)."""
+        """Final numbers: training error, test error and accuracy (when there is a test set).
+
+        For an ensemble whose member 0 diverged, the network's numbers are None (the
+        ``ensemble`` statistics summarise the others).
+        """
         sc, net = self.scenario, self.network
-        state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop, sc.ensemble)
-        accuracy = sc.registry.measure("accuracy")
         out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
-               "train_error": self.final_error, "train_accuracy": accuracy(state)}
-        if sc.test is not None:
-            out["test_error"] = sc.registry.measure("error")(state, set="test")
-            out["test_accuracy"] = accuracy(state, set="test")
+               "train_error": self.final_error if net is not None else None}
+        if net is not None:
+            state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop,
+                             sc.ensemble, sc.registry)
+            accuracy = sc.registry.measure("accuracy")
+            out["train_accuracy"] = accuracy(state)
+            if sc.test is not None:
+                out["test_error"] = sc.registry.measure("error")(state, set="test")
+                out["test_accuracy"] = accuracy(state, set="test")
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble.summary()
         return out
@@ -472,10 +548,12 @@ class ScenarioResult:
     def report(self) -> str:
         """The text ``neurosim run`` prints: forward pass, errors, weights, expectations."""
         sc, net = self.scenario, self.network
+        drawn = f"; seed {sc.seed} (draws {', '.join(self.draws)})" if self.draws else ""
         lines = [f"scenario {sc.name}" + (f" — {sc.description}" if sc.description else ""),
-                 f"network: {net!r}",
-                 f"data: {len(sc.train)} training patterns" + (f", {len(sc.test)} test patterns" if sc.test else "")
-                 + f"; seed {sc.seed}"]
+                 f"network: {net!r}" if net is not None else
+                 f"network: ensemble member 0 (seed {sc.seed}) diverged, so there is no trained network to show",
+                 f"data: {_count(len(sc.train), 'training pattern')}"
+                 + (f", {_count(len(sc.test), 'test pattern')}" if sc.test else "") + drawn]
         if len(self.initial_state) <= 24:
             inputs = ", ".join(f"{x:.10g}" for x in sc.train.inputs[0][:8]) + (" ..." if sc.train.inputs.shape[1] > 8
                                                                               else "")
@@ -491,8 +569,10 @@ class ScenarioResult:
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else ""))
-        trainable = [(u, v) for (u, v) in self.initial_weights if net.trainable(u, v)]
-        if len(trainable) <= 40:
+        trainable = [(u, v) for (u, v) in self.initial_weights if net is not None and net.trainable(u, v)]
+        if net is None:
+            pass
+        elif len(trainable) <= 40:
             lines.append("trainable weights, before -> after:")
             for u, v in trainable:
                 label = net.edge_label(u, v)
@@ -501,9 +581,10 @@ class ScenarioResult:
                              f"{net.weight(u, v):.9g}")
         else:
             lines.append(f"{len(trainable)} trainable weights (not listed)")
-        lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}: "
-                     f"{self.final_error:.9g}")
-        if sc.test is not None:
+        if net is not None:
+            lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}:"
+                         f" {self.final_error:.9g}")
+        if sc.test is not None and net is not None:
             m = self.metrics()
             lines.append(f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.4g}")
         if self.ensemble is not None:
@@ -532,7 +613,8 @@ class ScenarioResult:
         Returns
         -------
         dict
-            ``{"learning_curve": path, "network": path, "summary": path}``.
+            ``{"learning_curve": path, "network": path, "summary": path}`` (no
+            ``network`` for an ensemble whose member 0 diverged: it has none).
 
         Raises
         ------
@@ -549,19 +631,27 @@ class ScenarioResult:
         curve = "epoch,error\n" + "".join(f"{k + 1},{e!r}\n" for k, e in enumerate(self.history.tolist()))
         sc = self.scenario
         summary = {
-            "scenario": sc.name, "source": sc.source, "seed": sc.seed,
+            "scenario": sc.name, "source": sc.source, "seed": self.seed, "draws": self.draws,
             "metrics": self.metrics(),
             "passed": self.passed,
             "expectations": [{"index": e.index, "description": e.describe(self.network),
                               "actual": actual if math.isfinite(actual) else None,   # JSON has no NaN
                               "wanted": bound, "met": met} for e, actual, met, bound in self.checks],
             "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
+            "arithmetic": arithmetic.describe(),
             "wall_time_seconds": self.wall_time,
         }
-        paths = atomic_write_all({out / "learning_curve.csv": curve,
-                                  out / "network.json": json_text(self.network.to_dict()),
-                                  out / "summary.json": json_text(summary)})
-        return dict(zip(("learning_curve", "network", "summary"), paths))
+        files = {"learning_curve": (out / "learning_curve.csv", curve),
+                 "network": (out / "network.json", json_text(self.network.to_dict()) if self.network else None),
+                 "summary": (out / "summary.json", json_text(summary))}
+        files = {name: pair for name, pair in files.items() if pair[1] is not None}   # member 0 diverged: no network
+        paths = atomic_write_all(dict(files.values()))
+        return dict(zip(files, paths))
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 training pattern"``, ``"70 training patterns"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _options_of(registry: Registry, measure: str) -> list[str]:
@@ -569,34 +659,103 @@ def _options_of(registry: Registry, measure: str) -> list[str]:
     return [] if accepted is None else accepted[0]
 
 
-def _run_ensemble(sc: Scenario, net: Network, optimizer, orders, initial_error, initial_weights, initial_state,
-                  checks, started) -> ScenarioResult:
+def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     """Train ``training.ensemble`` members; member k has the seed ``scenario.seed + k``."""
     X, T = sc.train.inputs, sc.train.targets
+    optimizer = p.optimizer
     seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
     try:
-        result = net.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
-                           optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
-                           schedule=lambda epoch: sc.apply_schedule(optimizer, epoch), shuffle=orders)
+        result = p.network.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
+                                 optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
+                                 schedule=lambda epoch: sc.apply_schedule(optimizer, epoch),
+                                 shuffle=sc.pattern_orders())
     except NumericalError as exc:
         raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
                              f"{sc.learning_rate_at(0):g} at the start)") from None
-    first = result.network(0)
+    first = None if result.diverged[0] else result.network(0)
     history = result.history[:result.epochs[0], 0]
-    run = RunState(first, sc.train, sc.test, sc.loss, history, int(result.epochs[0]), result, sc.stop, sc.ensemble)
-    checks = checks + [(e, a, *e.check(a)) for e in sc.expectations if e.after is None
-                       for a in [_measure(sc, e, run)]]
+    run = RunState(first if first is not None else _Diverged(0, sc.seed), sc.train, sc.test, sc.loss, history,
+                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry)
+    checks = p.checks + [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after is None]
     checks.sort(key=lambda c: c[0].index)
-    return ScenarioResult(sc, first, history, initial_error, initial_weights, initial_state, checks,
+    return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
-                          wall_time=time.perf_counter() - started, ensemble=result)
+                          wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws)
+
+
+class _Diverged:
+    """Stands in for the network of an ensemble member that diverged: a measure that
+    needs it gets a NumericalError (and the expectation then fails, saying why)."""
+
+    def __init__(self, member: int, seed: int):
+        self.member, self.seed = member, seed
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):                # copy, pickle and repr look for these
+            raise AttributeError(name)
+        raise NumericalError(f"ensemble member {self.member} (seed {self.seed + self.member}) diverged, so "
+                             "measures of its network are undefined")
+
+    def __getitem__(self, name):
+        return self.__getattr__("__getitem__")
+
+
+@contextlib.contextmanager
+def _naming(source: str):
+    """Make every neurosim error raised inside name the scenario file it concerns.
+
+    Scenario errors name it already; a plugin's, a data file's or a network's error
+    from deep inside a run gets ``FILE: `` in front (keeping its type, so a diverged run
+    is still a NumericalError).
+    """
+    try:
+        yield
+    except ScenarioError:
+        raise
+    except NeurosimError as exc:
+        text = str(exc)
+        if text.startswith(f"{source}:"):
+            raise
+        try:
+            named = type(exc)(f"{source}: {text}")
+        except TypeError:                   # an error class with another signature
+            named = ScenarioError(source, "", text)
+        raise named.with_traceback(exc.__traceback__) from None
+
+
+def _checked(e: Expectation, actual: float, run: RunState) -> tuple:
+    """``(expectation, actual, met, bound)``; when ``actual`` is NaN the bound says why."""
+    met, bound = e.check(actual)
+    ens = run.ensemble
+    if ens is not None and e.stat is not None and ens.n_diverged:
+        bound += ("; undefined: every ensemble member diverged" if ens.diverged.all() else
+                  f"; {ens.n_diverged} of {ens.members} members diverged and are left out")
+    elif ens is not None and not math.isfinite(actual) and isinstance(run.network, _Diverged):
+        bound += f"; undefined: ensemble member 0 (seed {run.network.seed}) diverged"
+    return e, actual, met, bound
 
 
 def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
-    """Take expectation ``e``'s measure; its errors name the expectation's key."""
+    """Take expectation ``e``'s measure; its errors name the expectation's key.
+
+    With ``stat``, a measure that takes a ``stat`` option itself (``error``, ``epochs``)
+    gets it; any other is taken on every ensemble member that did not diverge and
+    summarised here (NaN before training, or when every member diverged).
+    """
+    options = dict(e.options)
     try:
-        return sc.registry.measure(e.quantity)(run, **e.options)
+        if e.stat is not None and _accepts(sc.registry, e.quantity, "stat"):
+            options["stat"] = e.stat
+        elif e.stat is not None:
+            if run.ensemble is None:
+                sc.registry.measure(e.quantity)(run, **options)      # validates the options before training
+                return math.nan
+            kept = run.each_member(e.quantity, **options)[~run.ensemble.diverged]
+            return float(STATISTICS[e.stat](kept)) if len(kept) else math.nan
+        return sc.registry.measure(e.quantity)(run, **options)
     except NumericalError:
+        if run.ensemble is not None:      # a diverged member's measure: undefined, and the check fails
+            return math.nan
         raise
     except NeurosimError as exc:
         raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(e.options, str(exc))}", str(exc)) from None
@@ -605,8 +764,25 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
                             f"({type(exc).__name__}: {exc}); check their types") from None
 
 
-def _merge_overrides(overrides: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
+def _source_name(source: Any) -> str:
+    """How messages name a scenario source: its path, or ``<mapping>``; refuses anything else."""
+    if isinstance(source, Mapping):
+        return "<mapping>"
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source) if isinstance(os.fspath(source), str) else repr(source)
+    raise ScenarioError(f"<{type(source).__name__}>", "", f"{source!r:.60} is not a scenario; give the path of a "
+                        ".toml scenario file or a mapping with its tables")
+
+
+def _merge_overrides(source: Any, overrides: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
     """One ``{dotted.key: value}`` mapping from ``overrides`` and keyword overrides."""
+    name = _source_name(source)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ScenarioError(name, "", f"overrides must be a mapping of dotted keys to values, e.g. "
+                            f"{{'training.epochs': 100}}, not {overrides!r:.60}")
+    for key in overrides or {}:
+        if not isinstance(key, str):
+            raise ScenarioError(name, "", f"override keys are dotted key paths (strings), not {key!r:.60}")
     merged = dict(overrides or {})
 
     def flatten(prefix: str, value: Any) -> None:
@@ -717,6 +893,32 @@ def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
             node = node[key]
 
 
+#: TOML integers are 64-bit signed (the TOML 1.0 spec); Python's parser reads any size.
+INT64 = 2**63
+
+
+def _check_integers(r: _Reader, data: Mapping) -> None:
+    """Refuse an integer anywhere in the scenario that does not fit TOML's 64 bits.
+
+    A larger integer is never what the user meant: it overflows every float and numpy
+    integer it would be turned into (``learning_rate = 1`` and 400 zeros,
+    ``test_indices = [-10**30]``). The tree is walked with a stack, so nesting of any
+    depth is safe.
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(node))
+        elif isinstance(node, int) and not isinstance(node, bool) and not -INT64 <= node < INT64:
+            digits = int(abs(node).bit_length() * math.log10(2)) + 1       # str() refuses 4,300 digits
+            raise r.fail(path, f"{'a negative' if node < 0 else 'an'} integer of about {digits} digits does not "
+                         "fit in 64 bits (TOML integers lie between -2^63 and 2^63 - 1); give a smaller number, "
+                         "or a float such as 1e30")
+
+
 def _array(r: _Reader, value: Any, path: str) -> np.ndarray:
     if not isinstance(value, list) or not value:
         raise r.fail(path, "must be an array of patterns (non-empty), e.g. [[0.05, 0.10]]")
@@ -824,6 +1026,9 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     ScenarioError
         The first problem found, as ``FILE: key.path: problem; fix``.
     """
+    name = _source_name(source)
+    if overrides is not None:
+        overrides = _merge_overrides(source, overrides, {})
     if isinstance(source, Mapping):
         name, base_dir, data = "<mapping>", Path.cwd(), copy.deepcopy(dict(source))
     else:
@@ -845,6 +1050,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value, name)
     r = _Reader(name)
+    _check_integers(r, data)
     top = r.keys(data, "", "")
     meta = r.keys(top.get("scenario", {}), "scenario", "scenario")
     plugins = r.get(top, "plugins", "", (list,), [])
@@ -894,8 +1100,12 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         st = r.keys(t["stop"], "training.stop", "training.stop")
         if not st:
             raise r.fail("training.stop", "is empty; give error_below and/or within")
-        stop = training.StopCriterion(r.get(st, "error_below", "training.stop", (float,), None, minimum=0.0),
-                                      r.get(st, "within", "training.stop", (float,), None, minimum=0.0))
+        bounds = {key: r.get(st, key, "training.stop", (float,), None) for key in ("error_below", "within")}
+        for key, value in bounds.items():
+            if value is not None and value <= 0:
+                raise r.fail(f"training.stop.{key}", f"must be > 0, not {value!r}: no run could meet it, so "
+                             "training would never stop early")
+        stop = training.StopCriterion(**bounds)
     seed = r.get(meta, "seed", "scenario", (int,), None, minimum=0)
     sc = Scenario(
         source=name, data=data, base_dir=base_dir,
@@ -920,11 +1130,13 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
                      "gradient over all patterns, so their order does not matter")
     for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
         sc.expectations.append(_expectation(r, e, i, epochs))
-    if sc.ensemble is not None:
-        for e in sc.expectations:
-            if e.after is not None:
-                raise r.fail(f"expect[{e.index}].after", "an ensemble is measured at the end of its run; remove "
-                             "'after'")
+    for e in sc.expectations:
+        if sc.ensemble is not None and e.after is not None:
+            raise r.fail(f"expect[{e.index}].after", "an ensemble is measured at the end of its run; remove "
+                         "'after'")
+        if sc.ensemble is None and e.stat is not None:
+            raise r.fail(f"expect[{e.index}].stat", "summarises the members of an ensemble; set "
+                         "training.ensemble, or remove stat")
     return sc
 
 
@@ -943,6 +1155,7 @@ def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:
         below=r.get(base, "below", path, (float,), None),
         above=r.get(base, "above", path, (float,), None),
         options=e,
+        stat=r.get(base, "stat", path, (str,), None, choices=tuple(STATISTICS)),
     )
     if ex.after is not None and ex.after > epochs:
         raise r.fail(f"{path}.after", f"is {ex.after} but training.epochs is {epochs}; measure at most after "
@@ -1130,32 +1343,85 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     0.35891648
     """
     started = time.perf_counter()
-    sc = load_scenario(source, _merge_overrides(overrides, more)).resolve(registry)
-    net = sc.build_network()
-    run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble)
-    X, T = sc.train.inputs, sc.train.targets
+    sc = load_scenario(source, _merge_overrides(source, overrides, more)).resolve(registry)
+    with _naming(sc.source):
+        p = _prepare(sc)
+        if sc.ensemble is not None:
+            return _run_ensemble(sc, p, started)
+        return _run_single(sc, p, started)
 
-    def measure(e: Expectation) -> float:
-        return _measure(sc, e, run)
 
+@dataclass
+class _Prepared:
+    """Everything a run has before its first epoch (see :func:`_prepare`)."""
+
+    network: Network
+    run: RunState
+    optimizer: training.SGD
+    initial_error: float
+    initial_weights: dict
+    initial_state: dict
+    checks: list
+    draws: list
+
+
+def _prepare(sc: Scenario) -> _Prepared:
+    """Build the network and take every step a run takes before training; ``check`` and
+    ``run`` share it, so ``check`` refuses whatever ``run`` would refuse before its first
+    epoch."""
+    with _naming(sc.source):
+        net = sc.build_network()
+        draws = sc.random_draws(net)
+        _check_memory(sc, net)
+        X, T = sc.train.inputs, sc.train.targets
+        try:
+            optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)
+        except NeurosimError as exc:
+            raise ScenarioError(sc.source, "training", str(exc)) from None
+        run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry)
+        try:
+            initial_error = net.error(X, T, sc.loss)
+        except NumericalError as exc:
+            outs = sorted({u.activation for u in net.outputs})
+            raise ScenarioError(sc.source, "training.loss", f"{exc}. The untrained network already gives no finite "
+                                f"error: does {sc.loss!r} suit outputs with activation {', '.join(outs)}? (bce "
+                                "needs outputs in (0, 1), e.g. sigmoid; cce needs softmax or sigmoid outputs)") from None
+        initial = {e.index: _measure(sc, e, run) for e in sc.expectations}     # also validates every one
+        net.forward(X[:1])
+        initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
+        checks = [_checked(e, initial[e.index], run) for e in sc.expectations if e.after == 0]
+        return _Prepared(net, run, optimizer, initial_error, net.weights(), initial_state, checks, draws)
+
+
+def _check_memory(sc: Scenario, net: Network) -> None:
+    """Refuse, naming the key that asks for it, a run that cannot fit in memory: the
+    ensemble's weights, the state of a pass over the training set, the learning curve."""
+    plan = net.compile()
+    members = sc.ensemble or 1
+    parts = {"training.ensemble": plan.parameter_bytes(members) if sc.ensemble else 0.0,
+             "data": plan.state_bytes(len(sc.train), members),
+             "training.epochs": 8.0 * sc.epochs * members if sc.stop is None else 0.0}
+    # the ensemble is to blame whenever it multiplies the need (unless the history is most of it)
+    key = "training.ensemble" if sc.ensemble and sc.ensemble > 1 and max(parts, key=parts.get) != "training.epochs" \
+        else max(parts, key=parts.get)
+    what = {"training.ensemble": f"training {members} ensemble members of this network",
+            "data": f"a pass over the {len(sc.train)} training patterns"
+                    + (f" for {members} ensemble members" if sc.ensemble else ""),
+            "training.epochs": f"the learning curve of {sc.epochs} epochs"
+                               + (f" for {members} members" if sc.ensemble else "")}[key]
+    fix = {"training.ensemble": "train fewer members at once", "data": "use fewer or smaller patterns",
+           "training.epochs": "train for fewer epochs, or add [training.stop]"}[key]
     try:
-        initial_error = net.error(X, T, sc.loss)
-    except NumericalError as exc:
-        outs = sorted({u.activation for u in net.outputs})
-        raise ScenarioError(sc.source, "training.loss", f"{exc}. The untrained network already gives no finite "
-                            f"error: does {sc.loss!r} suit outputs with activation {', '.join(outs)}? (bce needs "
-                            "outputs in (0, 1), e.g. sigmoid; cce needs softmax or sigmoid outputs)") from None
-    initial = {e.index: measure(e) for e in sc.expectations}     # also validates every one
-    net.forward(X[:1])
-    initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
-    initial_weights = net.weights()
-    checks = [(e, initial[e.index], *e.check(initial[e.index])) for e in sc.expectations if e.after == 0]
+        require_memory(sum(parts.values()), what, fix)
+    except ResourceError as exc:
+        raise ScenarioError(sc.source, key, str(exc)) from None
 
-    optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)
+
+def _run_single(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
+    """Train one network in stages that end at the checkpoints (``after``) and measure."""
+    net, run, optimizer, checks = p.network, p.run, p.optimizer, list(p.checks)
+    X, T = sc.train.inputs, sc.train.targets
     orders = sc.pattern_orders()
-    if sc.ensemble is not None:
-        return _run_ensemble(sc, net, optimizer, orders, initial_error, initial_weights, initial_state, checks,
-                             started)
     stops = sorted({e.after for e in sc.expectations if e.after} | {sc.epochs})
     parts, stopped = [], False
     for stop_at in stops:
@@ -1175,15 +1441,15 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
         stopped = len(part) < want
         if stopped:
             break
-        checks += [(e, a, *e.check(a)) for e in sc.expectations if e.after == stop_at for a in [measure(e)]]
+        checks += [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after == stop_at]
         # A segment that ended on a checkpoint cannot have asked the stop criterion about
         # its last epoch; ask now, so a checkpoint never buys an extra epoch of training.
         if sc.stop is not None and run.epochs < sc.epochs and len(run.history) and \
                 sc.stop(run.history[-1], net.forward(X), T):
             stopped = True
             break
-    checks += [(e, a, *e.check(a)) for e in sc.expectations
-               if e.after is None or (stopped and e.after > run.epochs) for a in [measure(e)]]
+    checks += [_checked(e, _measure(sc, e, run), run) for e in sc.expectations
+               if e.after is None or (stopped and e.after > run.epochs)]
     checks.sort(key=lambda c: c[0].index)
-    return ScenarioResult(sc, net, run.history, initial_error, initial_weights, initial_state, checks,
-                          stopped_early=stopped, wall_time=time.perf_counter() - started)
+    return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
+                          stopped_early=stopped, wall_time=time.perf_counter() - started, draws=p.draws)

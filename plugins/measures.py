@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim import DataError, Measure, hookimpl
+from neurosim.functions import STATISTICS
 from neurosim.errors import did_you_mean
 
 
@@ -31,36 +32,33 @@ def _patterns(run, set):
     raise DataError(f"set must be 'train' or 'test', not {set!r}")
 
 
-STATS = {"min": np.min, "median": np.median, "mean": np.mean, "max": np.max}
-
-
 def _check_stat(run, stat):
     if stat is None:
         return
-    if stat not in STATS:
-        raise DataError(f"stat must be one of {', '.join(STATS)}, not {stat!r}")
+    if stat not in STATISTICS:
+        raise DataError(f"stat must be one of {', '.join(STATISTICS)}, not {stat!r}")
     if not getattr(run, "members", None):
         raise DataError("stat summarises the members of an ensemble; set training.ensemble, or remove stat")
 
 
 def _stat(values, stat):
     values = np.asarray(values, dtype=float)
-    return float(STATS[stat](values)) if len(values) else float("nan")
+    return float(STATISTICS[stat](values)) if len(values) else float("nan")
 
 
 def error(run, set="train", stat=None):
     """Total error (the training loss, summed over patterns) on the train or test set.
 
-    With an ensemble and ``stat`` (min, median, mean, max): that statistic of the members'
-    final training errors.
+    With an ensemble and ``stat`` (min, median, mean, max): that statistic of the final
+    training errors of the members that did not diverge.
     """
     _check_stat(run, stat)
     if stat is not None:
-        if run.ensemble is None:        # checked before training: nothing to summarise yet
-            return float("nan")
         if set != "train":
             raise DataError("stat over an ensemble is taken of the final training errors; use set = 'train'")
-        return _stat(run.ensemble.final_error, stat)
+        if run.ensemble is None:        # checked before training: nothing to summarise yet
+            return float("nan")
+        return _stat(run.ensemble.final_error[~run.ensemble.diverged], stat)
     data = _patterns(run, set)
     return run.network.error(data.inputs, data.targets, loss=run.loss)
 
@@ -141,15 +139,52 @@ def epochs(run, stat=None):
     return float(run.epochs)
 
 
-def success_rate(run):
-    """Fraction of ensemble members that met the stop criterion; for one network, 1.0 when it
-    meets it now, else 0.0. Needs [training.stop]."""
+def success_rate(run, success=None):
+    """Fraction of ensemble members that succeeded (a diverged member never did); for one
+    network, 1.0 when it succeeds, else 0.0.
+
+    Success is meeting the stop criterion ([training.stop]) by the end of training, or,
+    with ``success = { quantity = ..., above = ..., below = ... }``, a measure of the
+    member's trained network within those (strict) bounds, e.g. ``{ quantity =
+    "accuracy", margin = 0.2, above = 0.89 }``: at least 90% of the training patterns
+    with every output within 0.2 of its target.
+    """
+    if success is not None:
+        quantity, options, above, below = _success(run, success)
+        if run.ensemble is None and getattr(run, "members", None):
+            return float("nan")             # checked before training: nothing to count yet
+        values = run.each_member(quantity, **options) if run.ensemble is not None else \
+            np.array([run.registry.measure(quantity)(run, **options)])
+        met = np.isfinite(values) & (values > above) & (values < below)
+        return float(np.mean(met))
     if run.stop is None:
-        raise DataError("success_rate needs a stop criterion: add [training.stop] with error_below or within")
+        raise DataError("success_rate needs a stop criterion: add [training.stop] with error_below or within, "
+                        "or define success = { quantity = ..., above = ... }")
     if run.ensemble is not None:
         return float(np.mean(run.ensemble.converged))
     error = run.network.error(run.train.inputs, run.train.targets, loss=run.loss)
     return float(bool(run.stop(error, run.network.forward(run.train.inputs), run.train.targets)))
+
+
+def _success(run, success):
+    """``(quantity, options, above, below)`` of a ``success`` table, checked."""
+    if not isinstance(success, dict) or not isinstance(success.get("quantity"), str):
+        raise DataError("success must be a table naming a measure and its bounds, e.g. "
+                        "success = { quantity = \"accuracy\", margin = 0.2, above = 0.89 }")
+    options = {k: v for k, v in success.items() if k not in ("quantity", "above", "below")}
+    bounds = {k: success.get(k) for k in ("above", "below")}
+    if bounds == {"above": None, "below": None}:
+        raise DataError("success gives no bound; add above and/or below (strict bounds on the measure)")
+    for key, value in bounds.items():
+        if value is not None:
+            _number(f"success.{key}", value)
+    quantity = success["quantity"]
+    if quantity == "success_rate":
+        raise DataError("success cannot be defined by success_rate itself; name another measure")
+    run.registry.with_options("measure", quantity, options)
+    above = -np.inf if bounds["above"] is None else float(bounds["above"])
+    below = np.inf if bounds["below"] is None else float(bounds["below"])
+    return quantity, options, above, below
 
 
 def mirror_symmetry(run, inputs=None):

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -973,3 +975,236 @@ def test_data_file_errors_name_the_scenario_key(tmp_path):
     scenario_refused(base, "data.class_column", ("did you mean 'species'",), run=load_and_resolve)
     base["data"] = {"file": str(iris), "class_column": "species", "positive_class": "rose"}
     scenario_refused(base, "data.positive_class", ("'rose'",), run=load_and_resolve)
+
+
+# --- inputs nobody meant to give: numbers, resources, ensembles, plugin contracts ---------
+
+
+@pytest.mark.parametrize("key, value, named", [
+    ("training.learning_rate", 10**400, "training.learning_rate"),
+    ("data.inputs", [[10**400, 0], [0, 1], [1, 0], [1, 1]], "data.inputs[0][0]"),
+    ("data.test_indices", [-10**30], "data.test_indices[0]"),
+    ("training.epochs", 2**63, "training.epochs"),
+    ("network.layers[1].size", -(2**63) - 1, "network.layers[1].size"),
+])
+def test_integers_beyond_64_bits_are_refused_naming_the_key(key, value, named):
+    err = scenario_refused(xor_mapping(), named, ("does not fit in 64 bits",), overrides={key: value},
+                           run=neurosim.load_scenario)
+    assert "digits" in err.problem
+
+
+def test_check_refuses_what_run_refuses_before_training():
+    """bce with identity outputs gives no finite error before training: run refused it
+    (naming the file and training.loss) while check said ok."""
+    data = xor_mapping()
+    data["network"]["layers"][2]["activation"] = "identity"
+    data["network"]["layers"][2]["from"] = ["h"]
+    data["training"] = {"loss": "bce", "epochs": 3}
+    data["data"]["targets"] = [[0.0], [1.0], [1.0], [0.0]]
+    data["network"]["init"] = {"name": "uniform", "options": {"scale": 3.0}}
+    for entry in (load_and_resolve, neurosim.run_scenario):
+        err = scenario_refused(data, "training.loss", ("bce", "sigmoid"), run=entry)
+        assert err.source == "<mapping>"
+
+
+def test_targets_outside_zero_one_are_refused_by_the_cross_entropies():
+    net = two_two_one()
+    for loss in ("bce", "cce"):
+        refused(DataError, ("target 2.0", "pattern 0, output 0", "[0, 1]", loss), net.train, XOR_X, [2, 2, 2, 2],
+                loss=loss)
+        refused(DataError, ("-0.5", "pattern 1"), net.error, XOR_X, [0, -0.5, 1, 0], loss=loss)
+    assert net.error(XOR_X, [2, 2, 2, 2], loss="mse") > 0             # mse takes any target
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda: neurosim.SGD("a"), ("learning_rate must be a number", "'a'")),
+    (lambda: neurosim.SGD(learning_rate=-1), ("learning_rate", ">= 0", "-1")),
+    (lambda: neurosim.SGD(0.1, momentum=math.nan), ("momentum", "finite")),
+    (lambda: neurosim.SGD(0.1, weight_decay=1.5), ("weight_decay", "[0, 1)")),
+    (lambda: neurosim.SGD(10**400), ("too large for a float",)),
+    (lambda: neurosim.training.StopCriterion(error_below="a"), ("error_below", "'a'")),
+    (lambda: neurosim.training.StopCriterion(within=math.nan), ("within", "never stop")),
+    (lambda: neurosim.training.StopCriterion(within=0), ("within", "> 0")),
+])
+def test_optimiser_and_stop_criterion_refuse_bad_values(make, fragments):
+    refused(DataError, fragments, make)
+
+
+def test_a_schedule_cannot_set_a_negative_rate():
+    sgd = neurosim.SGD(0.5)
+    refused(DataError, ("learning_rate", ">= 0"), setattr, sgd, "learning_rate", -0.1)
+    assert sgd.learning_rate == 0.5
+
+
+def test_a_huge_epoch_count_with_an_early_stop_does_not_reserve_its_history():
+    """The learning curve grows as epochs run: 10**9 epochs that stop after a few need a
+    few entries, not 8 GB reserved up front."""
+    import tracemalloc
+
+    net = two_two_one()
+    tracemalloc.start()
+    try:
+        history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=10**9, mode="batch",
+                            stop=neurosim.training.StopCriterion(error_below=10.0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(history) == 1 and peak < 10**6
+
+
+def test_a_history_that_cannot_fit_is_refused_before_training():
+    err = refused(neurosim.ResourceError, ("learning curve of 10000000000000 epochs", "memory", "stop criterion"),
+                  two_two_one().train, XOR_X, XOR_T, epochs=10**13)
+    assert isinstance(err, MemoryError)
+    scenario_refused(xor_mapping(), "training.epochs", ("learning curve", "[training.stop]"),
+                     overrides={"training.epochs": 10**13}, run=load_and_resolve)
+
+
+def test_an_ensemble_that_cannot_fit_is_refused_by_check_naming_the_key():
+    scenario_refused(xor_mapping(), "training.ensemble", ("10000000000 ensemble members", "would need about"),
+                     overrides={"training.ensemble": 10**10, "training.mode": "batch"}, run=load_and_resolve)
+
+
+#: A linear 2-4-1 net on XOR at a learning rate some starts cannot take: with scenario
+#: seed 0, 7 of 20 members diverge (member 0 does not); with seed 1 member 0 is among them.
+DIVERGING = {"scenario": {"seed": 0},
+             "network": {"activation": "identity", "init": {"name": "normal", "options": {"std": 0.5}},
+                         "layers": [{"name": "i", "size": 2}, {"name": "h", "size": 4, "from": ["i"]},
+                                    {"name": "o", "size": 1, "from": ["h"]}]},
+             "data": {"dataset": "xor"}, "training": {"learning_rate": 0.2, "mode": "batch", "epochs": 300,
+                                                      "ensemble": 20},
+             "expect": [{"quantity": "error", "stat": "median", "below": 10.0}]}
+
+
+def test_diverged_ensemble_members_are_counted_and_left_out(tmp_path):
+    result = neurosim.run_scenario(DIVERGING)
+    ens = result.ensemble
+    assert ens.n_diverged == 7 and not ens.diverged[0]
+    summary = ens.summary()
+    assert summary["diverged"] == 7 and summary["success_rate"] is None     # no stop criterion
+    assert summary["error_median"] == float(np.median(ens.final_error[~ens.diverged]))
+    assert result.passed                                   # the median of the 13 that did not diverge
+    assert "7 of 20 members diverged and are left out" in result.checks[0][3]
+    assert "7 diverged (left out of the statistics)" in result.report()
+    text = result.save(tmp_path)["summary"].read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["metrics"]["ensemble"]["diverged"] == 7
+    refused(NumericalError, ("member 1 diverged",), ens.network, int(np.flatnonzero(ens.diverged)[0]) or 1)
+
+
+def test_an_ensemble_whose_member_0_diverged_fails_its_expectations_and_says_why(tmp_path, capsys):
+    data = copy.deepcopy(DIVERGING)
+    data["scenario"]["seed"] = 1
+    data["expect"].append({"quantity": "accuracy", "above": 0.0})      # member 0's, undefined
+    result = neurosim.run_scenario(data)
+    assert result.ensemble.diverged[0] and result.network is None
+    assert not result.passed and result.checks[0][2] and not result.checks[1][2]
+    assert "ensemble member 0 (seed 1) diverged" in result.checks[1][3]
+    assert "member 0 (seed 1) diverged, so there is no trained network" in result.report()
+    files = result.save(tmp_path / "out")
+    assert sorted(files) == ["learning_curve", "summary"]
+    summary = json.loads(files["summary"].read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert summary["passed"] is False and summary["expectations"][1]["actual"] is None
+    path = tmp_path / "diverging.toml"
+    path.write_text(json_to_toml(data))
+    assert main(["run", "-q", str(path), "--out", str(tmp_path / "cli")]) == 1
+    assert "ensemble member 0 (seed 1) diverged" in capsys.readouterr().err
+
+
+def json_to_toml(data: dict) -> str:
+    """A scenario mapping as a TOML file, every table inline."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(map(value, v)) + "]"
+        return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
+    return "".join(f"{k} = {value(v)}\n" for k, v in data.items())
+
+
+def test_stat_summarises_any_measure_over_the_members():
+    data = copy.deepcopy(DIVERGING)
+    data["expect"] = [{"quantity": "accuracy", "stat": "mean", "above": -1.0},
+                      {"quantity": "output", "neuron": "o1", "pattern": 1, "stat": "max", "above": -1e9}]
+    result = neurosim.run_scenario(data)
+    ens = result.ensemble
+    outputs = [net.forward([0.0, 1.0])[0] for k, net in ens.networks() if net is not None]
+    assert result.checks[1][1] == max(outputs)
+    assert len(outputs) == 13
+    scenario_refused(xor_mapping(), "expect[0].stat", ("ensemble",), run=neurosim.load_scenario,
+                     overrides={"expect": [{"quantity": "accuracy", "stat": "mean", "above": 0.0}]})
+
+
+def test_success_can_be_defined_by_any_measure():
+    data = copy.deepcopy(DIVERGING)
+    data["expect"] = [{"quantity": "success_rate", "success": {"quantity": "error", "below": 1.0}, "above": 0.0}]
+    result = neurosim.run_scenario(data)
+    ens = result.ensemble
+    assert result.checks[0][1] == np.mean(~ens.diverged & (np.nan_to_num(ens.final_error, nan=np.inf) < 1.0))
+    data["expect"][0]["success"] = {"quantity": "error", "margin": 0.2, "below": 1.0}
+    scenario_refused(data, "expect[0]", ("no option 'margin'",), run=load_and_resolve, key_may_extend=True)
+    data["expect"][0]["success"] = {"quantity": "error"}
+    scenario_refused(data, "expect[0]", ("no bound",), run=load_and_resolve, key_may_extend=True)
+
+
+class _BadPlugins:
+    """Plugins that break their contracts in the ways users' first plugins do."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    @neurosim.hookimpl
+    def neurosim_register_activations(self, register):
+        if self.kind == "shape":
+            register(neurosim.Activation("squash", lambda x: x.sum(axis=0), derivative=lambda x, y: np.ones_like(x)))
+        if self.kind == "nan":
+            register(neurosim.Activation("nandiff", np.tanh, derivative=lambda x, y: x * np.nan))
+
+    @neurosim.hookimpl
+    def neurosim_register_losses(self, register):
+        if self.kind == "array":
+            register(neurosim.Loss("arrayloss", lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t)))
+
+
+@pytest.mark.parametrize("kind, fragments", [
+    ("shape", ("activation 'squash'", "function(net)", "shape (4,)", "shape (3, 4)")),
+    ("nan", ("activation 'nandiff'", "derivative(net, y)", "non-finite", "nan")),
+    ("array", ("loss 'arrayloss'", "value(y, t)", "shape (4, 3)", "one number")),
+])
+def test_a_plugin_that_breaks_its_contract_is_named_with_what_it_returned(kind, fragments):
+    err = refused(PluginError, fragments + ("_BadPlugins@", "does not keep its contract"),
+                  neurosim.make_registry, [_BadPlugins(kind)])
+    assert err
+
+
+def test_errors_from_inside_a_run_name_the_scenario_file(write, capsys):
+    """A plugin's own error (here an initialiser given a bad option value) reaches the user
+    with the file in front, exit 2."""
+    path = write(json_to_toml(with_key("network.init", {"name": "uniform", "options": {"scale": "big"}})))
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("call, fragments", [
+    (lambda: neurosim.run_scenario(5), ("<int>", "is not a scenario", "path of a .toml")),
+    (lambda: neurosim.run_scenario(xor_mapping(), overrides=5), ("<mapping>", "overrides must be a mapping")),
+    (lambda: neurosim.run_scenario(xor_mapping(), {3: 1}), ("override keys are dotted key paths",)),
+    (lambda: neurosim.load_scenario(None), ("<NoneType>", "is not a scenario")),
+])
+def test_run_scenario_refuses_what_is_not_a_scenario(call, fragments):
+    refused(ScenarioError, fragments, call)
+
+
+def test_a_seed_is_reported_only_when_something_is_drawn(capsys):
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    assert main(["run", str(root / "mazur.toml")]) == 0
+    data_line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("data:"))
+    assert data_line == "data: 1 training pattern"
+    result = neurosim.run_scenario(root / "iris_binary.toml", {"training.epochs": 1})
+    assert result.draws == ["the initial weights", "the test split"] and result.seed == 0
+    assert "seed 0 (draws the initial weights, the test split)" in result.report()

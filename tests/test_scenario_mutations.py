@@ -105,7 +105,8 @@ def test_results_are_written_whole(path, tmp_path):
         "epochs", 1) > 2 and not any("after" in e for e in PARSED[path].get("expect", [])) else None)
     files = result.save(tmp_path / "out")
     summary = json.loads(files["summary"].read_text())
-    assert summary["seed"] == result.scenario.seed and summary["versions"]["neurosim"]
+    assert summary["seed"] == result.seed and summary["versions"]["neurosim"]
+    assert (result.seed is None) == (not result.draws)      # a seed is reported only when something is drawn
     assert summary["metrics"]["epochs_run"] == len(result.history)
     curve = files["learning_curve"].read_text().splitlines()
     assert curve[0] == "epoch,error" and len(curve) == len(result.history) + 1
