@@ -14,6 +14,7 @@ import doctest
 import importlib
 import inspect
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,50 @@ def test_worked_example_tables_quote_the_engine_and_the_notes(capsys, monkeypatc
 def test_worked_example_is_linked_from_the_readme_and_the_classics():
     assert "](docs/worked-example.md)" in (ROOT / "README.md").read_text()
     assert "](worked-example.md)" in (ROOT / "docs" / "classics.md").read_text()
+
+
+# --- nothing in the repository points outside it -------------------------------------------
+
+#: Paths of the machine the project was written on, which a clone does not have (spelt in
+#: pieces so that this file does not match itself).
+OUTSIDE = ("../" + "shared", "/" + "work/")
+#: Where the check runs: the package, the plugins, the scenarios, the docs, the tests, the
+#: benchmarks and the README.
+CHECKED = ("scenarios", "docs", "neurosim", "plugins", "tests", "benchmarks", "README.md")
+#: Being rewritten on another branch; its header still cites a folder outside the
+#: repository. The strict xfail below fails as soon as that is fixed: then drop both.
+PENDING = "scenarios/family_trees.toml"
+
+
+def _tracked_files():
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "--", *CHECKED], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+        files = [f for f in out.decode().split("\0") if f]
+    except (OSError, subprocess.CalledProcessError):      # not a git checkout: every file there
+        files = [str(p.relative_to(ROOT)) for name in CHECKED for p in
+                 ([ROOT / name] if (ROOT / name).is_file() else (ROOT / name).rglob("*"))
+                 if p.is_file() and "__pycache__" not in p.parts]
+    assert files and "README.md" in files
+    return files
+
+
+def _outside_mentions(rel):
+    path = ROOT / rel
+    if not path.is_file():          # deleted in the work tree, not yet in the index
+        return []
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    return [f"{rel}:{n}: {line.strip()}" for n, line in enumerate(lines, 1) if any(s in line for s in OUTSIDE)]
+
+
+def test_nothing_points_outside_the_repository():
+    """A user's clone has only the repository: no citation may lead to the folders the
+    project was written beside. Cite docs/ instead, or say what the reader needs."""
+    hits = [hit for rel in _tracked_files() if rel != PENDING for hit in _outside_mentions(rel)]
+    assert not hits, "paths outside the repository:\n" + "\n".join(hits)
+
+
+@pytest.mark.xfail(strict=True, reason=f"{PENDING} is being rewritten elsewhere and still cites a folder "
+                                       "outside the repository; remove this test and PENDING once it does not")
+def test_pending_file_points_nowhere_outside_the_repository():
+    assert not _outside_mentions(PENDING)

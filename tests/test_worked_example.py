@@ -4,7 +4,8 @@ Every value the lecture notes print is checked against the engine to the last pr
 digit (1e-9 for the nine-decimal values, 5e-9 for the few printed to eight), the gradients against the notes' closed-form chain rule to
 1e-12, and the generalised delta rule and the cross-entropy simplification of the notes
 against one training step. Printed values are the notes' own; the error after the step is
-the float64 recomputation from ../shared/reference/classics.md.
+its exact float64 recomputation, 0.2910277737 (the blog post's 0.291027924 is a slip of
+hand arithmetic; see docs/worked-example.md).
 """
 
 import math
