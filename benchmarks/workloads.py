@@ -120,7 +120,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def build_w1(smoke: bool = False) -> Case:
-    """W1: the seed's Mazur 2-2-2 sigmoid net, one pattern, online SGD lr 0.5, 10,000 steps.
+    """W1: the worked example's 2-2-2 sigmoid net, one pattern, online SGD lr 0.5, 10,000 steps.
 
     The network, its weights and its data come from ``scenarios/mazur.toml``, the one
     definition of the worked example.

@@ -102,9 +102,10 @@ _LOOKALIKE = str.maketrans({"l": "1", "o": "0"})
 def _closest(name: str, choices: list[str]) -> str | None:
     """The most similar choice, or None when nothing is similar enough.
 
-    Case is ignored and look-alike characters (l/1, o/0) count as equal, so the seed-style
-    typos ``hl`` and ``ol`` find ``h1`` and ``o1``; short names accept one wrong character
-    (a ratio of 0.5, below difflib's usual 0.6). Ties go to the alphabetically first.
+    Case is ignored and look-alike characters (l/1, o/0) count as equal, so ``hl`` and
+    ``ol``, typos of the worked example's short names, find ``h1`` and ``o1``; short names
+    accept one wrong character (a ratio of 0.5, below difflib's usual 0.6). Ties go to the
+    alphabetically first.
     """
     key = name.lower().translate(_LOOKALIKE)
     cutoff = 0.5 if len(key) <= 3 else 0.6

@@ -53,7 +53,7 @@ class Network:
 
     Examples
     --------
-    The seed's worked example (Mazur), one step of online backprop:
+    The worked example (Mazur's 2-2-2 network), one step of online backprop:
 
     >>> import neurosim
     >>> net = neurosim.Network()
@@ -200,7 +200,7 @@ class Network:
         Parameters
         ----------
         prefix : str
-            Name prefix: layer ``"h"`` of size 2 gives ``h1, h2`` (the seed's notation).
+            Name prefix: layer ``"h"`` of size 2 gives ``h1, h2`` (the worked example's notation).
         size : int
             Number of units (>= 1).
         activation : str, default "sigmoid"
@@ -280,7 +280,7 @@ class Network:
         trainable : bool, default True
             A frozen weight (False) is never changed by training.
         label : str, optional
-            A name for the weight in reports (the seed's ``w5``).
+            A name for the weight in reports (the worked example's ``w5``).
 
         Raises
         ------
@@ -643,9 +643,10 @@ class Network:
         epochs : int, default 1
             Sweeps through the training set.
         mode : {'online', 'batch', 'minibatch'}, default 'online'
-            ``online`` updates after every pattern, in order (the seed's steps 2–3 for all
-            training data); ``batch`` sums ``dE/dw`` over all patterns then updates once
-            (Rumelhart et al. eq. 8); ``minibatch`` updates every ``batch_size`` patterns.
+            ``online`` updates after every pattern, in order (the lecture notes' steps
+            2–3, repeated for all training data); ``batch`` sums ``dE/dw`` over all
+            patterns then updates once (Rumelhart et al. eq. 8); ``minibatch`` updates
+            every ``batch_size`` patterns.
         momentum : float, default 0.0
             ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates.
         batch_size : int, optional

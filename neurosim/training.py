@@ -29,7 +29,7 @@ class SGD:
     Parameters
     ----------
     learning_rate : float
-        Step size (the seed's α or η, Rumelhart et al.'s ε).
+        Step size (the lecture notes' α or η, Rumelhart et al.'s ε).
     momentum : float, default 0.0
         Rumelhart et al.'s α: the fraction of the previous change added to this one.
         May be changed between calls to :meth:`step` (a momentum schedule).
@@ -41,7 +41,7 @@ class SGD:
     Notes
     -----
     With momentum 0 the update is ``w ← w − lr · dE/dw``, computed exactly so, so the
-    seed's worked example is reproduced to the last bit. Entries whose mask is 0 (frozen
+    worked example is reproduced to the last bit. Entries whose mask is 0 (frozen
     weights, and block entries that are not edges) never change.
     """
 

@@ -1,7 +1,7 @@
 """Built-in losses: mse (half sum of squares), bce and cce (cross-entropies).
 
 All are *sums* over patterns and output units, as in Rumelhart, Hinton & Williams (1986)
-and the seed's worked example: ``mse`` is ``E = ½ Σ (t − y)²``, not a mean. The
+and the worked example: ``mse`` is ``E = ½ Σ (t − y)²``, not a mean. The
 cross-entropies give fused output deltas for the activation they pair with (sigmoid +
 bce, softmax + cce), which stay finite when outputs saturate.
 """

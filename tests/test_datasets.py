@@ -1,12 +1,12 @@
 """Tests of the built-in datasets, reached through the registry like any plugin's.
 
-Each dataset's content is checked against the facts of the classic experiments
-(``/work/shared/reference/classics.md``) written out here independently of the plugin:
-the xor truth table, parity and symmetry counts, the 8-3-8 encoder, the two-spirals
-formula point by point, and the family trees case by case (the English family's 52
-cases by hand, the Italian family's through the person-by-person isomorphism). Then the
-options: bad values raise :class:`neurosim.DataError` naming the dataset and option, and
-options a dataset does not take are refused by the registry.
+Each dataset's content is checked against the classic experiments as their sources
+describe them (docs/classics.md names the sources), written out here independently of
+the plugin: the xor truth table, parity and symmetry counts, the 8-3-8 encoder, the
+two-spirals formula point by point, and the family trees case by case (the English
+family's 52 cases by hand, the Italian family's through the person-by-person
+isomorphism). Then the options: bad values raise :class:`neurosim.DataError` naming
+the dataset and option, and options a dataset does not take are refused by the registry.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ RELATIONSHIPS = ("father", "mother", "husband", "wife", "son", "daughter",
 MALE = ("father", "husband", "son", "uncle", "brother", "nephew")
 FEMALE = ("mother", "wife", "daughter", "aunt", "sister", "niece")
 
-#: The same place in the two trees (classics.md: "Italian, in the same positions").
+#: The same place in the two trees (the Italian family tree is the English one, person
+#: for person).
 ENGLISH_TO_ITALIAN = {
     "Christopher": "Roberto", "Penelope": "Maria", "Andrew": "Pierro", "Christine": "Francesca",
     "Arthur": "Emilio", "Victoria": "Lucia", "James": "Marco", "Jennifer": "Angela",

@@ -173,7 +173,7 @@ def test_edge_closing_a_cycle_names_the_cycle(net):
     net.forward([0.1, 0.2])
 
 
-def test_two_neuron_cycle_matches_the_seed_notation(net):
+def test_two_neuron_cycle_in_the_worked_example_notation(net):
     err = refused(CycleError, ("'o1' -> 'h1'",), net.connect, "o1", "h1")
     assert_cycle(err, ["h1", "o1"])
 
@@ -205,9 +205,9 @@ def test_unknown_neuron_name_suggests_the_closest(where):
 
 
 @pytest.mark.parametrize("typo, closest", [("hl", "h1"), ("ol", "o1"), ("H2", "h2")])
-def test_unknown_short_name_in_the_seed_style_suggests_the_closest(net, typo, closest):
-    # The seed's names are two characters long (h1, o1); a one-character slip must still
-    # get a suggestion.
+def test_unknown_short_name_in_the_worked_example_style_suggests_the_closest(net, typo, closest):
+    # The worked example's names are two characters long (h1, o1); a one-character slip
+    # must still get a suggestion.
     refused(NeuronNotFoundError, (f"'{typo}'", f"did you mean '{closest}'"), net.connect, typo, "o1")
 
 

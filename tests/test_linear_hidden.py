@@ -1,4 +1,4 @@
-"""Linear hidden units make the hidden layer ineffective (the seed's warning), checked on
+"""Linear hidden units make the hidden layer ineffective (the lecture notes' warning), checked on
 ``scenarios/xor_linear.toml``: a 2-2-1 net whose hidden units are identities is, after
 training, exactly one logistic unit of its two inputs, because o.net = Σ_h w_ho (Σ_i w_ih x_i
 + w_bh) + w_bo = Σ_i (Σ_h w_ho w_ih) x_i + (Σ_h w_ho w_bh + w_bo); the composed single-layer

@@ -40,7 +40,7 @@ BUILTIN_MODULES = {"activation": "neurosim_plugins.activations", "loss": "neuros
 BUILTIN_OWNER = {kind: next((ep for ep, mod in DECLARED_ENTRY_POINTS.items() if mod == module), None)
                  for kind, module in BUILTIN_MODULES.items()}
 
-#: Builds the seed's worked example (Mazur's 2-2-2 sigmoid network) as ``net``.
+#: Builds the worked example (Mazur's 2-2-2 sigmoid network) as ``net``.
 MAZUR_CODE = textwrap.dedent("""
     net = neurosim.Network()
     for name in ("i1", "i2"):

@@ -1,7 +1,7 @@
 """Every shipped scenario runs through the public API and the command, and meets its expectations.
 
 Also checks what a scenario run returns (network, history, checks) and what ``neurosim run``
-prints for the seed's worked example: the forward pass, the total error 0.298371109, the
+prints for the worked example: the forward pass, the total error 0.298371109, the
 eight updated weights and the error after the step.
 """
 
@@ -18,7 +18,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.t
 
 
 def test_there_are_scenarios():
-    assert {p.name for p in SCENARIOS} >= {"mazur.toml", "seed_221.toml"}
+    assert {p.name for p in SCENARIOS} >= {"mazur.toml", "delta_rule_221.toml"}
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -101,11 +101,11 @@ def test_command_writes_results_with_out(tmp_path, capsys):
 def test_save_interrupted_at_the_last_file_leaves_every_old_file(tmp_path, monkeypatch):
     """The three result files are written as a set: an interruption while writing the
     last one leaves all three old files as they were, and no temporary file."""
-    seed221 = SCENARIOS[[p.name for p in SCENARIOS].index("seed_221.toml")]
+    delta_rule = SCENARIOS[[p.name for p in SCENARIOS].index("delta_rule_221.toml")]
     out = tmp_path / "res"
-    neurosim.run_scenario(seed221, {"training.epochs": 2}).save(out)
+    neurosim.run_scenario(delta_rule, {"training.epochs": 2}).save(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    later = neurosim.run_scenario(seed221, {"training.epochs": 5})
+    later = neurosim.run_scenario(delta_rule, {"training.epochs": 5})
     calls = []
     real_fsync = os.fsync
 
@@ -127,7 +127,7 @@ def test_save_interrupted_at_the_last_file_leaves_every_old_file(tmp_path, monke
     (out / "network.json").mkdir()
     before = (out / "learning_curve.csv").read_bytes()
     with pytest.raises(neurosim.DataError, match="a folder of that name is in the way"):
-        neurosim.run_scenario(seed221, {"training.epochs": 1}).save(out)
+        neurosim.run_scenario(delta_rule, {"training.epochs": 1}).save(out)
     assert (out / "learning_curve.csv").read_bytes() == before and not list(out.glob(".*.tmp"))
     (tmp_path / "a_file").write_text("x")
     with pytest.raises(neurosim.DataError, match="cannot use .*a_file.* as the results folder"):
@@ -196,10 +196,10 @@ def test_schedules_change_the_rate_and_momentum_at_their_epochs():
 
 
 def test_overrides_as_keywords():
-    mazur = SCENARIOS[[p.name for p in SCENARIOS].index("seed_221.toml")]
-    a = neurosim.run_scenario(mazur, training={"epochs": 3, "learning_rate": 0.25})
-    b = neurosim.run_scenario(mazur, {"training.epochs": 3, "training.learning_rate": 0.25})
-    c = neurosim.run_scenario(mazur, **{"training.epochs": 3}, seed=5, training={"learning_rate": 0.25})
+    delta_rule = SCENARIOS[[p.name for p in SCENARIOS].index("delta_rule_221.toml")]
+    a = neurosim.run_scenario(delta_rule, training={"epochs": 3, "learning_rate": 0.25})
+    b = neurosim.run_scenario(delta_rule, {"training.epochs": 3, "training.learning_rate": 0.25})
+    c = neurosim.run_scenario(delta_rule, **{"training.epochs": 3}, seed=5, training={"learning_rate": 0.25})
     assert len(a.history) == 3 and a.scenario.learning_rate == 0.25
     np.testing.assert_array_equal(a.history, b.history)
     np.testing.assert_array_equal(a.history, c.history)      # explicit weights: the seed changes nothing

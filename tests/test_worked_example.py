@@ -1,10 +1,11 @@
-"""The seed's worked example (Mazur's 2-2-2 network) and its derivations, number by number.
+"""The worked example (Mazur's 2-2-2 network) and its derivations, number by number.
 
 Every value the lecture notes print is checked against the engine to the last printed
 digit (1e-9 for the nine-decimal values, 5e-9 for the few printed to eight), the gradients against the notes' closed-form chain rule to
 1e-12, and the generalised delta rule and the cross-entropy simplification of the notes
 against one training step. Printed values are the notes' own; the error after the step is
-the float64 recomputation from ../shared/reference/classics.md.
+its exact float64 recomputation, 0.2910277737 (the blog post's 0.291027924 is a slip of
+hand arithmetic; see docs/worked-example.md).
 """
 
 import math
@@ -143,7 +144,7 @@ def test_gradients_equal_the_closed_form_chain_rule_to_1e_12():
     assert grads[("b2", "o1")] == pytest.approx(d[0], abs=1e-15)
 
 
-def seed_221(loss):
+def delta_rule_221(loss):
     net = neurosim.Network()
     for name in ("x1", "x2"):
         net.add_input(name)
@@ -162,7 +163,7 @@ def seed_221(loss):
 @pytest.mark.parametrize("t", [0.01, 0.99])
 def test_generalised_delta_rule_for_output_and_inner_neurons(t):
     """δ_out = (t − y) y (1 − y); δ_inner = (Σ δ w) y (1 − y); w += α δ y_prev."""
-    net, alpha, x = seed_221("mse"), 0.5, (0.05, 0.10)
+    net, alpha, x = delta_rule_221("mse"), 0.5, (0.05, 0.10)
     net.forward(x)
     y, y1, y2 = net["y"].out, net["y1"].out, net["y2"].out
     w = {k: net.weight(*k) for k in (("y1", "y"), ("y2", "y"), ("x1", "y1"), ("x2", "y1"), ("x1", "y2"))}
@@ -183,7 +184,7 @@ def test_generalised_delta_rule_for_output_and_inner_neurons(t):
 
 def test_cross_entropy_rule_of_the_notes():
     """With E = −(t log y + (1−t) log(1−y)): w1 += α (t − y) w5 y1 (1 − y1) x1, w5 += α (t − y) y1."""
-    net, alpha, x, t = seed_221("bce"), 0.5, (0.05, 0.10), 0.99
+    net, alpha, x, t = delta_rule_221("bce"), 0.5, (0.05, 0.10), 0.99
     net.forward(x)
     y, y1 = net["y"].out, net["y1"].out
     w5, w1 = net.weight("y1", "y"), net.weight("x1", "y1")
@@ -196,7 +197,7 @@ def test_cross_entropy_rule_of_the_notes():
 
 
 def test_bce_fused_delta_stays_finite_when_the_output_saturates():
-    net = seed_221("bce")
+    net = delta_rule_221("bce")
     net.set_weight("y1", "y", 400.0)          # net_y ≈ 240: sigmoid rounds to exactly 1.0
     E, grads = net.gradients((0.05, 0.10), [0.0], loss="bce")
     assert net["y"].out == 1.0
