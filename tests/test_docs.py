@@ -197,9 +197,6 @@ OUTSIDE = ("../" + "shared", "/" + "work/")
 #: Where the check runs: the package, the plugins, the scenarios, the docs, the tests, the
 #: benchmarks and the README.
 CHECKED = ("scenarios", "docs", "neurosim", "plugins", "tests", "benchmarks", "README.md")
-#: Being rewritten on another branch; its header still cites a folder outside the
-#: repository. The strict xfail below fails as soon as that is fixed: then drop both.
-PENDING = "scenarios/family_trees.toml"
 
 
 def _tracked_files():
@@ -228,11 +225,5 @@ def _outside_mentions(rel):
 def test_nothing_points_outside_the_repository():
     """A user's clone has only the repository: no citation may lead to the folders the
     project was written beside. Cite docs/ instead, or say what the reader needs."""
-    hits = [hit for rel in _tracked_files() if rel != PENDING for hit in _outside_mentions(rel)]
+    hits = [hit for rel in _tracked_files() for hit in _outside_mentions(rel)]
     assert not hits, "paths outside the repository:\n" + "\n".join(hits)
-
-
-@pytest.mark.xfail(strict=True, reason=f"{PENDING} is being rewritten elsewhere and still cites a folder "
-                                       "outside the repository; remove this test and PENDING once it does not")
-def test_pending_file_points_nowhere_outside_the_repository():
-    assert not _outside_mentions(PENDING)
