@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
+from .io import TOMLLimitError, parse_toml
 from .plugins import make_registry
 from .scenario import load_scenario, run_scenario
 
@@ -34,9 +35,11 @@ def _parse_set(items: Sequence[str]) -> dict:
         if not sep or not key.strip():
             raise ScenarioError("--set", item, "must be KEY=VALUE, e.g. training.epochs=100")
         try:
-            value = tomllib.loads(f"v = {raw}")["v"]
+            value = parse_toml(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw  # a bare word is a string: --set training.loss=bce
+        except TOMLLimitError as exc:
+            raise ScenarioError("--set", key.strip(), f"the value cannot be read: {exc}") from None
         overrides[key.strip()] = value
     return overrides
 

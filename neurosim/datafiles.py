@@ -5,14 +5,17 @@ and targets, or one-hot encoding a column of class labels into targets; :func:`r
 reads the training-file format of the FANN library (a ``num_patterns num_inputs
 num_outputs`` header followed by the numbers of every pattern); :func:`read_patterns`
 picks one of the two by format name or file extension; :func:`write_fann` writes FANN
-files atomically, so an interrupted write never leaves a half-written file. Every refusal
-is a :class:`neurosim.DataError` whose message starts with the file and says where in it
-the problem is (``iris.csv: line 17, column 'petal_width': 'abc' is not a number``).
+files atomically, so an interrupted write never leaves a half-written file. Files are read
+through :func:`neurosim.io.read_text`: regular files only, at most
+:data:`neurosim.io.DATA_FILE_LIMIT` bytes. Every refusal is a :class:`neurosim.DataError`
+whose message starts with the file and says where in it the problem is (``iris.csv: line
+17, column 'petal_width': 'abc' is not a number``).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import math
 import os
@@ -24,6 +27,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from . import io as files
 from .errors import DataError, did_you_mean
 from .functions import Patterns
 
@@ -80,7 +84,8 @@ def _not_a_number(text: str) -> str:
 
 
 def _read_text(path: PathLike) -> tuple[str, str]:
-    """Return ``(name, text)`` of a data file, refusing missing files and directories.
+    """Return ``(name, text)`` of a data file (:func:`neurosim.io.read_text`: a regular file
+    of at most :data:`neurosim.io.DATA_FILE_LIMIT` bytes, UTF-8 with or without a BOM).
 
     ``name`` is the path as the caller spelt it, used at the start of every message.
     """
@@ -88,19 +93,12 @@ def _read_text(path: PathLike) -> tuple[str, str]:
         name = os.fspath(path)
     except TypeError:
         raise DataError(f"a data file path must be a str or pathlib.Path, got {type(path).__name__}") from None
-    file = Path(name)
-    if file.is_dir():
-        raise DataError(f"{name}: is a directory, not a data file")
-    if not file.exists():
-        raise DataError(f"{name}: no such file{_nearby_files(file)}")
     try:
-        with open(file, encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{name}: not a UTF-8 text file (byte {err.start} cannot be decoded)") from None
-    except OSError as err:
-        raise DataError(f"{name}: cannot read: {err.strerror or err}") from err
-    return name, text
+        return name, files.read_text(name, limit=files.DATA_FILE_LIMIT, what="a data file", encoding="utf-8-sig")
+    except files.FileError as err:
+        if err.errno == errno.ENOENT:
+            raise DataError(f"{name}: no such file{_nearby_files(Path(name))}") from None
+        raise
 
 
 def _nearby_files(file: Path) -> str:

@@ -827,21 +827,19 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     if isinstance(source, Mapping):
         name, base_dir, data = "<mapping>", Path.cwd(), copy.deepcopy(dict(source))
     else:
+        from .io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, read_text
+
         path = Path(source)
-        name, base_dir = str(path), path.resolve().parent
+        # realpath, not Path.resolve(), which raises on a symbolic link loop (read_text reports it)
+        name, base_dir = str(path), Path(os.path.realpath(path)).parent
         try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ScenarioError(name, "", "no such file; give the path of a .toml scenario") from None
-        except IsADirectoryError:
-            raise ScenarioError(name, "", "is a directory; give the path of a .toml scenario file") from None
-        except OSError as exc:
-            raise ScenarioError(name, "", f"cannot be read ({exc.strerror}); check its permissions") from None
-        except UnicodeDecodeError:
-            raise ScenarioError(name, "", "is not UTF-8 text; TOML files must be saved as UTF-8") from None
+            data = parse_toml(read_text(path, limit=SCENARIO_FILE_LIMIT, what="a .toml scenario file"))
+        except FileError as exc:
+            raise ScenarioError(name, "", exc.problem) from None
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(name, "", f"is not valid TOML: {exc}") from None
+        except TOMLLimitError as exc:
+            raise ScenarioError(name, "", f"cannot be read: {exc}") from None
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value, name)
     r = _Reader(name)

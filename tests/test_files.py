@@ -1,0 +1,259 @@
+"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+import neurosim
+from neurosim import DataError, ScenarioError
+from neurosim.cli import main
+from neurosim.datafiles import read_csv, read_fann
+from neurosim import io as nsio
+
+#: The OR scenario of the README: valid as it stands; tests change one thing in it.
+OR_TOML = """\
+[scenario]
+name = "or"
+seed = 1
+
+[[network.layers]]
+name = "i"
+size = 2
+[[network.layers]]
+name = "o"
+size = 1
+from = ["i"]
+
+[data]
+inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
+targets = [0, 1, 1, 1]
+
+[training]
+learning_rate = 1.0
+epochs = 20
+mode = "batch"
+"""
+
+
+def refused(exc_type: type[neurosim.NeurosimError], fragments: list[str], func, *args, **kwargs):
+    """Call ``func``; it must raise ``exc_type`` with every fragment in its message."""
+    with pytest.raises(Exception) as info:
+        func(*args, **kwargs)
+    err = info.value
+    assert isinstance(err, exc_type), f"expected {exc_type.__name__}, got {type(err).__name__}: {err}"
+    missing = [f for f in fragments if f not in str(err)]
+    assert not missing, f"message {str(err)!r} does not contain {missing}"
+    return err
+
+
+@contextlib.contextmanager
+def deadline(seconds: int = 10):
+    """Fail (instead of hanging the test run) when the body blocks for ``seconds``."""
+    def expired(signum, frame):
+        raise AssertionError(f"blocked for {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def command_refuses(argv: list[str], capsys, fragments: list[str]) -> str:
+    """``neurosim ARGV`` exits 2 with one ``error: ...`` line holding ``fragments`` and no traceback."""
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1, err
+    missing = [f for f in fragments if f not in err]
+    assert not missing, f"{err!r} lacks {missing}"
+    return err
+
+
+def scenario_with_data_file(tmp_path: Path, data_file: str | Path, fmt: str = "csv") -> Path:
+    """The OR scenario reading its patterns from ``data_file`` instead."""
+    path = tmp_path / "from_file.toml"
+    text = OR_TOML.replace("inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]\ntargets = [0, 1, 1, 1]",
+                           f'file = "{data_file}"\nformat = "{fmt}"' + ("\ntarget_columns = [0]" if fmt == "csv" else ""))
+    path.write_text(text)
+    return path
+
+
+# --- what is not a regular file -------------------------------------------------------------
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with deadline():
+        err = refused(ScenarioError, [f"{fifo}: is a FIFO (named pipe), not a .toml scenario file"],
+                      neurosim.load_scenario, fifo)
+        assert err.key == ""
+        command_refuses(["run", str(fifo)], capsys, [f"error: {fifo}: is a FIFO"])
+        command_refuses(["check", str(fifo)], capsys, [f"error: {fifo}: is a FIFO"])
+        data = tmp_path / "fifo.csv"
+        os.mkfifo(data)
+        refused(DataError, [f"{data}: is a FIFO (named pipe), not a data file"], read_csv, data, targets=[0])
+        refused(DataError, ["is a FIFO"], read_fann, data)
+        refused(ScenarioError, ["data.file", f"{data}: is a FIFO (named pipe), not a data file"],
+                neurosim.run_scenario, scenario_with_data_file(tmp_path, data))
+
+
+def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(tmp_path, monkeypatch):
+    """The look before opening can be raced; the open itself must not block either."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, **kw: real_stat(__file__) if path == str(fifo) else
+                        real_stat(path, **kw))
+    with deadline():
+        refused(nsio.FileError, [f"{fifo}: is a FIFO (named pipe), not a scenario"], nsio.read_text, fifo,
+                limit=100, what="a scenario")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_dev_zero_is_refused_without_being_read(tmp_path, capsys):
+    with deadline():
+        refused(ScenarioError, ["/dev/zero: is a character device, not a .toml scenario file"],
+                neurosim.load_scenario, "/dev/zero")
+        command_refuses(["run", "/dev/zero"], capsys, ["/dev/zero: is a character device"])
+        refused(DataError, ["/dev/zero: is a character device, not a data file"], read_fann, "/dev/zero")
+        refused(ScenarioError, ["data.file", "/dev/zero: is a character device, not a data file"],
+                neurosim.run_scenario, scenario_with_data_file(tmp_path, "/dev/zero", "fann"))
+
+
+def test_a_directory_and_a_socket_are_refused(tmp_path):
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    refused(ScenarioError, [f"{folder}: is a directory, not a .toml scenario file"], neurosim.load_scenario, folder)
+    sock_path = tmp_path / "s.csv"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(sock_path))
+        refused(DataError, [f"{sock_path}: is a socket, not a data file"], read_csv, sock_path, targets=[0])
+        refused(ScenarioError, [f"{sock_path}: is a socket"], neurosim.load_scenario, sock_path)
+
+
+# --- links, permissions, sizes --------------------------------------------------------------
+
+
+def test_a_symbolic_link_loop_is_refused_with_the_file_named(tmp_path, capsys):
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop.name)           # Path.resolve() raises RuntimeError on this in Python 3.11
+    refused(ScenarioError, [f"{loop}: is a symbolic link that loops back on itself", "point it at a file"],
+            neurosim.load_scenario, loop)
+    command_refuses(["run", str(loop)], capsys, [f"error: {loop}: is a symbolic link that loops"])
+    data = tmp_path / "loop.csv"
+    data.symlink_to(data.name)
+    refused(DataError, [f"{data}: is a symbolic link that loops back on itself"], read_csv, data, targets=[0])
+    refused(ScenarioError, ["data.file", f"{data}: is a symbolic link that loops"],
+            neurosim.run_scenario, scenario_with_data_file(tmp_path, data))
+
+
+def test_a_file_that_cannot_be_read_names_the_file_and_the_fix(tmp_path, monkeypatch, capsys):
+    # Simulated: the tests may run as root, which any file lets read.
+    scenario = tmp_path / "private.toml"
+    scenario.write_text(OR_TOML)
+    data = tmp_path / "private.csv"
+    data.write_text("a\n1\n")
+    real_open = os.open
+
+    def denied(path, flags, *args):
+        if str(path) in (str(scenario), str(data)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", denied)
+    refused(ScenarioError, [f"{scenario}: cannot be read (Permission denied); check its permissions"],
+            neurosim.load_scenario, scenario)
+    command_refuses(["check", str(scenario)], capsys, [f"{scenario}: cannot be read (Permission denied)"])
+    err = refused(DataError, [f"{data}: cannot be read (Permission denied); check its permissions"],
+                  read_csv, data, targets=[0])
+    assert err.errno == errno.EACCES
+
+
+def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read(tmp_path, capsys):
+    big = tmp_path / "big.toml"
+    with open(big, "wb") as fh:          # sparse: no disk space, and never read
+        fh.truncate(nsio.SCENARIO_FILE_LIMIT + 1)
+    assert nsio.SCENARIO_FILE_LIMIT == 16 * 2**20
+    refused(ScenarioError, [f"{big}: is 16,777,217 bytes (16 MiB), more than the 16,777,216 bytes (16 MiB) "
+                            "neurosim reads from a .toml scenario file; is it the right file?"],
+            neurosim.load_scenario, big)
+    command_refuses(["run", str(big)], capsys, ["16,777,217 bytes", "16,777,216 bytes"])
+
+
+def test_a_data_file_past_the_limit_is_refused_before_it_is_read(tmp_path):
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(nsio.DATA_FILE_LIMIT + 1)
+    assert nsio.DATA_FILE_LIMIT == 2**30
+    refused(DataError, [f"{big}: is 1,073,741,825 bytes (1 GiB), more than the 1,073,741,824 bytes (1 GiB) "
+                        "neurosim reads from a data file"], read_csv, big, targets=[0])
+    refused(ScenarioError, ["data.file", "1,073,741,825 bytes"], neurosim.run_scenario,
+            scenario_with_data_file(tmp_path, big))
+
+
+def test_a_file_longer_than_its_size_said_is_cut_off_at_the_limit(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("x" * 100)
+    assert nsio.read_text(path, limit=100, what="a text") == "x" * 100
+    refused(nsio.FileError, [f"{path}: is 100 bytes, more than the 99 bytes neurosim reads from a text"],
+            nsio.read_text, path, limit=99, what="a text")
+    if os.path.exists("/proc/self/status"):          # a regular file whose size says 0
+        refused(nsio.FileError, ["/proc/self/status: holds more than the 10 bytes neurosim reads from a text "
+                            "(more than its size said)"], nsio.read_text, "/proc/self/status", limit=10, what="a text")
+
+
+def test_read_text_keeps_line_ends_and_drops_a_bom_only_when_asked(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffa,b\r\n1,2\r\n".encode())
+    assert nsio.read_text(path, limit=100, what="x", encoding="utf-8-sig") == "a,b\r\n1,2\r\n"
+    assert nsio.read_text(path, limit=100, what="x").startswith("\ufeff")
+    refused(nsio.FileError, [f"{tmp_path / 'no.csv'}: no such file; give the path of a data file"],
+            nsio.read_text, tmp_path / "no.csv", limit=100, what="a data file")
+
+
+# --- TOML past Python's own limits ----------------------------------------------------------
+
+DEEP = "[" * 5000 + "]" * 5000
+LONG = "7" * 5000
+
+
+def test_deeply_nested_arrays_in_a_scenario_are_refused(tmp_path, capsys):
+    path = tmp_path / "deep.toml"
+    path.write_text(OR_TOML + f"\n[extra]\ndeep = {DEEP}\n")
+    err = refused(ScenarioError, [f"{path}: cannot be read: arrays or tables are nested too deeply to read",
+                                  "nest them less deeply"], neurosim.load_scenario, path)
+    assert err.key == ""
+    command_refuses(["check", str(path)], capsys, [f"{path}: cannot be read: arrays or tables are nested"])
+
+
+def test_an_integer_past_the_digit_limit_in_a_scenario_is_refused(tmp_path, capsys):
+    path = tmp_path / "long.toml"
+    path.write_text(OR_TOML.replace("epochs = 20", f"epochs = {LONG}"))
+    line = OR_TOML.splitlines().index("epochs = 20") + 1
+    err = refused(ScenarioError, [f"{path}: cannot be read: the integer on line {line} has 5,000 digits; "
+                                  "Python reads integers of at most 4,300 digits"], neurosim.load_scenario, path)
+    assert LONG[:100] not in str(err)
+    command_refuses(["run", str(path)], capsys, [f"on line {line} has 5,000 digits"])
+
+
+def test_set_values_past_the_limits_are_refused(tmp_path, capsys):
+    path = tmp_path / "or.toml"
+    path.write_text(OR_TOML)
+    err = command_refuses(["run", str(path), "--set", f"training.epochs={LONG}"], capsys,
+                          ["error: --set: training.epochs: the value cannot be read: the integer has 5,000 digits; "
+                           "Python reads integers of at most 4,300 digits"])
+    assert LONG[:100] not in err
+    command_refuses(["run", str(path), "--set", f"data.inputs={DEEP}"], capsys,
+                    ["error: --set: data.inputs: the value cannot be read: arrays or tables are nested too deeply"])
+    assert main(["run", "-q", str(path), "--set", "training.epochs=3"]) == 0       # ordinary values still work
