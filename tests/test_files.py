@@ -1,4 +1,4 @@
-"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``.
+"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``. A plugin named by a path that is not a regular ``.py`` file (a text file, a directory, a link loop, a FIFO) is a ``PluginError`` naming the path, and an interrupted plugin import leaves no half-imported module behind.
 """
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ import errno
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 import neurosim
-from neurosim import DataError, ScenarioError
+from neurosim import DataError, PluginError, ScenarioError
 from neurosim.cli import main
 from neurosim.datafiles import read_csv, read_fann
 from neurosim import io as nsio
@@ -82,8 +83,8 @@ def command_refuses(argv: list[str], capsys, fragments: list[str]) -> str:
 def scenario_with_data_file(tmp_path: Path, data_file: str | Path, fmt: str = "csv") -> Path:
     """The OR scenario reading its patterns from ``data_file`` instead."""
     path = tmp_path / "from_file.toml"
-    text = OR_TOML.replace("inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]\ntargets = [0, 1, 1, 1]",
-                           f'file = "{data_file}"\nformat = "{fmt}"' + ("\ntarget_columns = [0]" if fmt == "csv" else ""))
+    source = f'file = "{data_file}"\nformat = "{fmt}"' + ("\ntarget_columns = [0]" if fmt == "csv" else "")
+    text = OR_TOML.replace("inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]\ntargets = [0, 1, 1, 1]", source)
     path.write_text(text)
     return path
 
@@ -257,3 +258,48 @@ def test_set_values_past_the_limits_are_refused(tmp_path, capsys):
     command_refuses(["run", str(path), "--set", f"data.inputs={DEEP}"], capsys,
                     ["error: --set: data.inputs: the value cannot be read: arrays or tables are nested too deeply"])
     assert main(["run", "-q", str(path), "--set", "training.epochs=3"]) == 0       # ordinary values still work
+
+
+# --- plugin files ---------------------------------------------------------------------------
+
+MUST = "a plugin file must be a regular .py file, or give a dotted module name"
+
+
+def test_a_plugin_path_that_is_not_a_py_file_is_refused(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("print('not a plugin')\n")
+    refused(PluginError, [f"plugin file {str(notes)!r} is not a .py file; {MUST}"], neurosim.make_registry,
+            [str(notes)])
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    refused(PluginError, [f"plugin file {str(folder)!r} is not a .py file"], neurosim.make_registry, [folder])
+    refused(PluginError, [f"plugin file {str(folder)!r} is not a .py file"], neurosim.make_registry, ["plugins/"],
+            base_dir=tmp_path)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('plugins = ["./notes.txt"]\n' + OR_TOML)
+    command_refuses(["check", str(scenario)], capsys,
+                    [f"error: {scenario}: plugins: plugin file {str(notes)!r} is not a .py file; {MUST}"])
+
+
+def test_a_plugin_path_that_is_a_directory_a_loop_or_a_fifo_is_refused(tmp_path):
+    folder = tmp_path / "folder.py"
+    folder.mkdir()
+    refused(PluginError, [f"plugin file {str(folder)!r} is a directory, not a .py file; {MUST}"],
+            neurosim.make_registry, [folder])
+    loop = tmp_path / "loop.py"
+    loop.symlink_to(loop.name)
+    refused(PluginError, [f"plugin file {str(loop)!r} is a symbolic link that loops back on itself", MUST],
+            neurosim.make_registry, ["loop.py"], base_dir=tmp_path)
+    fifo = tmp_path / "fifo.py"
+    os.mkfifo(fifo)
+    with deadline():
+        refused(PluginError, [f"plugin file {str(fifo)!r} is a FIFO (named pipe), not a .py file; {MUST}"],
+                neurosim.make_registry, [str(fifo)])
+
+
+def test_an_interrupted_plugin_import_leaves_no_half_imported_module(tmp_path):
+    plugin = tmp_path / "slow_plugin.py"
+    plugin.write_text("raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        neurosim.make_registry([plugin])
+    assert not [m for m in sys.modules if m.startswith("neurosim_user_plugin_slow_plugin")]
