@@ -4,7 +4,9 @@
 1 when one fails (or training diverges) and 2 when the scenario is invalid (the message
 names the file and key).
 ``neurosim run FILE --out DIR`` also writes the learning curve, the trained network and a
-summary there. ``neurosim check FILE...`` validates without training; ``neurosim list``
+summary there: the scenario is checked first (a refused one leaves no folder behind), then
+the folder is made and held with :func:`neurosim.io.folder_lock` until the results are
+written, so a second run into it is refused rather than overwriting them. ``neurosim check FILE...`` validates without training; ``neurosim list``
 shows every registered plugin object (activations, losses, initialisers, datasets,
 measures) with the plugin that provides it.
 """
@@ -12,14 +14,17 @@ measures) with the plugin that provides it.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
+import os
 import sys
 import tomllib
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from . import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
-from .io import TOMLLimitError, parse_toml
+from .io import FileError, TOMLLimitError, folder_lock, parse_toml
 from .plugins import make_registry
 from .scenario import load_scenario, run_scenario
 
@@ -44,6 +49,66 @@ def _parse_set(items: Sequence[str]) -> dict:
     return overrides
 
 
+@contextlib.contextmanager
+def _results_folder(out: str | None) -> Iterator[Path | None]:
+    """The ``--out`` folder while a run trains and saves: created (with missing parents) and
+    held with :func:`neurosim.io.folder_lock`; the folders it created are removed again
+    when nothing was written into them. ``None`` without ``--out``."""
+    if not out:
+        yield None
+        return
+    folder = Path(out)
+    created = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError("--out", out, f"cannot be used as the results folder ({exc.strerror})") from None
+    with contextlib.ExitStack() as stack:
+        stack.callback(_remove_empty, created)
+        try:
+            stack.enter_context(folder_lock(folder))
+        except FileError as exc:
+            raise ScenarioError("--out", out, exc.problem) from None
+        yield folder
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) as long as they are empty."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``neurosim run``: check, then train and save; the exit status."""
+    overrides = _parse_set(args.set)
+    if args.seed is not None:
+        overrides["scenario.seed"] = args.seed
+    registry = None
+    if args.out:          # everything is checked before the folder is made: a refused run leaves none
+        scenario = load_scenario(args.scenario, overrides)
+        scenario.check()
+        registry = scenario.registry
+    with _results_folder(args.out) as out:
+        result = run_scenario(args.scenario, overrides, registry=registry)
+        if not args.quiet:
+            print(result.report())
+        if out is not None:
+            try:
+                for path in result.save(out).values():
+                    print(f"wrote {path}")
+            except OSError as exc:
+                raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
+            except DataError as exc:
+                raise ScenarioError("--out", args.out, str(exc)) from None
+    for line in result.failures:
+        print(f"FAILED {line}", file=sys.stderr)
+    print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``neurosim`` command."""
     parser = argparse.ArgumentParser(prog="neurosim", description="Run backpropagation experiments "
@@ -56,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a key, e.g. --set training.epochs=100 or --set "
                           "network.layers[1].size=4 (repeatable)")
     run.add_argument("--seed", type=int, help="override scenario.seed")
-    run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here")
+    run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here "
+                     "(created if missing; one run at a time: another run into DIR is refused)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     check = sub.add_parser("check", help="validate scenario files without training")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
@@ -82,29 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
-            overrides = _parse_set(args.set)
-            if args.seed is not None:
-                overrides["scenario.seed"] = args.seed
-            if args.out:            # fail before training, not after it
-                try:
-                    Path(args.out).mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise ScenarioError("--out", args.out, f"cannot be used as the results folder ({exc.strerror})")
-            result = run_scenario(args.scenario, overrides)
-            if not args.quiet:
-                print(result.report())
-            if args.out:
-                try:
-                    for path in result.save(args.out).values():
-                        print(f"wrote {path}")
-                except OSError as exc:
-                    raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
-                except DataError as exc:
-                    raise ScenarioError("--out", args.out, str(exc)) from None
-            for line in result.failures:
-                print(f"FAILED {line}", file=sys.stderr)
-            print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
-            return EXIT_OK if result.passed else EXIT_FAILED
+            return _run(args)
         if args.command == "check":
             status = EXIT_OK
             for path in args.scenarios:

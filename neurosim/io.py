@@ -1,5 +1,5 @@
-"""Files neurosim reads and writes: bounded reads, atomic writes and the versioned network
-format.
+"""Files neurosim reads and writes: bounded reads, atomic writes, the results-folder lock
+and the versioned network format.
 
 :func:`read_text` is the one way neurosim reads a file it is pointed at (a scenario file,
 a CSV or FANN data file): it takes only a regular file, looks at it before opening it and
@@ -11,7 +11,9 @@ the file. :func:`parse_toml` reads TOML text and reports the limits of Python's 
 ``RecursionError`` or ``ValueError``. Everything written to disk goes through
 :func:`atomic_write` (or :func:`atomic_write_all` for files that belong together): the
 content goes to a temporary file in the target's folder, which is then renamed over the
-target, so an interrupted run never leaves a half-written file. :func:`network_to_dict`
+target, so an interrupted run never leaves a half-written file. :func:`folder_lock` keeps
+two runs from writing one results folder at once, and :func:`sweep_temporaries` removes,
+under that lock, the temporary files a killed writer left behind. :func:`network_to_dict`
 and :func:`network_from_dict` convert a :class:`~neurosim.Network` to and from a plain,
 JSON-ready mapping (format ``neurosim-network``, version 1) that records every unit, edge,
 weight and the plugin that provides each activation. What neurosim reads, writes and runs
@@ -20,6 +22,7 @@ is summed up in ``docs/security.md``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -27,17 +30,24 @@ import re
 import stat
 import sys
 import tempfile
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import DataError
 from .neurons import BiasUnit, InputUnit, Neuron
 
-__all__ = ["read_text", "regular_file", "parse_toml", "atomic_write", "atomic_write_all", "json_text", "write_json",
-           "network_to_dict", "network_from_dict", "FileError", "TOMLLimitError", "SCENARIO_FILE_LIMIT",
-           "DATA_FILE_LIMIT", "FORMAT", "VERSION"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+    import msvcrt
+
+__all__ = ["read_text", "regular_file", "parse_toml", "folder_lock", "sweep_temporaries", "atomic_write",
+           "atomic_write_all", "json_text", "write_json", "network_to_dict", "network_from_dict", "FileError",
+           "TOMLLimitError", "SCENARIO_FILE_LIMIT", "DATA_FILE_LIMIT", "LOCK_NAME", "FORMAT", "VERSION"]
 
 FORMAT = "neurosim-network"
 VERSION = 1
@@ -46,11 +56,13 @@ VERSION = 1
 SCENARIO_FILE_LIMIT = 16 * 2**20
 #: Largest CSV or FANN data file :mod:`neurosim.datafiles` reads, in bytes (1 GiB).
 DATA_FILE_LIMIT = 2**30
+#: The lock file :func:`folder_lock` holds in a results folder.
+LOCK_NAME = ".neurosim.lock"
 
 
 class FileError(DataError):
     """A file or folder neurosim was given cannot be used: missing, not a regular file,
-    too large, unreadable or not UTF-8 text.
+    too large, unreadable, not UTF-8 text, or a results folder another run is using.
 
     Parameters
     ----------
@@ -247,6 +259,165 @@ def _long_integer(text: str) -> str | None:
             return (f"the integer{where} has {digits:,} digits; Python reads integers of at most {most:,} "
                     "digits")
     return None
+
+
+# --- the results folder -------------------------------------------------------------------
+
+_BUSY = "another neurosim run is using this folder; wait for it to finish or choose another folder"
+_held: dict[tuple[int, int], int] = {}       # (st_dev, st_ino) of a locked folder -> the holding thread
+_held_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold the results folder ``folder`` for this run: no other run can write there meanwhile.
+
+    The lock is ``folder/.neurosim.lock`` (:data:`LOCK_NAME`), locked with
+    ``fcntl.flock`` (``msvcrt.locking`` on Windows), so a process that is killed releases
+    it; the file is removed again on release. The holding thread may take the lock again
+    (a run that holds its folder can save into it); any other thread or process is
+    refused, never made to wait.
+
+    Parameters
+    ----------
+    folder : str or path
+        An existing folder.
+
+    Yields
+    ------
+    Path
+        ``folder``.
+
+    Raises
+    ------
+    FileError
+        Another run (or another thread) holds the folder; or it is not a folder, cannot
+        be used (permissions), or its lock file has been replaced by something else.
+    """
+    folder = Path(folder)
+    name = os.fspath(folder)
+    try:
+        st = os.stat(folder)
+    except OSError as exc:
+        raise FileError(name, f"cannot be used as the results folder ({exc.strerror})", exc.errno) from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise FileError(name, "is not a folder; give a folder for the results")
+    key, me = (st.st_dev, st.st_ino), threading.get_ident()
+    with _held_guard:
+        holder = _held.get(key)
+        if holder is not None and holder != me:
+            raise FileError(name, _BUSY)
+    if holder == me:                            # taken again by its holder: it stays theirs
+        yield folder
+        return
+    fd = _acquire(folder / LOCK_NAME, name)
+    with _held_guard:
+        _held[key] = me
+    try:
+        yield folder
+    finally:
+        with _held_guard:
+            del _held[key]
+        _release(folder / LOCK_NAME, fd)
+
+
+def _acquire(path: Path, name: str) -> int:
+    """Open and lock the lock file ``path``; its descriptor. ``name`` is the folder."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    while True:
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            problem = (f"{LOCK_NAME} there is a symbolic link; remove it" if exc.errno == errno.ELOOP else
+                       f"cannot be used as the results folder ({exc.strerror}); check its permissions")
+            raise FileError(name, problem, exc.errno) from None
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise FileError(name, f"{LOCK_NAME} there is not a regular file; remove it")
+            _lock(fd, name)
+            try:
+                now = os.stat(path, follow_symlinks=False)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)          # its holder removed the file as we locked it: lock the new one
+
+
+def _lock(fd: int, name: str) -> None:
+    """Lock ``fd`` without waiting; a :class:`FileError` when someone else holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK):
+            raise FileError(name, _BUSY, exc.errno) from None
+        raise FileError(name, f"cannot be locked for the results ({exc.strerror})", exc.errno) from None
+
+
+def _release(path: Path, fd: int) -> None:
+    """Remove the lock file while it is still locked, then close (and so unlock) it."""
+    try:
+        if fcntl is not None:       # Windows cannot remove an open file; the file stays there
+            os.unlink(path)
+        else:  # pragma: no cover - Windows
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+#: The temporary files :func:`atomic_write_all` writes: ``.NAME.XXXXXXXX.tmp`` beside
+#: ``NAME``, ``XXXXXXXX`` being what ``tempfile.mkstemp`` draws.
+_TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
+
+
+def sweep_temporaries(folder: str | os.PathLike, names: Iterable[str]) -> list[Path]:
+    """Remove the temporary files a killed writer left beside ``names`` in ``folder``.
+
+    A process killed between writing a temporary file and renaming it (a ``SIGKILL``, a
+    power cut) leaves ``.NAME.XXXXXXXX.tmp`` behind. Only files of exactly that pattern,
+    for the names given, are removed, and only while the caller holds
+    :func:`folder_lock`, so no running writer's temporary file is ever touched.
+
+    Parameters
+    ----------
+    folder : str or path
+        The folder, held with :func:`folder_lock` by this thread.
+    names : iterable of str
+        The file names about to be written (``"summary.json"``).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+
+    Raises
+    ------
+    RuntimeError
+        When this thread does not hold ``folder``'s lock.
+    """
+    st = os.stat(folder)
+    with _held_guard:
+        if _held.get((st.st_dev, st.st_ino)) != threading.get_ident():
+            raise RuntimeError(f"sweep_temporaries({os.fspath(folder)!r}) needs folder_lock held by this thread")
+    stale = re.compile("|".join(_TEMPORARY.format(name=re.escape(n)) for n in names))
+    removed = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if stale.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -522,7 +522,9 @@ class ScenarioResult:
 
         All three are written to temporary names first and then renamed, so an
         interrupted run never leaves a half-written file, nor (short of a failure
-        between the renames) new files beside old ones.
+        between the renames) new files beside old ones. The folder is held with
+        :func:`neurosim.io.folder_lock` meanwhile, and temporary files a killed save left
+        there are removed first.
 
         Parameters
         ----------
@@ -537,9 +539,11 @@ class ScenarioResult:
         Raises
         ------
         DataError
-            When the folder cannot be made, or a folder stands where a file would go
-            (checked before anything is written).
+            When the folder cannot be made, another run is using it, or a folder stands
+            where a file would go (checked before anything is written).
         """
+        from .io import folder_lock, sweep_temporaries
+
         out = Path(out_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -558,9 +562,11 @@ class ScenarioResult:
             "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
             "wall_time_seconds": self.wall_time,
         }
-        paths = atomic_write_all({out / "learning_curve.csv": curve,
-                                  out / "network.json": json_text(self.network.to_dict()),
-                                  out / "summary.json": json_text(summary)})
+        files = {out / "learning_curve.csv": curve, out / "network.json": json_text(self.network.to_dict()),
+                 out / "summary.json": json_text(summary)}
+        with folder_lock(out):       # no other run writes here meanwhile, so no live temporary is swept
+            sweep_temporaries(out, [path.name for path in files])
+            paths = atomic_write_all(files)
         return dict(zip(("learning_curve", "network", "summary"), paths))
 
 

@@ -1,14 +1,18 @@
-"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``. A plugin named by a path that is not a regular ``.py`` file (a text file, a directory, a link loop, a FIFO) is a ``PluginError`` naming the path, and an interrupted plugin import leaves no half-imported module behind.
+"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``. A plugin named by a path that is not a regular ``.py`` file (a text file, a directory, a link loop, a FIFO) is a ``PluginError`` naming the path, and an interrupted plugin import leaves no half-imported module behind. A results folder is held with a lock file while a save writes into it: the temporary files a save killed between writing and renaming left behind (planted, and from a real ``SIGKILL``) are swept by the next save, while a save into a folder another process holds is refused and sweeps nothing; the lock is reentrant for its thread only and refuses a lock file that is a link or a FIFO.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import signal
 import socket
+import subprocess
 import sys
+import threading
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -303,3 +307,101 @@ def test_an_interrupted_plugin_import_leaves_no_half_imported_module(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         neurosim.make_registry([plugin])
     assert not [m for m in sys.modules if m.startswith("neurosim_user_plugin_slow_plugin")]
+
+
+# --- the results folder: its lock and a killed writer's temporary files --------------------
+
+RESULTS = ["learning_curve.csv", "network.json", "summary.json"]
+STALE = [".summary.json.k3x_9q2a.tmp", ".network.json.abcdefgh.tmp", ".learning_curve.csv.00000000.tmp"]
+NOT_OURS = [".summary.json.tmp", ".summary.json.toolong123.tmp", "summary.json.abcdefgh.tmp", ".notes.abcdefgh.tmp",
+            ".summary.json.ABCDEFGH.tmp"]
+
+
+def or_result() -> neurosim.ScenarioResult:
+    """A finished 5-epoch run of the OR scenario, ready to save."""
+    return neurosim.run_scenario(tomllib.loads(OR_TOML), {"training.epochs": 5})
+
+
+def assert_whole_results(folder: Path, epochs: int = 5) -> None:
+    """The three result files of an ``epochs``-epoch run are there and read back."""
+    assert (folder / "learning_curve.csv").read_text().count("\n") == epochs + 1
+    assert json.loads((folder / "summary.json").read_text())["metrics"]["epochs_run"] == epochs
+    neurosim.Network.from_dict(json.loads((folder / "network.json").read_text()))
+
+
+def test_a_save_sweeps_the_temporaries_a_killed_save_left(tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    for name in STALE + NOT_OURS:
+        (out / name).write_text("left behind")
+    or_result().save(out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(RESULTS + NOT_OURS)   # no lock file left either
+    assert_whole_results(out)
+
+
+def test_a_sigkill_between_write_and_rename_is_cleaned_up_by_the_next_save(tmp_path):
+    out = tmp_path / "res"
+    (tmp_path / "or.toml").write_text(OR_TOML)
+    script = ("import os, signal, neurosim, neurosim.io\n"
+              f"result = neurosim.run_scenario({str(tmp_path / 'or.toml')!r}, {{'training.epochs': 5}})\n"
+              "neurosim.io.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)   # killed mid-save\n"
+              f"result.save({str(out)!r})\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    left = sorted(p.name for p in out.iterdir())
+    assert len([n for n in left if n.endswith(".tmp")]) == 3 and nsio.LOCK_NAME in left, left
+    or_result().save(out)              # the killed process's lock is free; its temporaries are swept
+    assert sorted(p.name for p in out.iterdir()) == RESULTS
+    assert_whole_results(out)
+
+
+def test_a_save_into_a_folder_another_run_holds_is_refused_and_sweeps_nothing(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "res"
+    result = or_result()
+    result.save(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / STALE[0]).write_text("a running writer's")
+    with open(out / nsio.LOCK_NAME, "w") as held:      # another run's lock: a separate open file
+        fcntl.flock(held, fcntl.LOCK_EX)
+        err = refused(DataError, [f"{out}: another neurosim run is using this folder; wait for it to finish or "
+                                  "choose another folder"], result.save, out)
+        assert isinstance(err, nsio.FileError)
+        assert (out / STALE[0]).read_text() == "a running writer's"
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name in RESULTS} == before
+
+
+def test_the_lock_is_reentrant_for_its_thread_only(tmp_path):
+    seen = []
+    with nsio.folder_lock(tmp_path):
+        with nsio.folder_lock(tmp_path):            # a run that holds its folder may save into it
+            assert (tmp_path / nsio.LOCK_NAME).exists()
+
+        def other():
+            try:
+                with nsio.folder_lock(tmp_path):
+                    seen.append("taken")
+            except nsio.FileError as exc:
+                seen.append(str(exc))
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert (tmp_path / nsio.LOCK_NAME).exists()
+    assert seen == [f"{tmp_path}: another neurosim run is using this folder; wait for it to finish or choose "
+                    "another folder"]
+    assert not (tmp_path / nsio.LOCK_NAME).exists()
+    with pytest.raises(RuntimeError, match="needs folder_lock"):
+        nsio.sweep_temporaries(tmp_path, RESULTS)
+
+
+def test_a_lock_file_that_is_a_link_or_a_fifo_is_refused(tmp_path):
+    (tmp_path / "victim").write_text("keep me")
+    (tmp_path / nsio.LOCK_NAME).symlink_to(tmp_path / "victim")
+    with deadline():
+        refused(nsio.FileError, [f"{tmp_path}: .neurosim.lock there is a symbolic link; remove it"],
+                nsio.folder_lock(tmp_path).__enter__)
+        (tmp_path / nsio.LOCK_NAME).unlink()
+        os.mkfifo(tmp_path / nsio.LOCK_NAME)
+        refused(nsio.FileError, [".neurosim.lock there is not a regular file; remove it"],
+                nsio.folder_lock(tmp_path).__enter__)
+    assert (tmp_path / "victim").read_text() == "keep me"

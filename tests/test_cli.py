@@ -1,0 +1,138 @@
+"""The ``neurosim`` command around a run: the ``--out`` folder is made only once the scenario has been checked (a refused or diverging run leaves no folder behind, and a file in the way is still reported before training), and a second run into a folder another run is using is refused with exit status 2 and the folder named, its results never overwritten -- tested with a real second process holding the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from neurosim.cli import main
+
+#: XOR on a 2-2-1 net, online: long enough (with many epochs) to be caught mid-training.
+XOR_TOML = """\
+[scenario]
+name = "xor"
+seed = 3
+
+[[network.layers]]
+name = "i"
+size = 2
+[[network.layers]]
+name = "h"
+size = 2
+from = ["i"]
+[[network.layers]]
+name = "o"
+size = 1
+from = ["h"]
+
+[data]
+dataset = "xor"
+
+[training]
+learning_rate = 0.5
+epochs = 5
+"""
+
+
+def scenario(tmp_path: Path, name: str = "xor.toml", epochs: int = 5, extra: str = "") -> Path:
+    """The XOR scenario with ``epochs`` epochs (and ``extra`` TOML) written to ``tmp_path/name``."""
+    path = tmp_path / name
+    path.write_text(extra + XOR_TOML.replace("epochs = 5", f"epochs = {epochs}"))
+    return path
+
+
+def refused_by_the_command(argv: list[str], capsys, fragments: list[str]) -> str:
+    """``neurosim ARGV`` exits 2 with one ``error: ...`` line holding ``fragments`` and no traceback."""
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1, err
+    missing = [f for f in fragments if f not in err]
+    assert not missing, f"{err!r} lacks {missing}"
+    return err
+
+
+def start(argv: list[str], cwd: Path) -> subprocess.Popen:
+    """``python -m neurosim ARGV`` in the background, its output captured."""
+    return subprocess.Popen([sys.executable, "-m", "neurosim", *argv], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
+    """Wait until ``condition()`` holds; fail if ``proc`` ends first or ``timeout`` passes."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the run ended (status {proc.returncode}) before {what}:\n{out}\n{err}")
+        if time.monotonic() > end:
+            proc.kill()
+            proc.communicate()
+            pytest.fail(f"no {what} after {timeout} s")
+        time.sleep(0.05)
+
+
+# --- the --out folder -------------------------------------------------------------------------
+
+
+def test_out_is_not_created_when_the_scenario_is_refused(tmp_path, capsys):
+    out = tmp_path / "new" / "res"
+    bad_key = scenario(tmp_path, "typo.toml", extra="")
+    bad_key.write_text(bad_key.read_text().replace("learning_rate", "learnig_rate"))
+    refused_by_the_command(["run", str(bad_key), "--out", str(out)], capsys, ["training.learnig_rate"])
+    unknown_loss = scenario(tmp_path, "loss.toml")           # found only by loading the plugins
+    unknown_loss.write_text(unknown_loss.read_text() + 'loss = "mes"\n')
+    refused_by_the_command(["run", str(unknown_loss), "--out", str(out)], capsys,
+                           ["training.loss", "did you mean 'mse'"])
+    refused_by_the_command(["run", str(scenario(tmp_path)), "--out", str(out), "--set", "expect[0].below=1"],
+                           capsys, ["expect[0].below"])
+    assert not (tmp_path / "new").exists()
+
+
+def test_out_is_removed_again_when_training_diverges(tmp_path, capsys):
+    path = scenario(tmp_path, epochs=200)
+    path.write_text(path.read_text().replace("learning_rate = 0.5", "learning_rate = 1e6")
+                    .replace('from = ["h"]', 'from = ["h"]\nactivation = "identity"')
+                    .replace('name = "h"\nsize = 2', 'name = "h"\nsize = 2\nactivation = "identity"'))
+    out = tmp_path / "res"
+    assert main(["run", "-q", str(path), "--out", str(out)]) == 1
+    assert "learning rate" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_out_problems_are_reported_as_before_training(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("x")
+    long = scenario(tmp_path, epochs=10**9)             # would not finish if it trained first
+    refused_by_the_command(["run", str(long), "--out", str(tmp_path / "a_file")], capsys,
+                           [f"error: --out: {tmp_path / 'a_file'}: cannot be used as the results folder (File exists)"])
+    refused_by_the_command(["run", str(long), "--out", str(tmp_path / "a_file" / "res")], capsys,
+                           ["cannot be used as the results folder (Not a directory)"])
+
+
+def test_a_run_with_out_leaves_only_its_results(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", "-q", str(scenario(tmp_path)), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.count("wrote ") == 3
+    assert sorted(p.name for p in out.iterdir()) == ["learning_curve.csv", "network.json", "summary.json"]
+
+
+def test_a_second_run_into_the_same_out_is_refused_while_the_first_holds_it(tmp_path, capsys):
+    out = tmp_path / "res"
+    first = start(["run", str(scenario(tmp_path, "long.toml", epochs=10**9)), "--out", str(out)], tmp_path)
+    try:
+        wait_for(lambda: (out / ".neurosim.lock").exists(), first, "lock file in the results folder")
+        refused_by_the_command(["run", "-q", str(scenario(tmp_path)), "--out", str(out)], capsys,
+                               [f"error: --out: {out}: another neurosim run is using this folder; wait for it to "
+                                "finish or choose another folder"])
+        assert [p.name for p in out.iterdir()] == [".neurosim.lock"]     # nothing of the second run's
+    finally:
+        first.kill()
+        first.communicate()
+    assert main(["run", "-q", str(scenario(tmp_path)), "--out", str(out)]) == 0   # a killed run holds nothing
+    assert sorted(p.name for p in out.iterdir()) == ["learning_curve.csv", "network.json", "summary.json"]
