@@ -2,13 +2,14 @@
 
 ``neurosim run FILE`` prints the run's report and exits 0 when every expectation holds,
 1 when one fails (or training diverges) and 2 when the scenario is invalid (the message
-names the file and key).
-``neurosim run FILE --out DIR`` also writes the learning curve, the trained network and a
-summary there: the scenario is checked first (a refused one leaves no folder behind), then
-the folder is made and held with :func:`neurosim.io.folder_lock` until the results are
-written, so a second run into it is refused rather than overwriting them. ``neurosim check FILE...`` validates without training; ``neurosim list``
-shows every registered plugin object (activations, losses, initialisers, datasets,
-measures) with the plugin that provides it.
+names the file and key); a Ctrl-C exits 130 with one line saying what was interrupted and
+what was kept. ``neurosim run FILE --out DIR`` also writes the learning curve, the trained
+network and a summary there: the scenario is checked first (a refused one leaves no folder
+behind), then the folder is made and held with :func:`neurosim.io.folder_lock` until the
+results are written, so a second run into it is refused rather than overwriting them.
+``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
+registered plugin object (activations, losses, initialisers, datasets, measures) with the
+plugin that provides it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,18 @@ from .scenario import load_scenario, run_scenario
 
 __all__ = ["main", "build_parser"]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Activity:
+    """What the command is doing and what would be kept if it stopped now: the one line a
+    Ctrl-C prints (``interrupted while training x.toml; nothing was written``)."""
+
+    def __init__(self) -> None:
+        self.doing, self.kept = "starting", "nothing was written"
+
+    def __call__(self, doing: str, kept: str = "nothing was written") -> None:
+        self.doing, self.kept = doing, kept
 
 
 def _parse_set(items: Sequence[str]) -> dict:
@@ -81,28 +93,33 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, now: _Activity) -> int:
     """``neurosim run``: check, then train and save; the exit status."""
     overrides = _parse_set(args.set)
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
     registry = None
     if args.out:          # everything is checked before the folder is made: a refused run leaves none
+        now(f"checking {args.scenario}")
         scenario = load_scenario(args.scenario, overrides)
         scenario.check()
         registry = scenario.registry
     with _results_folder(args.out) as out:
+        now(f"training {args.scenario}")
         result = run_scenario(args.scenario, overrides, registry=registry)
         if not args.quiet:
             print(result.report())
         if out is not None:
+            now(f"writing results to {args.out}", "the results already there are unchanged")
             try:
-                for path in result.save(out).values():
-                    print(f"wrote {path}")
+                paths = result.save(out)
             except OSError as exc:
                 raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
             except DataError as exc:
                 raise ScenarioError("--out", args.out, str(exc)) from None
+            now(f"reporting on {args.scenario}", f"the results in {args.out} are complete")
+            for path in paths.values():
+                print(f"wrote {path}")
     for line in result.failures:
         print(f"FAILED {line}", file=sys.stderr)
     print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
@@ -143,15 +160,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 success, 1 an expectation failed, 2 invalid input.
+        0 success, 1 an expectation failed, 2 invalid input, 130 interrupted (Ctrl-C:
+        one line on stderr says what was interrupted and what was kept).
     """
     args = build_parser().parse_args(argv)
+    now = _Activity()
     try:
         if args.command == "run":
-            return _run(args)
+            return _run(args, now)
         if args.command == "check":
             status = EXIT_OK
-            for path in args.scenarios:
+            for k, path in enumerate(args.scenarios):
+                now(f"checking {path}", f"nothing was written; {k} of {len(args.scenarios)} files were checked "
+                    "before it")
                 try:
                     load_scenario(path).check()
                     print(f"{path}: ok")
@@ -159,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"error: {exc}", file=sys.stderr)
                     status = EXIT_INVALID
             return status
+        now("listing plugins")
         registry = make_registry(args.plugin)
         for kind, rows in registry.listing().items():
             print(f"{kind}{'es' if kind.endswith('s') else 's'}:")
@@ -171,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NeurosimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"neurosim: interrupted while {now.doing}; {now.kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,10 @@
-"""The ``neurosim`` command around a run: the ``--out`` folder is made only once the scenario has been checked (a refused or diverging run leaves no folder behind, and a file in the way is still reported before training), and a second run into a folder another run is using is refused with exit status 2 and the folder named, its results never overwritten -- tested with a real second process holding the folder.
+"""The ``neurosim`` command around a run: the ``--out`` folder is made only once the scenario has been checked (a refused or diverging run leaves no folder behind, and a file in the way is still reported before training), and a second run into a folder another run is using is refused with exit status 2 and the folder named, its results never overwritten -- tested with a real second process holding the folder. A Ctrl-C (a real SIGINT to ``python -m neurosim``) exits 130 with one line on stderr saying what was interrupted and what was kept, and no traceback: while training, while training into ``--out`` (the folder it made is gone again), while checking the second of three files, and (simulated) while writing results, which leaves the old ones as they were.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,9 +60,31 @@ def refused_by_the_command(argv: list[str], capsys, fragments: list[str]) -> str
 
 
 def start(argv: list[str], cwd: Path) -> subprocess.Popen:
-    """``python -m neurosim ARGV`` in the background, its output captured."""
+    """``python -m neurosim ARGV`` in the background, its output captured, with Ctrl-C's
+    default meaning (a shell may start background jobs with SIGINT ignored)."""
     return subprocess.Popen([sys.executable, "-m", "neurosim", *argv], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def marker_plugin(tmp_path: Path, then: str = "") -> tuple[Path, str]:
+    """A plugin file that creates ``loaded`` when it is imported (and then runs ``then``),
+    and the TOML line naming it: the run has reached its plugins when the file appears."""
+    plugin = tmp_path / "marker_plugin.py"
+    plugin.write_text(f"from pathlib import Path\nPath({str(tmp_path / 'loaded')!r}).touch()\n{then}\n")
+    return tmp_path / "loaded", f'plugins = ["{plugin.name}"]\n'
+
+
+def interrupt(proc: subprocess.Popen) -> tuple[int, str, str]:
+    """Send Ctrl-C (SIGINT) to ``proc``; its exit status, stdout and stderr."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"still running 120 s after SIGINT:\n{out}\n{err}")
+    return proc.returncode, out, err
 
 
 def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
@@ -136,3 +159,62 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_holds_it(tmp_
         first.communicate()
     assert main(["run", "-q", str(scenario(tmp_path)), "--out", str(out)]) == 0   # a killed run holds nothing
     assert sorted(p.name for p in out.iterdir()) == ["learning_curve.csv", "network.json", "summary.json"]
+
+
+# --- Ctrl-C -----------------------------------------------------------------------------------
+
+
+def test_ctrl_c_while_training_exits_130_with_one_line(tmp_path):
+    loaded, line = marker_plugin(tmp_path)
+    path = scenario(tmp_path, "long.toml", epochs=10**9, extra=line)
+    proc = start(["run", str(path)], tmp_path)
+    wait_for(loaded.exists, proc, "plugin import")
+    time.sleep(0.5)                                     # into the epochs
+    status, out, err = interrupt(proc)
+    assert (status, out) == (130, ""), (status, out, err)
+    assert err == f"neurosim: interrupted while training {path}; nothing was written\n"
+
+
+def test_ctrl_c_while_training_into_out_leaves_no_folder(tmp_path):
+    path = scenario(tmp_path, "long.toml", epochs=10**9)
+    out = tmp_path / "new" / "res"
+    proc = start(["run", str(path), "--out", str(out)], tmp_path)
+    wait_for(lambda: (out / ".neurosim.lock").exists(), proc, "lock file in the results folder")
+    status, stdout, err = interrupt(proc)
+    assert status == 130 and "Traceback" not in err, err
+    assert err == f"neurosim: interrupted while training {path}; nothing was written\n"
+    assert not (tmp_path / "new").exists()
+
+
+def test_ctrl_c_while_checking_says_how_far_it_got(tmp_path):
+    good = scenario(tmp_path, "good.toml")
+    loaded, line = marker_plugin(tmp_path, then="import time\ntime.sleep(120)")
+    slow = scenario(tmp_path, "slow.toml", extra=line)
+    proc = start(["check", str(good), str(slow), str(good)], tmp_path)
+    wait_for(loaded.exists, proc, "plugin import")
+    status, out, err = interrupt(proc)
+    assert status == 130 and out == f"{good}: ok\n", (status, out, err)
+    assert err == (f"neurosim: interrupted while checking {slow}; nothing was written; 1 of 3 files were "
+                   "checked before it\n")
+
+
+def test_ctrl_c_while_writing_results_keeps_the_old_ones(tmp_path, monkeypatch, capsys):
+    path = scenario(tmp_path)
+    out = tmp_path / "res"
+    assert main(["run", "-q", str(path), "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+
+    def ctrl_c(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", ctrl_c)           # the first temporary file being flushed
+    try:
+        status = main(["run", "-q", str(path), "--out", str(out), "--set", "training.epochs=3"])
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt escaped main()")
+    assert status == 130
+    captured = capsys.readouterr()
+    assert captured.err == (f"neurosim: interrupted while writing results to {out}; the results already there "
+                            "are unchanged\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
