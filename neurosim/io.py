@@ -38,6 +38,7 @@ from typing import Any
 
 from .errors import DataError
 from .neurons import BiasUnit, InputUnit, Neuron
+from .resources import describe_bytes
 
 try:
     import fcntl
@@ -52,10 +53,10 @@ __all__ = ["read_text", "regular_file", "parse_toml", "folder_lock", "sweep_temp
 FORMAT = "neurosim-network"
 VERSION = 1
 
-#: Largest scenario file :func:`neurosim.load_scenario` reads, in bytes (16 MiB).
-SCENARIO_FILE_LIMIT = 16 * 2**20
-#: Largest CSV or FANN data file :mod:`neurosim.datafiles` reads, in bytes (1 GiB).
-DATA_FILE_LIMIT = 2**30
+#: Largest scenario file :func:`neurosim.load_scenario` reads, in bytes (16 MB).
+SCENARIO_FILE_LIMIT = 16_000_000
+#: Largest CSV or FANN data file :mod:`neurosim.datafiles` reads, in bytes (1 GB).
+DATA_FILE_LIMIT = 1_000_000_000
 #: The lock file :func:`folder_lock` holds in a results folder.
 LOCK_NAME = ".neurosim.lock"
 
@@ -116,11 +117,8 @@ def _os_problem(exc: OSError, what: str) -> str:
 
 
 def _bytes(n: int) -> str:
-    """``"17,825,792 bytes (17 MiB)"``: a size for a message."""
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n:,} bytes ({n / size:.3g} {unit})"
-    return f"{n:,} bytes"
+    """``"17,825,792 bytes (18 MB)"``: an exact size for a message, and a round one."""
+    return f"{n:,} bytes ({describe_bytes(n)})" if n >= 1000 else f"{n:,} bytes"
 
 
 def regular_file(path: str | os.PathLike, *, what: str) -> os.stat_result:

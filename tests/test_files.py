@@ -189,21 +189,21 @@ def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read(tmp_path, c
     big = tmp_path / "big.toml"
     with open(big, "wb") as fh:          # sparse: no disk space, and never read
         fh.truncate(nsio.SCENARIO_FILE_LIMIT + 1)
-    assert nsio.SCENARIO_FILE_LIMIT == 16 * 2**20
-    refused(ScenarioError, [f"{big}: is 16,777,217 bytes (16 MiB), more than the 16,777,216 bytes (16 MiB) "
+    assert nsio.SCENARIO_FILE_LIMIT == 16_000_000
+    refused(ScenarioError, [f"{big}: is 16,000,001 bytes (16 MB), more than the 16,000,000 bytes (16 MB) "
                             "neurosim reads from a .toml scenario file; is it the right file?"],
             neurosim.load_scenario, big)
-    command_refuses(["run", str(big)], capsys, ["16,777,217 bytes", "16,777,216 bytes"])
+    command_refuses(["run", str(big)], capsys, ["16,000,001 bytes", "16,000,000 bytes"])
 
 
 def test_a_data_file_past_the_limit_is_refused_before_it_is_read(tmp_path):
     big = tmp_path / "big.csv"
     with open(big, "wb") as fh:
         fh.truncate(nsio.DATA_FILE_LIMIT + 1)
-    assert nsio.DATA_FILE_LIMIT == 2**30
-    refused(DataError, [f"{big}: is 1,073,741,825 bytes (1 GiB), more than the 1,073,741,824 bytes (1 GiB) "
+    assert nsio.DATA_FILE_LIMIT == 1_000_000_000
+    refused(DataError, [f"{big}: is 1,000,000,001 bytes (1 GB), more than the 1,000,000,000 bytes (1 GB) "
                         "neurosim reads from a data file"], read_csv, big, targets=[0])
-    refused(ScenarioError, ["data.file", "1,073,741,825 bytes"], neurosim.run_scenario,
+    refused(ScenarioError, ["data.file", "1,000,000,001 bytes"], neurosim.run_scenario,
             scenario_with_data_file(tmp_path, big))
 
 
