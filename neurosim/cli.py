@@ -9,7 +9,9 @@ behind), then the folder is made and held with :func:`neurosim.io.folder_lock` u
 results are written, so a second run into it is refused rather than overwriting them.
 ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
 registered plugin object (activations, losses, initialisers, datasets, measures) with the
-plugin that provides it.
+plugin that provides it. Plugins a scenario names are code that runs when it is loaded,
+by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead (see
+``docs/security.md``).
 """
 
 from __future__ import annotations
@@ -25,13 +27,24 @@ from collections.abc import Iterator, Sequence
 
 from . import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
-from .io import FileError, TOMLLimitError, folder_lock, parse_toml
-from .plugins import make_registry
-from .scenario import load_scenario, run_scenario
+from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml
+from .plugins import Registry, make_registry
+from .resources import describe_bytes
+from .scenario import Scenario, load_scenario, run_scenario
 
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: What ``run --help`` and ``check --help`` say about trust (docs/security.md says more).
+SECURITY = ("Plugins a scenario names (plugins = [...]) are Python code: they run, with your permissions, as "
+            "soon as the scenario is loaded -- by neurosim run and by neurosim check alike. Installed plugins "
+            "(the 'neurosim' entry points of your installed packages) run whenever neurosim runs, checks or "
+            f"lists. Data files are only read (regular files of at most {describe_bytes(DATA_FILE_LIMIT)}); "
+            "results are written with your permissions. Give --no-plugins for a scenario file you do not "
+            "trust. See docs/security.md.")
+NO_PLUGINS = ("refuse a scenario that names plugins (plugins = [...]), before any of their code runs; "
+              "installed entry-point plugins stay loaded")
 
 
 class _Activity:
@@ -93,17 +106,32 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
+def _refuse_plugins(scenario: Scenario) -> Registry:
+    """``--no-plugins``: refuse a scenario that names plugins; else a registry of the
+    installed plugins only, for the whole run, so that the scenario's plugins are never
+    loaded even if its file changes between two reads."""
+    if scenario.plugins:
+        named = ", ".join(map(repr, scenario.plugins[:3])) + (", ..." if len(scenario.plugins) > 3 else "")
+        raise ScenarioError(scenario.source, "plugins", f"names plugin code ({named}), which would run with your "
+                            "permissions; --no-plugins refuses such a scenario (leave it out only for a file you "
+                            "trust)")
+    return make_registry()
+
+
 def _run(args: argparse.Namespace, now: _Activity) -> int:
     """``neurosim run``: check, then train and save; the exit status."""
     overrides = _parse_set(args.set)
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
     registry = None
-    if args.out:          # everything is checked before the folder is made: a refused run leaves none
+    if args.out or args.no_plugins:   # checked before the folder is made: a refused run leaves none
         now(f"checking {args.scenario}")
         scenario = load_scenario(args.scenario, overrides)
-        scenario.check()
-        registry = scenario.registry
+        if args.no_plugins:
+            registry = _refuse_plugins(scenario)
+        if args.out:
+            scenario.check(registry)
+            registry = scenario.registry
     with _results_folder(args.out) as out:
         now(f"training {args.scenario}")
         result = run_scenario(args.scenario, overrides, registry=registry)
@@ -132,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "described in TOML scenario files.")
     parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="train a scenario and check its expectations")
+    run = sub.add_parser("run", help="train a scenario and check its expectations",
+                         description=f"Train a scenario and check its expectations. {SECURITY}")
     run.add_argument("scenario", help="path of a .toml scenario file")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a key, e.g. --set training.epochs=100 or --set "
@@ -141,8 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here "
                      "(created if missing; one run at a time: another run into DIR is refused)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
-    check = sub.add_parser("check", help="validate scenario files without training")
+    run.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    check = sub.add_parser("check", help="validate scenario files without training (loads their plugins)",
+                           description=f"Validate scenario files without training. {SECURITY}")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
+    check.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures")
     plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                          help="also load this plugin (a .py path or a dotted module name)")
@@ -174,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 now(f"checking {path}", f"nothing was written; {k} of {len(args.scenarios)} files were checked "
                     "before it")
                 try:
-                    load_scenario(path).check()
+                    scenario = load_scenario(path)
+                    scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
                     print(f"{path}: ok")
                 except NeurosimError as exc:
                     print(f"error: {exc}", file=sys.stderr)

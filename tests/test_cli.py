@@ -1,4 +1,4 @@
-"""The ``neurosim`` command around a run: the ``--out`` folder is made only once the scenario has been checked (a refused or diverging run leaves no folder behind, and a file in the way is still reported before training), and a second run into a folder another run is using is refused with exit status 2 and the folder named, its results never overwritten -- tested with a real second process holding the folder. A Ctrl-C (a real SIGINT to ``python -m neurosim``) exits 130 with one line on stderr saying what was interrupted and what was kept, and no traceback: while training, while training into ``--out`` (the folder it made is gone again), while checking the second of three files, and (simulated) while writing results, which leaves the old ones as they were.
+"""The ``neurosim`` command around a run: the ``--out`` folder is made only once the scenario has been checked (a refused or diverging run leaves no folder behind, and a file in the way is still reported before training), and a second run into a folder another run is using is refused with exit status 2 and the folder named, its results never overwritten -- tested with a real second process holding the folder. A Ctrl-C (a real SIGINT to ``python -m neurosim``) exits 130 with one line on stderr saying what was interrupted and what was kept, and no traceback: while training, while training into ``--out`` (the folder it made is gone again), while checking the second of three files, and (simulated) while writing results, which leaves the old ones as they were. Plugins a scenario names are code that ``check`` runs too; ``--no-plugins`` refuses such a scenario (exit 2, naming the file and the ``plugins`` key) for ``run`` and ``check`` before any of it runs, passes scenarios without plugins, and never loads a plugin even from a file that gains one after the check; ``run --help`` and ``check --help`` say so.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import neurosim.cli
 from neurosim.cli import main
 
 #: XOR on a 2-2-1 net, online: long enough (with many epochs) to be caught mid-training.
@@ -218,3 +219,58 @@ def test_ctrl_c_while_writing_results_keeps_the_old_ones(tmp_path, monkeypatch, 
     assert captured.err == (f"neurosim: interrupted while writing results to {out}; the results already there "
                             "are unchanged\n")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# --- plugins are code: --no-plugins -----------------------------------------------------------
+
+
+def test_check_runs_a_scenarios_plugins_and_no_plugins_refuses_them(tmp_path, capsys):
+    loaded, line = marker_plugin(tmp_path)
+    path = scenario(tmp_path, "plugged.toml", extra=line)
+    fragments = [f"error: {path}: plugins: names plugin code ('marker_plugin.py'), which would run with your "
+                 "permissions; --no-plugins refuses such a scenario"]
+    refused_by_the_command(["check", "--no-plugins", str(path)], capsys, fragments)
+    refused_by_the_command(["run", "--no-plugins", str(path)], capsys, fragments)
+    refused_by_the_command(["run", "--no-plugins", str(path), "--out", str(tmp_path / "res")], capsys, fragments)
+    plain = scenario(tmp_path)
+    refused_by_the_command(["run", "--no-plugins", str(plain), "--set", 'plugins=["marker_plugin.py"]'], capsys,
+                           [f"error: {plain}: plugins: names plugin code ('marker_plugin.py')"])
+    assert not loaded.exists() and not (tmp_path / "res").exists()
+    assert main(["check", str(path)]) == 0                     # without --no-plugins, check runs the code
+    assert loaded.exists()
+
+
+def test_no_plugins_passes_scenarios_without_plugins(tmp_path, capsys):
+    path = scenario(tmp_path)
+    assert main(["check", "--no-plugins", str(path)]) == 0
+    assert main(["run", "-q", "--no-plugins", str(path), "--out", str(tmp_path / "res")]) == 0
+    assert (tmp_path / "res" / "summary.json").exists()
+
+
+def test_no_plugins_never_loads_a_plugin_named_after_the_check(tmp_path, monkeypatch, capsys):
+    """The file is read twice (checked, then run): one that gains plugins between the reads
+    (simulated) still has none of its plugin code run."""
+    loaded, line = marker_plugin(tmp_path)
+    path = scenario(tmp_path, "swapped.toml", extra=line)
+    real = neurosim.cli.load_scenario
+
+    def read_before_the_swap(*args, **kwargs):
+        checked = real(*args, **kwargs)
+        checked.plugins = []
+        return checked
+
+    monkeypatch.setattr(neurosim.cli, "load_scenario", read_before_the_swap)
+    assert main(["run", "-q", "--no-plugins", str(path)]) == 0
+    assert not loaded.exists()
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_help_says_plugins_are_code(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for fragment in ("Plugins a scenario names (plugins = [...]) are Python code", "by neurosim run and by neurosim "
+                     "check alike", "Installed plugins", "Data files are only read", "written with your permissions",
+                     "--no-plugins", "docs/security.md"):
+        assert fragment in text, fragment

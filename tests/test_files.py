@@ -1,4 +1,4 @@
-"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``. A plugin named by a path that is not a regular ``.py`` file (a text file, a directory, a link loop, a FIFO) is a ``PluginError`` naming the path, and an interrupted plugin import leaves no half-imported module behind. A results folder is held with a lock file while a save writes into it: the temporary files a save killed between writing and renaming left behind (planted, and from a real ``SIGKILL``) are swept by the next save, while a save into a folder another process holds is refused and sweeps nothing; the lock is reentrant for its thread only and refuses a lock file that is a link or a FIFO.
+"""Files neurosim is pointed at: scenario files and data files are read through one bounded, regular-file-only reader (:func:`neurosim.io.read_text`). A FIFO, ``/dev/zero``, a directory, a socket, a symbolic-link loop, a file without read permission and a file past the size limit are each refused with the file named and what is wrong -- a FIFO without blocking, ``/dev/zero`` without reading it -- as a ``ScenarioError`` (``FILE: problem; fix``) for a scenario file, a ``DataError`` for a data file (with the scenario key ``data.file`` when a scenario names it), and exit status 2 with no traceback from ``neurosim run``. TOML that Python's reader cannot take for its own limits (arrays nested thousands deep, an integer of 5,000 digits) is refused the same way, in a file and through ``--set``. A plugin named by a path that is not a regular ``.py`` file (a text file, a directory, a link loop, a FIFO) is a ``PluginError`` naming the path, and an interrupted plugin import leaves no half-imported module behind. A results folder is held with a lock file while a save writes into it: the temporary files a save killed between writing and renaming left behind (planted, and from a real ``SIGKILL``) are swept by the next save, while a save into a folder another process holds is refused and sweeps nothing; the lock is reentrant for its thread only and refuses a lock file that is a link or a FIFO. ``docs/security.md`` states the limits the code uses and is linked from the README and ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from neurosim import DataError, PluginError, ScenarioError
 from neurosim.cli import main
 from neurosim.datafiles import read_csv, read_fann
 from neurosim import io as nsio
+from neurosim.resources import describe_bytes
 
 #: The OR scenario of the README: valid as it stands; tests change one thing in it.
 OR_TOML = """\
@@ -405,3 +406,15 @@ def test_a_lock_file_that_is_a_link_or_a_fifo_is_refused(tmp_path):
         refused(nsio.FileError, [".neurosim.lock there is not a regular file; remove it"],
                 nsio.folder_lock(tmp_path).__enter__)
     assert (tmp_path / "victim").read_text() == "keep me"
+
+
+def test_security_is_documented_in_one_place_and_linked():
+    root = Path(__file__).resolve().parents[1]
+    doc = " ".join((root / "docs" / "security.md").read_text().split())
+    for fragment in (f"`neurosim.io.SCENARIO_FILE_LIMIT` bytes ({describe_bytes(nsio.SCENARIO_FILE_LIMIT)})",
+                     f"`neurosim.io.DATA_FILE_LIMIT` bytes ({describe_bytes(nsio.DATA_FILE_LIMIT)})",
+                     f"DIR/{nsio.LOCK_NAME}", "--no-plugins", "by `neurosim check` too", "entry point",
+                     "at most 40 characters", "never lists the file's header names or class labels"):
+        assert fragment in doc, fragment
+    assert "(docs/security.md)" in (root / "README.md").read_text()
+    assert "(security.md)" in (root / "docs" / "scenarios.md").read_text()
