@@ -16,6 +16,9 @@ import pytest
 import neurosim.cli
 from neurosim.cli import main
 
+#: SIGINT to a child and the lock's flock are POSIX's.
+posix = pytest.mark.skipif(os.name != "posix", reason="POSIX only")
+
 #: XOR on a 2-2-1 net, online: long enough (with many epochs) to be caught mid-training.
 XOR_TOML = """\
 [scenario]
@@ -146,6 +149,7 @@ def test_a_run_with_out_leaves_only_its_results(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["learning_curve.csv", "network.json", "summary.json"]
 
 
+@posix
 def test_a_second_run_into_the_same_out_is_refused_while_the_first_holds_it(tmp_path, capsys):
     out = tmp_path / "res"
     first = start(["run", str(scenario(tmp_path, "long.toml", epochs=10**9)), "--out", str(out)], tmp_path)
@@ -165,6 +169,7 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_holds_it(tmp_
 # --- Ctrl-C -----------------------------------------------------------------------------------
 
 
+@posix
 def test_ctrl_c_while_training_exits_130_with_one_line(tmp_path):
     loaded, line = marker_plugin(tmp_path)
     path = scenario(tmp_path, "long.toml", epochs=10**9, extra=line)
@@ -176,6 +181,7 @@ def test_ctrl_c_while_training_exits_130_with_one_line(tmp_path):
     assert err == f"neurosim: interrupted while training {path}; nothing was written\n"
 
 
+@posix
 def test_ctrl_c_while_training_into_out_leaves_no_folder(tmp_path):
     path = scenario(tmp_path, "long.toml", epochs=10**9)
     out = tmp_path / "new" / "res"
@@ -187,6 +193,7 @@ def test_ctrl_c_while_training_into_out_leaves_no_folder(tmp_path):
     assert not (tmp_path / "new").exists()
 
 
+@posix
 def test_ctrl_c_while_checking_says_how_far_it_got(tmp_path):
     good = scenario(tmp_path, "good.toml")
     loaded, line = marker_plugin(tmp_path, then="import time\ntime.sleep(120)")

@@ -24,6 +24,9 @@ from neurosim.datafiles import read_csv, read_fann
 from neurosim import io as nsio
 from neurosim.resources import describe_bytes
 
+#: FIFOs, Unix sockets, SIGALRM and SIGKILL are POSIX's.
+posix = pytest.mark.skipif(os.name != "posix", reason="POSIX only")
+
 #: The OR scenario of the README: valid as it stands; tests change one thing in it.
 OR_TOML = """\
 [scenario]
@@ -97,6 +100,7 @@ def scenario_with_data_file(tmp_path: Path, data_file: str | Path, fmt: str = "c
 # --- what is not a regular file -------------------------------------------------------------
 
 
+@posix
 def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
@@ -114,6 +118,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
                 neurosim.run_scenario, scenario_with_data_file(tmp_path, data))
 
 
+@posix
 def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(tmp_path, monkeypatch):
     """The look before opening can be raced; the open itself must not block either."""
     fifo = tmp_path / "fifo.toml"
@@ -126,7 +131,7 @@ def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(tmp_path, monkeypatch
                 limit=100, what="a scenario")
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or os.name != "posix", reason="needs /dev/zero and SIGALRM")
 def test_dev_zero_is_refused_without_being_read(tmp_path, capsys):
     with deadline():
         refused(ScenarioError, ["/dev/zero: is a character device, not a .toml scenario file"],
@@ -137,6 +142,7 @@ def test_dev_zero_is_refused_without_being_read(tmp_path, capsys):
                 neurosim.run_scenario, scenario_with_data_file(tmp_path, "/dev/zero", "fann"))
 
 
+@posix
 def test_a_directory_and_a_socket_are_refused(tmp_path):
     folder = tmp_path / "folder.toml"
     folder.mkdir()
@@ -151,6 +157,7 @@ def test_a_directory_and_a_socket_are_refused(tmp_path):
 # --- links, permissions, sizes --------------------------------------------------------------
 
 
+@posix
 def test_a_symbolic_link_loop_is_refused_with_the_file_named(tmp_path, capsys):
     loop = tmp_path / "loop.toml"
     loop.symlink_to(loop.name)           # Path.resolve() raises RuntimeError on this in Python 3.11
@@ -286,6 +293,7 @@ def test_a_plugin_path_that_is_not_a_py_file_is_refused(tmp_path, capsys):
                     [f"error: {scenario}: plugins: plugin file {str(notes)!r} is not a .py file; {MUST}"])
 
 
+@posix
 def test_a_plugin_path_that_is_a_directory_a_loop_or_a_fifo_is_refused(tmp_path):
     folder = tmp_path / "folder.py"
     folder.mkdir()
@@ -340,6 +348,7 @@ def test_a_save_sweeps_the_temporaries_a_killed_save_left(tmp_path):
     assert_whole_results(out)
 
 
+@posix
 def test_a_sigkill_between_write_and_rename_is_cleaned_up_by_the_next_save(tmp_path):
     out = tmp_path / "res"
     (tmp_path / "or.toml").write_text(OR_TOML)
@@ -395,6 +404,7 @@ def test_the_lock_is_reentrant_for_its_thread_only(tmp_path):
         nsio.sweep_temporaries(tmp_path, RESULTS)
 
 
+@posix
 def test_a_lock_file_that_is_a_link_or_a_fifo_is_refused(tmp_path):
     (tmp_path / "victim").write_text("keep me")
     (tmp_path / nsio.LOCK_NAME).symlink_to(tmp_path / "victim")
