@@ -2,29 +2,60 @@
 
 ``neurosim run FILE`` prints the run's report and exits 0 when every expectation holds,
 1 when one fails (or training diverges) and 2 when the scenario is invalid (the message
-names the file and key).
-``neurosim run FILE --out DIR`` also writes the learning curve, the trained network and a
-summary there. ``neurosim check FILE...`` validates without training; ``neurosim list``
-shows every registered plugin object (activations, losses, initialisers, datasets,
-measures) with the plugin that provides it.
+names the file and key); a Ctrl-C exits 130 with one line saying what was interrupted and
+what was kept. ``neurosim run FILE --out DIR`` also writes the learning curve, the trained
+network and a summary there: the scenario is checked first (a refused one leaves no folder
+behind), then the folder is made and held with :func:`neurosim.io.folder_lock` until the
+results are written, so a second run into it is refused rather than overwriting them.
+``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
+registered plugin object (activations, losses, initialisers, datasets, measures) with the
+plugin that provides it. Plugins a scenario names are code that runs when it is loaded,
+by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead (see
+``docs/security.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
+import os
 import sys
 import tomllib
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from . import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
-from .plugins import make_registry
-from .scenario import load_scenario, run_scenario
+from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml
+from .plugins import Registry, make_registry
+from .resources import describe_bytes
+from .scenario import Scenario, load_scenario, run_scenario
 
 __all__ = ["main", "build_parser"]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: What ``run --help`` and ``check --help`` say about trust (docs/security.md says more).
+SECURITY = ("Plugins a scenario names (plugins = [...]) are Python code: they run, with your permissions, as "
+            "soon as the scenario is loaded -- by neurosim run and by neurosim check alike. Installed plugins "
+            "(the 'neurosim' entry points of your installed packages) run whenever neurosim runs, checks or "
+            f"lists. Data files are only read (regular files of at most {describe_bytes(DATA_FILE_LIMIT)}); "
+            "results are written with your permissions. Give --no-plugins for a scenario file you do not "
+            "trust. See docs/security.md.")
+NO_PLUGINS = ("refuse a scenario that names plugins (plugins = [...]), before any of their code runs; "
+              "installed entry-point plugins stay loaded")
+
+
+class _Activity:
+    """What the command is doing and what would be kept if it stopped now: the one line a
+    Ctrl-C prints (``interrupted while training x.toml; nothing was written``)."""
+
+    def __init__(self) -> None:
+        self.doing, self.kept = "starting", "nothing was written"
+
+    def __call__(self, doing: str, kept: str = "nothing was written") -> None:
+        self.doing, self.kept = doing, kept
 
 
 def _parse_set(items: Sequence[str]) -> dict:
@@ -34,11 +65,93 @@ def _parse_set(items: Sequence[str]) -> dict:
         if not sep or not key.strip():
             raise ScenarioError("--set", item, "must be KEY=VALUE, e.g. training.epochs=100")
         try:
-            value = tomllib.loads(f"v = {raw}")["v"]
+            value = parse_toml(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw  # a bare word is a string: --set training.loss=bce
+        except TOMLLimitError as exc:
+            raise ScenarioError("--set", key.strip(), f"the value cannot be read: {exc}") from None
         overrides[key.strip()] = value
     return overrides
+
+
+@contextlib.contextmanager
+def _results_folder(out: str | None) -> Iterator[Path | None]:
+    """The ``--out`` folder while a run trains and saves: created (with missing parents) and
+    held with :func:`neurosim.io.folder_lock`; the folders it created are removed again
+    when nothing was written into them. ``None`` without ``--out``."""
+    if not out:
+        yield None
+        return
+    folder = Path(out)
+    created = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError("--out", out, f"cannot be used as the results folder ({exc.strerror})") from None
+    with contextlib.ExitStack() as stack:
+        stack.callback(_remove_empty, created)
+        try:
+            stack.enter_context(folder_lock(folder))
+        except FileError as exc:
+            raise ScenarioError("--out", out, exc.problem) from None
+        yield folder
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) as long as they are empty."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def _refuse_plugins(scenario: Scenario) -> Registry:
+    """``--no-plugins``: refuse a scenario that names plugins; else a registry of the
+    installed plugins only, for the whole run, so that the scenario's plugins are never
+    loaded even if its file changes between two reads."""
+    if scenario.plugins:
+        named = ", ".join(map(repr, scenario.plugins[:3])) + (", ..." if len(scenario.plugins) > 3 else "")
+        raise ScenarioError(scenario.source, "plugins", f"names plugin code ({named}), which would run with your "
+                            "permissions; --no-plugins refuses such a scenario (leave it out only for a file you "
+                            "trust)")
+    return make_registry()
+
+
+def _run(args: argparse.Namespace, now: _Activity) -> int:
+    """``neurosim run``: check, then train and save; the exit status."""
+    overrides = _parse_set(args.set)
+    if args.seed is not None:
+        overrides["scenario.seed"] = args.seed
+    registry = None
+    if args.out or args.no_plugins:   # checked before the folder is made: a refused run leaves none
+        now(f"checking {args.scenario}")
+        scenario = load_scenario(args.scenario, overrides)
+        if args.no_plugins:
+            registry = _refuse_plugins(scenario)
+        if args.out:
+            scenario.check(registry)
+            registry = scenario.registry
+    with _results_folder(args.out) as out:
+        now(f"training {args.scenario}")
+        result = run_scenario(args.scenario, overrides, registry=registry)
+        if not args.quiet:
+            print(result.report())
+        if out is not None:
+            now(f"writing results to {args.out}", "the results already there are unchanged")
+            try:
+                paths = result.save(out)
+            except OSError as exc:
+                raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
+            except DataError as exc:
+                raise ScenarioError("--out", args.out, str(exc)) from None
+            now(f"reporting on {args.scenario}", f"the results in {args.out} are complete")
+            for path in paths.values():
+                print(f"wrote {path}")
+    for line in result.failures:
+        print(f"FAILED {line}", file=sys.stderr)
+    print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
+    return EXIT_OK if result.passed else EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,16 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
                                      "described in TOML scenario files.")
     parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="train a scenario and check its expectations")
+    run = sub.add_parser("run", help="train a scenario and check its expectations",
+                         description=f"Train a scenario and check its expectations. {SECURITY}")
     run.add_argument("scenario", help="path of a .toml scenario file")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a key, e.g. --set training.epochs=100 or --set "
                           "network.layers[1].size=4 (repeatable)")
     run.add_argument("--seed", type=int, help="override scenario.seed")
-    run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here")
+    run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here "
+                     "(created if missing; one run at a time: another run into DIR is refused)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
-    check = sub.add_parser("check", help="validate scenario files without training")
+    run.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    check = sub.add_parser("check", help="validate scenario files without training (loads their plugins)",
+                           description=f"Validate scenario files without training. {SECURITY}")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
+    check.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures")
     plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                          help="also load this plugin (a .py path or a dotted module name)")
@@ -74,44 +192,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 success, 1 an expectation failed, 2 invalid input.
+        0 success, 1 an expectation failed, 2 invalid input, 130 interrupted (Ctrl-C:
+        one line on stderr says what was interrupted and what was kept).
     """
     args = build_parser().parse_args(argv)
+    now = _Activity()
     try:
         if args.command == "run":
-            overrides = _parse_set(args.set)
-            if args.seed is not None:
-                overrides["scenario.seed"] = args.seed
-            if args.out:            # fail before training, not after it
-                try:
-                    Path(args.out).mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise ScenarioError("--out", args.out, f"cannot be used as the results folder ({exc.strerror})")
-            result = run_scenario(args.scenario, overrides)
-            if not args.quiet:
-                print(result.report())
-            if args.out:
-                try:
-                    for path in result.save(args.out).values():
-                        print(f"wrote {path}")
-                except OSError as exc:
-                    raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
-                except DataError as exc:
-                    raise ScenarioError("--out", args.out, str(exc)) from None
-            for line in result.failures:
-                print(f"FAILED {line}", file=sys.stderr)
-            print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
-            return EXIT_OK if result.passed else EXIT_FAILED
+            return _run(args, now)
         if args.command == "check":
             status = EXIT_OK
-            for path in args.scenarios:
+            for k, path in enumerate(args.scenarios):
+                now(f"checking {path}", f"nothing was written; {k} of {len(args.scenarios)} files were checked "
+                    "before it")
                 try:
-                    load_scenario(path).check()
+                    scenario = load_scenario(path)
+                    scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
                     print(f"{path}: ok")
                 except NeurosimError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     status = EXIT_INVALID
             return status
+        now("listing plugins")
         registry = make_registry(args.plugin)
         for kind, rows in registry.listing().items():
             print(f"{kind}{'es' if kind.endswith('s') else 's'}:")
@@ -124,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NeurosimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"neurosim: interrupted while {now.doing}; {now.kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

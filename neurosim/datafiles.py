@@ -5,14 +5,21 @@ and targets, or one-hot encoding a column of class labels into targets; :func:`r
 reads the training-file format of the FANN library (a ``num_patterns num_inputs
 num_outputs`` header followed by the numbers of every pattern); :func:`read_patterns`
 picks one of the two by format name or file extension; :func:`write_fann` writes FANN
-files atomically, so an interrupted write never leaves a half-written file. Every refusal
-is a :class:`neurosim.DataError` whose message starts with the file and says where in it
-the problem is (``iris.csv: line 17, column 'petal_width': 'abc' is not a number``).
+files atomically, so an interrupted write never leaves a half-written file. Files are read
+through :func:`neurosim.io.read_text`: regular files only, at most
+:data:`neurosim.io.DATA_FILE_LIMIT` bytes. Every refusal is a :class:`neurosim.DataError`
+whose message starts with the file and says where in it the problem is (``iris.csv: line
+17, column 'petal_width': 'abc' is not a number``). A scenario may point a reader at any
+file, so messages quote no more of it than the offending token, shortened to
+:data:`QUOTE_LIMIT` characters, and never list its header names or class labels: they
+suggest the one closest name, if one is close, and say how many there are
+(``docs/security.md``).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import math
 import os
@@ -24,7 +31,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from .errors import DataError, did_you_mean
+from . import io as files
+from .errors import DataError, _closest, did_you_mean
 from .functions import Patterns
 
 __all__ = ["read_csv", "read_fann", "read_patterns", "write_fann", "FORMATS"]
@@ -40,13 +48,32 @@ FORMATS: dict[str, tuple[str, ...]] = {
 
 _DATA_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
 
+#: The most characters of a data file's token a message quotes (see :func:`_quote`).
+QUOTE_LIMIT = 40
+
 
 # --- shared helpers -----------------------------------------------------------------------
 
 
-def _plural(count: int, word: str) -> str:
-    """``"1 output"``, ``"2 outputs"``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    """``"1 output"``, ``"2 outputs"`` (``plural`` for words that take more than an s)."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _quote(token: str) -> str:
+    """A token of a data file, quoted for a message: whole when it is short, else its start
+    and its length (``'aaaaaaaa…' (1000000 characters)``), never more than
+    :data:`QUOTE_LIMIT` characters of it."""
+    if len(token) <= QUOTE_LIMIT:
+        return repr(token)
+    return f"{token[:QUOTE_LIMIT - 1] + '…'!r} ({len(token)} characters)"
+
+
+def _suggest(name: str, choices: Sequence[str], count: str) -> str:
+    """``did you mean 'x'? (count)`` when one of the file's ``choices`` is close to what the
+    user typed, else ``count`` alone (``"the file has 5 columns"``): never the list."""
+    close = _closest(name, choices)
+    return f"did you mean {_quote(close)}? ({count})" if close is not None else count
 
 
 def _number(text: str) -> float | None:
@@ -73,14 +100,15 @@ def _not_a_number(text: str) -> str:
     try:
         value = float(text)
     except ValueError:
-        return f"{text!r} is not a number"
+        return f"{_quote(text)} is not a number"
     if "_" not in text and not math.isfinite(value):
-        return f"{text!r} is not a finite number"
-    return f"{text!r} is not a number"
+        return f"{_quote(text)} is not a finite number"
+    return f"{_quote(text)} is not a number"
 
 
 def _read_text(path: PathLike) -> tuple[str, str]:
-    """Return ``(name, text)`` of a data file, refusing missing files and directories.
+    """Return ``(name, text)`` of a data file (:func:`neurosim.io.read_text`: a regular file
+    of at most :data:`neurosim.io.DATA_FILE_LIMIT` bytes, UTF-8 with or without a BOM).
 
     ``name`` is the path as the caller spelt it, used at the start of every message.
     """
@@ -88,19 +116,12 @@ def _read_text(path: PathLike) -> tuple[str, str]:
         name = os.fspath(path)
     except TypeError:
         raise DataError(f"a data file path must be a str or pathlib.Path, got {type(path).__name__}") from None
-    file = Path(name)
-    if file.is_dir():
-        raise DataError(f"{name}: is a directory, not a data file")
-    if not file.exists():
-        raise DataError(f"{name}: no such file{_nearby_files(file)}")
     try:
-        with open(file, encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{name}: not a UTF-8 text file (byte {err.start} cannot be decoded)") from None
-    except OSError as err:
-        raise DataError(f"{name}: cannot read: {err.strerror or err}") from err
-    return name, text
+        return name, files.read_text(name, limit=files.DATA_FILE_LIMIT, what="a data file", encoding="utf-8-sig")
+    except files.FileError as err:
+        if err.errno == errno.ENOENT:
+            raise DataError(f"{name}: no such file{_nearby_files(Path(name))}") from None
+        raise
 
 
 def _nearby_files(file: Path) -> str:
@@ -160,7 +181,7 @@ class _Table:
                 if not n:
                     raise DataError(f"{name}: line {line}: column {i} of the header has no name")
                 if n in self.header[:i]:
-                    raise DataError(f"{name}: line {line}: the header names column {n!r} twice")
+                    raise DataError(f"{name}: line {line}: the header names column {_quote(n)} twice")
             self.width = len(self.header)
             if not rows:
                 raise DataError(f"{name}: no data rows after the header")
@@ -175,7 +196,7 @@ class _Table:
 
     def label(self, index: int) -> str:
         """How messages name column ``index``: ``column 'petal_width'`` or ``column 3``."""
-        return f"column {self.header[index]!r}" if self.header is not None else f"column {index}"
+        return f"column {_quote(self.header[index])}" if self.header is not None else f"column {index}"
 
     def index(self, column: Column, what: str) -> int:
         """The 0-based index of a column given by name or index."""
@@ -187,8 +208,10 @@ class _Table:
                 raise DataError(f"{self.name}: {what}: column {column!r} is a name, but the file is read "
                                 f"without a header (header=False); give 0-based column indices")
             if column not in self.header:
-                raise DataError(f"{self.name}: {what}: unknown column {column!r}; "
-                                f"{did_you_mean(column, self.header, label='columns')}")
+                count = (f"the file has {_plural(self.width, 'column')}; name one from its header or give a "
+                         "0-based index")
+                raise DataError(f"{self.name}: {what}: unknown column {_quote(column)}; "
+                                f"{_suggest(column, self.header, count)}")
             return self.header.index(column)
         index = int(column)
         if not 0 <= index < self.width:
@@ -351,15 +374,18 @@ def read_csv(
             raise DataError(f"{name}: keep_classes must be a list of class labels, got {keep_classes!r}")
         for c in keep_classes:
             if c not in present:
-                raise DataError(f"{name}: keep_classes: no row has the class {c!r}; "
-                                f"{did_you_mean(c, present, 'classes')}")
+                count = f"the file has {_plural(len(present), 'class', 'classes')}"
+                raise DataError(f"{name}: keep_classes: no row has the class {_quote(c)}; "
+                                f"{_suggest(c, present, count)}")
         rows = [k for k, label in enumerate(labels) if label in keep_classes]
         x, labels = x[rows], [labels[k] for k in rows]
     order = _class_order(set(labels))
     if positive_class is not None:
         if positive_class not in order:
-            raise DataError(f"{name}: positive_class: no (kept) row has the class {positive_class!r}; "
-                            f"{did_you_mean(str(positive_class), order, 'classes')}")
+            count = (f"{'the kept rows have' if keep_classes is not None else 'the file has'} "
+                     f"{_plural(len(order), 'class', 'classes')}")
+            raise DataError(f"{name}: positive_class: no (kept) row has the class {_quote(str(positive_class))}; "
+                            f"{_suggest(str(positive_class), order, count)}")
         t = np.array([[1.0 if label == positive_class else 0.0] for label in labels])
         return Patterns(x, t, table.names(input_index), [positive_class], labels)
     position = {label: k for k, label in enumerate(order)}
@@ -414,15 +440,20 @@ def read_fann(path: PathLike) -> Patterns:
         raise DataError(f"{name}: the file is empty; a FANN training file starts with "
                         f"'num_patterns num_inputs num_outputs'")
     head = tokens[:3]
-    counts = [int(tok) if tok.isascii() and tok.isdigit() else None for _, tok in head]
-    if len(head) < 3 or None in counts:
-        shown = " ".join(tok for _, tok in head)
-        raise DataError(f"{name}: line {head[0][0]}: the header {shown!r} must be three whole numbers: "
-                        f"num_patterns num_inputs num_outputs")
+    rule = "the header must be three whole numbers: num_patterns num_inputs num_outputs"
+    if len(head) < 3:
+        raise DataError(f"{name}: line {head[-1][0]}: {rule}; the file ends after {_plural(len(head), 'value')}")
+    counts = []
+    for (line, tok), what in zip(head, ("num_patterns", "num_inputs", "num_outputs")):
+        if not (tok.isascii() and tok.isdigit()):
+            raise DataError(f"{name}: line {line}: {rule}; {what} is {_quote(tok)}")
+        if len(tok.lstrip("0")) > 18:      # more than any file holds (and int() stops at 4300 digits)
+            raise DataError(f"{name}: line {line}: the header gives {what} = {_quote(tok)}, more than any "
+                            "file holds; is the header right?")
+        if int(tok) == 0:
+            raise DataError(f"{name}: line {line}: the header gives {what} = 0; it must be at least 1")
+        counts.append(int(tok))
     n, n_in, n_out = counts
-    for count, what in zip(counts, ("num_patterns", "num_inputs", "num_outputs")):
-        if count == 0:
-            raise DataError(f"{name}: line {head[0][0]}: the header gives {what} = 0; it must be at least 1")
     width = n_in + n_out
     body = tokens[3:]
     expected = n * width

@@ -11,11 +11,13 @@ place (:class:`Registry`). Nothing is created at import time; one registry per r
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,6 +28,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginError, did_you_mean, with_article
 from .functions import Activation, Dataset, Initializer, Loss, Measure
+from .io import FileError, regular_file
 
 __all__ = ["Registry", "make_registry", "default_registry", "load_plugin", "plugin_name"]
 
@@ -69,16 +72,26 @@ def load_plugin(spec: Any, base_dir: str | Path | None = None) -> Any:
     Raises
     ------
     PluginError
-        When the file does not exist or the module cannot be imported.
+        When a path is not a ``.py`` file, does not exist, is not a regular file (a
+        directory, a FIFO, a symbolic link loop), or the module cannot be imported.
     """
-    if isinstance(spec, Path) or (isinstance(spec, str) and (spec.endswith(".py") or "/" in spec or "\\" in spec)):
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and (spec.endswith(".py") or "/" in spec or
+                                                                     "\\" in spec)):
         path = Path(spec)
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
-        path = path.resolve()
-        if not path.is_file():
-            raise PluginError(f"plugin file {str(path)!r} does not exist; give a path to a .py file "
-                              "(relative to the scenario file) or a dotted module name")
+        shown = os.path.abspath(path)      # as named: resolving would follow (and choke on) links
+        must = "a plugin file must be a regular .py file, or give a dotted module name (mypkg.plugin)"
+        if path.suffix != ".py":
+            raise PluginError(f"plugin file {shown!r} is not a .py file; {must}")
+        try:
+            regular_file(path, what="a .py file")      # a FIFO would block the import forever
+        except FileError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise PluginError(f"plugin file {shown!r} does not exist; give a path to a .py file "
+                                  "(relative to the scenario file) or a dotted module name") from None
+            raise PluginError(f"plugin file {shown!r} {exc.problem}; {must}") from None
+        path = Path(os.path.realpath(path))
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
         mod_name = f"neurosim_user_plugin_{path.stem}_{digest}"
         if mod_name in sys.modules:
@@ -88,8 +101,10 @@ def load_plugin(spec: Any, base_dir: str | Path | None = None) -> Any:
         sys.modules[mod_name] = module
         try:
             spec_.loader.exec_module(module)
-        except Exception as exc:
+        except BaseException as exc:          # Ctrl-C too: never leave a half-imported module behind
             del sys.modules[mod_name]
+            if not isinstance(exc, Exception):
+                raise
             raise PluginError(f"plugin file {str(path)!r} failed to import: {type(exc).__name__}: {exc}") from exc
         return module
     if isinstance(spec, str):

@@ -25,12 +25,16 @@ BYTES_PER_UNIT = 600
 BYTES_PER_EDGE = 500
 
 
-def available_memory() -> int | None:
-    """Bytes this process may still allocate, or None when the platform does not say.
+def available_memory(now: bool = True) -> int | None:
+    """Bytes this process may allocate, or None when the platform does not say.
 
-    The smaller of the memory the operating system reports as available (Linux
-    ``MemAvailable``, else the physical memory) and the limit of the process's cgroup
-    (containers), if it has one.
+    Parameters
+    ----------
+    now : bool, default True
+        True: what may be allocated now, the memory the operating system reports as
+        available (Linux ``MemAvailable``, else the physical memory). False: what could
+        ever be, the physical memory. Either way no more than the limit of the process's
+        cgroup (containers), if it has one.
 
     Returns
     -------
@@ -38,7 +42,7 @@ def available_memory() -> int | None:
     """
     limits = []
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in Path("/proc/meminfo").read_text().splitlines() if now else ():
             if line.startswith("MemAvailable:"):
                 limits.append(int(line.split()[1]) * 1024)
                 break
@@ -86,7 +90,7 @@ def describe_bytes(n: float) -> str:
     return f"{n / 1000.0:.0f} TB"
 
 
-def require_memory(nbytes: float, what: str, fix: str) -> None:
+def require_memory(nbytes: float, what: str, fix: str, *, now: bool = True) -> None:
     """Refuse, before allocating, what cannot fit in the memory this process has.
 
     Parameters
@@ -99,14 +103,19 @@ def require_memory(nbytes: float, what: str, fix: str) -> None:
         neurons"``).
     fix : str
         What the user can do instead (``"use fewer neurons"``).
+    now : bool, default True
+        The need is allocated now (compared with the memory available now), or only in
+        the course of a run (the learning curve of many epochs grows as they run: compared
+        with the machine's memory, which it could have by then).
 
     Raises
     ------
     ResourceError
-        When ``nbytes`` exceeds the memory available (see :func:`available_memory`).
-        Nothing is refused when the platform does not report its memory.
+        When ``nbytes`` exceeds that memory (see :func:`available_memory`). Nothing is
+        refused when the platform does not report its memory.
     """
-    available = available_memory()
+    available = available_memory(now)
     if available is not None and nbytes > available:
+        has = "is available" if now else "this machine has"
         raise ResourceError(f"{what} would need about {describe_bytes(nbytes)} of memory, but only "
-                            f"{describe_bytes(available)} is available; {fix}")
+                            f"{describe_bytes(available)} {has}; {fix}")

@@ -603,7 +603,9 @@ class ScenarioResult:
 
         All three are written to temporary names first and then renamed, so an
         interrupted run never leaves a half-written file, nor (short of a failure
-        between the renames) new files beside old ones.
+        between the renames) new files beside old ones. The folder is held with
+        :func:`neurosim.io.folder_lock` meanwhile, and temporary files a killed save left
+        there are removed first.
 
         Parameters
         ----------
@@ -619,9 +621,11 @@ class ScenarioResult:
         Raises
         ------
         DataError
-            When the folder cannot be made, or a folder stands where a file would go
-            (checked before anything is written).
+            When the folder cannot be made, another run is using it, or a folder stands
+            where a file would go (checked before anything is written).
         """
+        from .io import folder_lock, sweep_temporaries
+
         out = Path(out_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -645,7 +649,9 @@ class ScenarioResult:
                  "network": (out / "network.json", json_text(self.network.to_dict()) if self.network else None),
                  "summary": (out / "summary.json", json_text(summary))}
         files = {name: pair for name, pair in files.items() if pair[1] is not None}   # member 0 diverged: no network
-        paths = atomic_write_all(dict(files.values()))
+        with folder_lock(out):       # no other run writes here meanwhile, so no live temporary is swept
+            sweep_temporaries(out, ["learning_curve.csv", "network.json", "summary.json"])
+            paths = atomic_write_all(dict(files.values()))
         return dict(zip(files, paths))
 
 
@@ -1032,21 +1038,19 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     if isinstance(source, Mapping):
         name, base_dir, data = "<mapping>", Path.cwd(), copy.deepcopy(dict(source))
     else:
+        from .io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, read_text
+
         path = Path(source)
-        name, base_dir = str(path), path.resolve().parent
+        # realpath, not Path.resolve(), which raises on a symbolic link loop (read_text reports it)
+        name, base_dir = str(path), Path(os.path.realpath(path)).parent
         try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ScenarioError(name, "", "no such file; give the path of a .toml scenario") from None
-        except IsADirectoryError:
-            raise ScenarioError(name, "", "is a directory; give the path of a .toml scenario file") from None
-        except OSError as exc:
-            raise ScenarioError(name, "", f"cannot be read ({exc.strerror}); check its permissions") from None
-        except UnicodeDecodeError:
-            raise ScenarioError(name, "", "is not UTF-8 text; TOML files must be saved as UTF-8") from None
+            data = parse_toml(read_text(path, limit=SCENARIO_FILE_LIMIT, what="a .toml scenario file"))
+        except FileError as exc:
+            raise ScenarioError(name, "", exc.problem) from None
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(name, "", f"is not valid TOML: {exc}") from None
+        except TOMLLimitError as exc:
+            raise ScenarioError(name, "", f"cannot be read: {exc}") from None
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value, name)
     r = _Reader(name)
@@ -1412,7 +1416,7 @@ def _check_memory(sc: Scenario, net: Network) -> None:
     fix = {"training.ensemble": "train fewer members at once", "data": "use fewer or smaller patterns",
            "training.epochs": "train for fewer epochs, or add [training.stop]"}[key]
     try:
-        require_memory(sum(parts.values()), what, fix)
+        require_memory(sum(parts.values()), what, fix, now=key != "training.epochs")
     except ResourceError as exc:
         raise ScenarioError(sc.source, key, str(exc)) from None
 

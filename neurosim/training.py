@@ -179,11 +179,11 @@ class _History:
     def __init__(self, epochs: int, lead: tuple, known: bool):
         self.lead = lead
         members = int(np.prod(lead)) if lead else 1
-        if known:     # every epoch will run: reserve them all, once it is clear they fit
+        if known:     # every epoch will run: refuse now a curve the machine could never hold
             require_memory(8.0 * epochs * members, f"the learning curve of {epochs} epochs"
                            + (f" for {members} members" if lead else ""),
-                           "train for fewer epochs, or add a stop criterion")
-        self.array = np.full((epochs if known else min(epochs, 1024),) + lead, np.nan)
+                           "train for fewer epochs, or add a stop criterion", now=False)
+        self.array = np.full((min(epochs, 1024),) + lead, np.nan)
         self.epochs = epochs
 
     def __setitem__(self, epoch: int, value) -> None:

@@ -1,4 +1,4 @@
-"""Pattern files: :mod:`neurosim.datafiles` reads CSV tables and FANN training files into :class:`neurosim.Patterns` and writes FANN files atomically. The tests load the shipped Iris table (``scenarios/data/iris.csv``: 150 rows, 50 per species, exact first row and column means, one-hot targets in sorted species order), choose columns by name and by index, one-hot encode numeric class labels in numeric order, read the shipped XOR file in FANN's line layout and with its numbers wrapped arbitrarily over lines, pick the reader by extension or format name, and write FANN files that read back bit for bit. Every refusal -- missing file (with the closest file name), directory, empty file, ragged rows, non-numbers with their line and column, unknown or repeated columns, wrong FANN counts, unknown formats and options -- is checked for ``DataError`` and the words of its message; an interrupted write is checked to leave the old file untouched and no temporary file behind.
+"""Pattern files: :mod:`neurosim.datafiles` reads CSV tables and FANN training files into :class:`neurosim.Patterns` and writes FANN files atomically. The tests load the shipped Iris table (``scenarios/data/iris.csv``: 150 rows, 50 per species, exact first row and column means, one-hot targets in sorted species order), choose columns by name and by index, one-hot encode numeric class labels in numeric order, read the shipped XOR file in FANN's line layout and with its numbers wrapped arbitrarily over lines, pick the reader by extension or format name, and write FANN files that read back bit for bit. Every refusal -- missing file (with the closest file name), directory, empty file, ragged rows, non-numbers with their line and column, unknown or repeated columns, wrong FANN counts, unknown formats and options -- is checked for ``DataError`` and the words of its message, and so is what a message may quote of a file (any file, since a scenario may name it): the offending token only, shortened to 40 characters, and for an unknown column or class the one closest name and how many there are, never the file's list; an interrupted write is checked to leave the old file untouched and no temporary file behind.
 """
 
 from __future__ import annotations
@@ -211,14 +211,16 @@ def test_bad_number_without_header_names_column_index(tmp_path):
     refused(["t.csv: line 2, column 1: 'x' is not a number"], read_csv, path, header=False, targets=[1])
 
 
-def test_unknown_column_suggests_and_lists_header():
-    err = refused([str(IRIS), "targets: unknown column 'petal_widht'", "did you mean 'petal_width'?"],
-                  read_csv, IRIS, targets=["petal_widht"])
-    for column in FEATURES + ["species"]:
-        assert column in str(err)
+def test_unknown_column_suggests_the_closest_and_lists_none():
+    # The header is file content (a scenario may name any file): only the one name close
+    # to what was typed is shown, and how many columns there are, never the list.
+    err = refused([str(IRIS), "targets: unknown column 'petal_widht'", "did you mean 'petal_width'?",
+                   "the file has 5 columns"], read_csv, IRIS, targets=["petal_widht"])
+    assert not [column for column in FEATURES[:3] + ["species"] if column in str(err)], str(err)
     refused(["classes: unknown column 'specie'", "did you mean 'species'?"], read_csv, IRIS, classes="specie")
-    refused(["inputs: unknown column 'colour'", "columns: petal_length"], read_csv, IRIS,
-            inputs=["colour"], classes="species")
+    err = refused(["inputs: unknown column 'colour'", "the file has 5 columns; name one from its header or give a "
+                   "0-based index"], read_csv, IRIS, inputs=["colour"], classes="species")
+    assert not [column for column in FEATURES + ["species"] if column in str(err)], str(err)
 
 
 def test_column_index_out_of_range_and_wrong_types():
@@ -301,6 +303,70 @@ def test_not_utf8_and_not_csv(tmp_path):
 def test_empty_class_label(tmp_path):
     path = write(tmp_path, "t.csv", "x,c\n1,a\n2, \n")
     refused(["t.csv: line 3, column 'c': empty class label"], read_csv, path, classes="c")
+
+
+# --- what messages may quote of a file --------------------------------------------------------
+
+SECRETS = ("root:$6$saltsalt$hashhashhash", "daemon:*:19000", "bin:*:19000")
+
+
+def test_unknown_names_never_list_the_files_names(tmp_path):
+    path = write(tmp_path, "shadow.csv", ",".join(SECRETS) + ",x\n1,2,3,4\n")
+    err = refused(["shadow.csv: inputs: unknown column 'colour'", "the file has 4 columns"],
+                  read_csv, path, inputs=["colour"], targets=["x"])
+    assert not [s for s in SECRETS if s in str(err)], str(err)
+    err = refused(["did you mean 'daemon:*:19000'? (the file has 4 columns;"], read_csv, path,
+                  inputs=["daemon:*:1900"], targets=["x"])
+    assert not [s for s in SECRETS if s in str(err).replace("'daemon:*:19000'", "")], str(err)
+
+
+def test_unknown_classes_never_list_the_files_labels(tmp_path):
+    path = write(tmp_path, "labels.csv", "x,label\n" + "".join(f"{k},{s}\n" for k, s in enumerate(SECRETS)))
+    for kwargs, fragments in (
+        ({"keep_classes": ["rose"]}, ["labels.csv: keep_classes: no row has the class 'rose'; the file has 3 classes"]),
+        ({"positive_class": "rose"}, ["labels.csv: positive_class: no (kept) row has the class 'rose'; "
+                                      "the file has 3 classes"]),
+        ({"keep_classes": ["bin:*:19000", "daemon:*:19000"], "positive_class": "rose"},
+         ["no (kept) row has the class 'rose'; the kept rows have 2 classes"]),
+    ):
+        err = refused(fragments, read_csv, path, classes="label", **kwargs)
+        assert not [s for s in SECRETS if s in str(err)], str(err)
+    err = refused(["no row has the class 'bin:*:1900'; did you mean 'bin:*:19000'? (the file has 3 classes)"],
+                  read_csv, path, classes="label", keep_classes=["bin:*:1900"])
+    assert SECRETS[0] not in str(err) and SECRETS[1] not in str(err)
+
+
+def test_the_fann_header_message_quotes_only_the_offending_value(tmp_path):
+    path = write(tmp_path, "h.data", f"4 {SECRETS[0]} 1\n{SECRETS[1]} {SECRETS[2]}\n")
+    err = refused([f"h.data: line 1: the header must be three whole numbers: num_patterns num_inputs num_outputs; "
+                   f"num_inputs is {SECRETS[0]!r}"], read_fann, path)
+    assert "4 root" not in str(err) and SECRETS[1] not in str(err) and SECRETS[2] not in str(err)
+    path = write(tmp_path, "split.data", f"4\n2\n{SECRETS[1]}\n")
+    refused(["split.data: line 3: the header must be three whole numbers", f"num_outputs is {SECRETS[1]!r}"],
+            read_fann, path)
+    path = write(tmp_path, "huge.data", "9" * 5000 + " 2 1\n0 0 0\n")      # int() would refuse 5000 digits
+    err = refused(["huge.data: line 1: the header gives num_patterns = '" + "9" * 39 + "…' (5000 characters), "
+                   "more than any file holds"], read_fann, path)
+    assert "9" * 41 not in str(err)
+
+
+def test_a_huge_token_is_shortened_to_40_characters(tmp_path):
+    token = "a" * 1_000_000           # a line with no delimiter: one token
+    shown = "'" + "a" * 39 + "…' (1000000 characters)"
+    err = refused([f"v.data: line 2: {shown} is not a number (pattern 1, input 1)"], read_fann,
+                  write(tmp_path, "v.data", f"1 1 1\n{token}\n0\n"))
+    assert len(str(err)) < 200
+    field = "b" * 100_000             # below the csv module's field limit
+    err = refused(["t.csv: line 2, column 'x': '" + "b" * 39 + "…' (100000 characters) is not a number"],
+                  read_csv, write(tmp_path, "t.csv", f"x,y\n{field},1\n"), targets=["y"])
+    assert len(str(err)) < 200
+    name = "c" * 50
+    err = refused(["u.csv: line 1: the header names column '" + "c" * 39 + "…' (50 characters) twice"],
+                  read_csv, write(tmp_path, "u.csv", f"{name},{name}\n1,2\n"), targets=[0])
+    assert name not in str(err)
+    short = "d" * 40                  # 40 characters are quoted whole
+    refused([f"line 2, column 'x': {short!r} is not a number"], read_csv,
+            write(tmp_path, "w.csv", f"x,y\n{short},1\n"), targets=["y"])
 
 
 # --- FANN -----------------------------------------------------------------------------------
