@@ -108,8 +108,7 @@ def _remove_empty(folders: list[Path]) -> None:
 
 def _refuse_plugins(scenario: Scenario) -> Registry:
     """``--no-plugins``: refuse a scenario that names plugins; else a registry of the
-    installed plugins only, for the whole run, so that the scenario's plugins are never
-    loaded even if its file changes between two reads."""
+    installed plugins only, for the whole run (a ``--set plugins=[...]`` is refused too)."""
     if scenario.plugins:
         named = ", ".join(map(repr, scenario.plugins[:3])) + (", ..." if len(scenario.plugins) > 3 else "")
         raise ScenarioError(scenario.source, "plugins", f"names plugin code ({named}), which would run with your "
@@ -123,18 +122,12 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
     overrides = _parse_set(args.set)
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
-    registry = None
-    if args.out or args.no_plugins:   # checked before the folder is made: a refused run leaves none
-        now(f"checking {args.scenario}")
-        scenario = load_scenario(args.scenario, overrides)
-        if args.no_plugins:
-            registry = _refuse_plugins(scenario)
-        if args.out:
-            scenario.check(registry)
-            registry = scenario.registry
+    now(f"checking {args.scenario}")       # before the folder is made: a refused run leaves none
+    scenario = load_scenario(args.scenario, overrides)
+    scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
     with _results_folder(args.out) as out:
         now(f"training {args.scenario}")
-        result = run_scenario(args.scenario, overrides, registry=registry)
+        result = run_scenario(scenario)     # trains the network the check built
         if not args.quiet:
             print(result.report())
         if out is not None:

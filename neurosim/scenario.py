@@ -428,7 +428,8 @@ class Scenario:
         ScenarioError
             The first problem, naming the file and key.
         """
-        return _prepare(self.resolve(registry)).network
+        self._prepared = _prepare(self.resolve(registry))     # run_scenario(self) trains from here
+        return self._prepared.network
 
     def random_draws(self, net: Network) -> list[str]:
         """What this scenario draws from its seed, given its built network.
@@ -772,6 +773,8 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
 
 def _source_name(source: Any) -> str:
     """How messages name a scenario source: its path, or ``<mapping>``; refuses anything else."""
+    if isinstance(source, Scenario):
+        return source.source
     if isinstance(source, Mapping):
         return "<mapping>"
     if isinstance(source, (str, os.PathLike)):
@@ -1316,8 +1319,10 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
 
     Parameters
     ----------
-    source : str, path or mapping
-        A TOML scenario file or a parsed mapping (see ``docs/scenarios.md``).
+    source : str, path, mapping or Scenario
+        A TOML scenario file, a parsed mapping (see ``docs/scenarios.md``), or a
+        :class:`Scenario` from :func:`load_scenario` (after :meth:`Scenario.check`, the
+        run starts from the network the check built instead of building it again).
     overrides : mapping, optional
         Dotted keys to replace, e.g. ``{"training.epochs": 100, "scenario.seed": 3}``.
     registry : Registry, optional
@@ -1347,9 +1352,17 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
     0.35891648
     """
     started = time.perf_counter()
-    sc = load_scenario(source, _merge_overrides(source, overrides, more)).resolve(registry)
+    if isinstance(source, Scenario):                  # loaded already, perhaps checked
+        if overrides or more:
+            raise ScenarioError(source.source, "", "overrides apply when a scenario is loaded; pass them to "
+                                "load_scenario, or give run_scenario the file")
+        sc = source if source.registry is not None and registry is None else source.resolve(registry)
+        p = sc.__dict__.pop("_prepared", None)       # what check() built, used once
+    else:
+        sc = load_scenario(source, _merge_overrides(source, overrides, more)).resolve(registry)
+        p = None
     with _naming(sc.source):
-        p = _prepare(sc)
+        p = p or _prepare(sc)
         if sc.ensemble is not None:
             return _run_ensemble(sc, p, started)
         return _run_single(sc, p, started)
