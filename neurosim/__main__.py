@@ -2,6 +2,10 @@
 
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:              # Ctrl-C while numpy and friends are still importing
+    print("neurosim: interrupted while starting; nothing was written", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -222,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"neurosim: interrupted while {now.doing}; {now.kept}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:            # neurosim run ... | head: the reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())      # so the exit's flush of stdout cannot fail again
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,7 +32,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import io as files
-from .errors import DataError, _closest, did_you_mean
+from .errors import DataError, closest, did_you_mean
 from .functions import Patterns
 
 __all__ = ["read_csv", "read_fann", "read_patterns", "write_fann", "FORMATS"]
@@ -72,7 +72,7 @@ def _quote(token: str) -> str:
 def _suggest(name: str, choices: Sequence[str], count: str) -> str:
     """``did you mean 'x'? (count)`` when one of the file's ``choices`` is close to what the
     user typed, else ``count`` alone (``"the file has 5 columns"``): never the list."""
-    close = _closest(name, choices)
+    close = closest(name, choices)
     return f"did you mean {_quote(close)}? ({count})" if close is not None else count
 
 

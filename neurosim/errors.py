@@ -22,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "NumericalError",
     "ResourceError",
+    "closest",
     "did_you_mean",
     "with_article",
 ]
@@ -99,13 +100,29 @@ class ResourceError(NeurosimError, MemoryError):
 _LOOKALIKE = str.maketrans({"l": "1", "o": "0"})
 
 
-def _closest(name: str, choices: list[str]) -> str | None:
+def closest(name: str, choices: Iterable[str]) -> str | None:
     """The most similar choice, or None when nothing is similar enough.
 
     Case is ignored and look-alike characters (l/1, o/0) count as equal, so ``hl`` and
     ``ol``, typos of the worked example's short names, find ``h1`` and ``o1``; short names
     accept one wrong character (a ratio of 0.5, below difflib's usual 0.6). Ties go to the
-    alphabetically first.
+    first of the choices in order.
+
+    Parameters
+    ----------
+    name : str
+        What was typed.
+    choices : iterable of str
+        The valid names.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> closest("hl", ["h1", "o1"]), closest("xyz", ["h1", "o1"])
+    ('h1', None)
     """
     key = name.lower().translate(_LOOKALIKE)
     cutoff = 0.5 if len(key) <= 3 else 0.6
@@ -142,7 +159,7 @@ def did_you_mean(name: str, choices: Iterable[str], label: str = "registered") -
     """
     choices = sorted(choices)
     listing = ", ".join(choices) if choices else "(none)"
-    close = _closest(str(name), choices)
+    close = closest(str(name), choices)
     if close:
         return f"did you mean {close!r}? {label}: {listing}"
     return f"{label}: {listing}"

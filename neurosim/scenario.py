@@ -14,6 +14,7 @@ import copy
 import math
 import os
 import re
+import reprlib
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -62,12 +63,20 @@ FILE_FORMATS = ("csv", "fann")
 
 
 def _toml(value: Any) -> str:
-    """A value as a TOML file spells it (``true``, not ``True``), for messages."""
+    """A value as a TOML file spells it (``true``, not ``True``), for messages; shortened to
+    about 60 characters (an array of a thousand patterns is not repeated back)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Mapping):
         return "a table"
-    return repr(value)
+    if isinstance(value, list) and len(value) > 8:
+        return f"an array of {len(value)} entries"
+    text = _SHORT.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_SHORT = reprlib.Repr()         # keyword arguments only from Python 3.12
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 3, 8, 40, 40
 
 
 class _Reader:
@@ -627,6 +636,8 @@ class ScenarioResult:
         """
         from .io import folder_lock, sweep_temporaries
 
+        if not isinstance(out_dir, (str, os.PathLike)) or not os.fspath(out_dir):
+            raise DataError(f"save needs the path of a results folder (a str or pathlib.Path), not {out_dir!r:.60}")
         out = Path(out_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -938,7 +949,7 @@ def _array(r: _Reader, value: Any, path: str) -> np.ndarray:
                                          "every pattern needs the same number of values")
         for j, x in enumerate(row):
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise r.fail(f"{path}[{i}][{j}]", f"must be a finite number, not {x!r}")
+                raise r.fail(f"{path}[{i}][{j}]", f"must be a finite number, not {_toml(x)}")
     return np.array(rows, dtype=np.float64)
 
 

@@ -1208,3 +1208,34 @@ def test_a_seed_is_reported_only_when_something_is_drawn(capsys):
     result = neurosim.run_scenario(root / "iris_binary.toml", {"training.epochs": 1})
     assert result.draws == ["the initial weights", "the test split"] and result.seed == 0
     assert "seed 0 (draws the initial weights, the test split)" in result.report()
+
+
+@pytest.mark.parametrize("folder", [None, "", 5, ["out"]])
+def test_save_refuses_what_is_not_a_folder_path(folder):
+    result = neurosim.run_scenario(xor_mapping(), {"training.epochs": 1})
+    refused(DataError, ("save needs the path of a results folder",), result.save, folder)
+
+
+def test_values_in_messages_are_shortened():
+    data = xor_mapping()
+    data["data"]["inputs"][1] = [[[[[0.0] * 500]]], 1.0]
+    err = scenario_refused(data, "data.inputs[1][0]", ("must be a finite number",), run=neurosim.load_scenario)
+    assert len(str(err)) < 200, str(err)
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    """``neurosim run ... | head -1``: the reader has gone when the report is written."""
+    import os
+    import subprocess
+    import sys
+
+    mazur = Path(__file__).resolve().parents[1] / "scenarios" / "mazur.toml"
+    read_end, write_end = os.pipe()
+    os.close(read_end)                        # nobody will ever read: every write fails
+    try:
+        done = subprocess.run([sys.executable, "-m", "neurosim", "run", str(mazur)], stdout=write_end,
+                              stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    err = done.stderr.decode()
+    assert done.returncode == 1 and "Traceback" not in err and "BrokenPipe" not in err, err
