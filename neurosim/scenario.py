@@ -344,6 +344,9 @@ class Scenario:
             ``self``, with ``registry``, ``train`` and ``test`` set.
         """
         r = _Reader(self.source)
+        if registry is not None and not isinstance(registry, Registry):
+            raise r.fail("", "registry must be a neurosim Registry (neurosim.make_registry(...)), not "
+                         f"{registry!r:.60}")
         if registry is None:
             try:
                 registry = make_registry(self.plugins, base_dir=self.base_dir)

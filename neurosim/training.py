@@ -120,12 +120,15 @@ class StopCriterion:
     """
 
     def __init__(self, error_below: float | None = None, within: float | None = None):
+        bounds = {}
         for name, value in (("error_below", error_below), ("within", within)):
-            if value is not None and (not _real(value) or not math.isfinite(value) or value <= 0):
-                raise DataError(f"StopCriterion: {name} must be a finite number > 0 (or None), not {value!r}; "
-                                "with NaN or a bound <= 0 training would never stop")
-        self.error_below = None if error_below is None else float(error_below)
-        self.within = None if within is None else float(within)
+            if value is not None:
+                value = _rate(f"StopCriterion: {name}", value)
+                if value <= 0:
+                    raise DataError(f"StopCriterion: {name} must be > 0 (or None), not {value!r}; no run could "
+                                    "meet it, so training would never stop")
+            bounds[name] = value
+        self.error_below, self.within = bounds["error_below"], bounds["within"]
 
     def __call__(self, error, Y: np.ndarray, T: np.ndarray):
         """Whether to stop, given the training error and outputs ``Y`` for targets ``T``.

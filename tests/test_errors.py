@@ -1023,7 +1023,7 @@ def test_targets_outside_zero_one_are_refused_by_the_cross_entropies():
     (lambda: neurosim.SGD(0.1, weight_decay=1.5), ("weight_decay", "[0, 1)")),
     (lambda: neurosim.SGD(10**400), ("too large for a float",)),
     (lambda: neurosim.training.StopCriterion(error_below="a"), ("error_below", "'a'")),
-    (lambda: neurosim.training.StopCriterion(within=math.nan), ("within", "never stop")),
+    (lambda: neurosim.training.StopCriterion(within=math.nan), ("within", "finite", "nan")),
     (lambda: neurosim.training.StopCriterion(within=0), ("within", "> 0")),
 ])
 def test_optimiser_and_stop_criterion_refuse_bad_values(make, fragments):
