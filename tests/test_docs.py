@@ -25,7 +25,7 @@ import neurosim.hookspecs
 ROOT = Path(__file__).resolve().parents[1]
 
 
-SOURCES = sorted((ROOT / "neurosim").glob("*.py")) + sorted((ROOT / "plugins").glob("*.py"))
+SOURCES = sorted((ROOT / "neurosim").rglob("*.py")) + sorted((ROOT / "plugins").glob("*.py"))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")

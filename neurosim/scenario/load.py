@@ -1,0 +1,367 @@
+"""Reading a scenario: a TOML file or a mapping, overrides, and every key checked.
+
+:func:`load_scenario` reads the source (through the bounded, regular-file-only reader of
+:mod:`neurosim.io`), applies ``--set``-style overrides, and validates the structure of every
+table, returning a :class:`~neurosim.scenario.Scenario`; the data sources (inline arrays,
+dataset plugins, CSV and FANN files) are read by :func:`_load_patterns` when the scenario is
+resolved.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import training
+from ..errors import NeurosimError, ScenarioError
+from ..functions import STATISTICS, Patterns
+from ..io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, read_text
+from ..plugins import Registry
+from .model import Expectation, Scenario
+from .schema import FILE_FORMATS, SCHEMA, _MISSING, _Reader, _toml, check_integers
+
+__all__ = ["load_scenario"]
+
+
+def _source_name(source: Any) -> str:
+    """How messages name a scenario source: its path, or ``<mapping>``; refuses anything else."""
+    if isinstance(source, Scenario):
+        return source.source
+    if isinstance(source, Mapping):
+        return "<mapping>"
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source) if isinstance(os.fspath(source), str) else repr(source)
+    raise ScenarioError(f"<{type(source).__name__}>", "", f"{source!r:.60} is not a scenario; give the path of a "
+                        ".toml scenario file or a mapping with its tables")
+
+
+def _merge_overrides(source: Any, overrides: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``{dotted.key: value}`` mapping from ``overrides`` and keyword overrides."""
+    name = _source_name(source)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ScenarioError(name, "", f"overrides must be a mapping of dotted keys to values, e.g. "
+                            f"{{'training.epochs': 100}}, not {overrides!r:.60}")
+    for key in overrides or {}:
+        if not isinstance(key, str):
+            raise ScenarioError(name, "", f"override keys are dotted key paths (strings), not {key!r:.60}")
+    merged = dict(overrides or {})
+
+    def flatten(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping) and value:
+            for k, v in value.items():
+                flatten(f"{prefix}.{k}", v)
+        else:
+            merged[prefix] = value
+
+    for key, value in more.items():
+        flatten("scenario.seed" if key == "seed" else key, value)
+    return merged
+
+
+_KEY_PIECE = re.compile(r"([^.\[\]]+)((?:\[[0-9]+\])*)")
+
+
+def _key_path(dotted: str, source: str) -> list[str | int]:
+    """``"expect[0].below"`` -> ``["expect", 0, "below"]``; ``"expect.0.below"`` keeps
+    ``"0"`` a string, taken as an index only where the value there is an array."""
+    parts: list[str | int] = []
+    for piece in dotted.split("."):
+        m = _KEY_PIECE.fullmatch(piece)
+        if m is None:
+            raise ScenarioError(source, dotted, "is not a key path; write table.key, with array[INDEX] or "
+                                "array.INDEX for an entry of an array (e.g. expect[0].below)")
+        name, indices = m.groups()
+        parts.append(name)
+        parts.extend(int(i) for i in re.findall(r"[0-9]+", indices))
+    return parts
+
+
+def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
+    """Replace the value at a key path (``training.epochs``, ``network.layers[1].size``).
+
+    Missing tables are created; an array must exist to be indexed.
+    """
+    parts = _key_path(dotted, source)
+    node: Any = data
+    here = ""                                   # the path walked so far, for messages
+    for depth, key in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            if isinstance(key, str) and not (key.isascii() and key.isdigit()):
+                raise ScenarioError(source, dotted, f"{here!r} is an array: index it with a number, "
+                                    f"e.g. {here}[0]")
+            key = int(key)
+            if not 0 <= key < len(node):
+                raise ScenarioError(source, dotted, f"{here!r} has {len(node)} entr"
+                                    f"{'y' if len(node) == 1 else 'ies'}; index {key} is out of range "
+                                    f"(0 to {len(node) - 1})")
+            here = f"{here}[{key}]"
+        elif isinstance(node, dict):
+            if isinstance(key, int):
+                raise ScenarioError(source, dotted, f"{here!r} is a table, not an array: name one of its keys")
+            if not last and key not in node and isinstance(parts[depth + 1], int):
+                raise ScenarioError(source, dotted, f"there is no array {f'{here}.{key}' if here else key!r} "
+                                    "to take an entry of; add it to the file first")
+            here = f"{here}.{key}" if here else key
+            if not last:
+                node = node.setdefault(key, {})
+                continue
+        else:
+            raise ScenarioError(source, dotted, f"cannot override inside {here!r}, which is neither a table "
+                                "nor an array")
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
+
+
+def _array(r: _Reader, value: Any, path: str) -> np.ndarray:
+    if not isinstance(value, list) or not value:
+        raise r.fail(path, "must be an array of patterns (non-empty), e.g. [[0.05, 0.10]]")
+    rows = [row if isinstance(row, list) else [row] for row in value]
+    for i, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise r.fail(f"{path}[{i}]", f"has {len(row)} values but pattern 0 has {len(rows[0])}; "
+                                         "every pattern needs the same number of values")
+        for j, x in enumerate(row):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise r.fail(f"{path}[{i}][{j}]", f"must be a finite number, not {_toml(x)}")
+    return np.array(rows, dtype=np.float64)
+
+
+def _inline(r: _Reader, d: Mapping, path: str) -> Patterns:
+    """Patterns written in the file: ``inputs`` and ``targets`` arrays of equal length."""
+    X = _array(r, d["inputs"], f"{path}.inputs")
+    T = _array(r, r.get(d, "targets", path, (list,)), f"{path}.targets")
+    if len(T) != len(X):
+        raise r.fail(f"{path}.targets", f"has {len(T)} patterns but {path}.inputs has {len(X)}; give one "
+                     "target row per input pattern")
+    return Patterns(X, T)
+
+
+def _load_patterns(r: _Reader, d: Mapping, path: str, base_dir: Path, registry: Registry) -> Patterns:
+    """Patterns from one data source: inline arrays, a dataset plugin, or a file."""
+    sources = [k for k in ("inputs", "dataset", "file") if k in d]
+    if len(sources) != 1:
+        raise r.fail(path, "give exactly one source: inputs and targets, dataset = NAME, or file = PATH"
+                     + (f" (found {', '.join(sources)})" if sources else ""))
+    only = {"targets": "inputs", "options": "dataset", "format": "file", "input_columns": "file",
+            "target_columns": "file", "class_column": "file", "delimiter": "file", "header": "file",
+            "keep_classes": "class_column", "positive_class": "class_column"}
+    for key, needs in only.items():
+        if key in d and needs not in d:
+            raise r.fail(f"{path}.{key}", f"only applies with {needs} = ...")
+    if "inputs" in d:
+        return _inline(r, d, path)
+    if "dataset" in d:
+        name = r.get(d, "dataset", path, (str,))
+        options = r.get(d, "options", path, (dict,), {})
+        try:
+            dataset = registry.with_options("dataset", name, options)
+        except NeurosimError as exc:
+            raise r.fail(f"{path}.{'options' if 'option' in str(exc) and name in registry.names('dataset') else 'dataset'}",
+                         str(exc)) from None
+        try:
+            return dataset(**options)
+        except NeurosimError as exc:
+            raise r.fail(f"{path}.options", str(exc)) from None
+    from ..datafiles import read_patterns
+
+    file = Path(r.get(d, "file", path, (str,)))
+    fmt = r.get(d, "format", path, (str,), None, choices=FILE_FORMATS)
+    kwargs: dict[str, Any] = {}
+    for key, arg in (("input_columns", "inputs"), ("target_columns", "targets")):
+        if key in d:
+            cols = r.get(d, key, path, (list,))
+            if not cols or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in cols):
+                raise r.fail(f"{path}.{key}", "must be a non-empty array of column names or 0-based numbers")
+            kwargs[arg] = cols
+    if "class_column" in d:
+        kwargs["classes"] = r.get(d, "class_column", path, (str, int))
+    if "keep_classes" in d:
+        kwargs["keep_classes"] = r.get(d, "keep_classes", path, (list,))
+        if not kwargs["keep_classes"] or not all(isinstance(c, str) for c in kwargs["keep_classes"]):
+            raise r.fail(f"{path}.keep_classes", "must be a non-empty array of class labels (strings)")
+    if "positive_class" in d:
+        kwargs["positive_class"] = r.get(d, "positive_class", path, (str,))
+    if "delimiter" in d:
+        kwargs["delimiter"] = r.get(d, "delimiter", path, (str,))
+    if "header" in d:
+        kwargs["header"] = r.get(d, "header", path, (bool,))
+    try:
+        return read_patterns(file if file.is_absolute() else base_dir / file, format=fmt, **kwargs)
+    except NeurosimError as exc:
+        # The reader names its own arguments; report the scenario key they came from.
+        text, key = str(exc), "file"
+        for arg, scenario_key in (("keep_classes", "keep_classes"), ("positive_class", "positive_class"),
+                                  ("classes", "class_column"), ("inputs", "input_columns"),
+                                  ("targets", "target_columns")):
+            if f": {arg}:" in text and scenario_key in d:
+                key = scenario_key
+                break
+        raise r.fail(f"{path}.{key}", text) from None
+
+
+def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario's structure (plugin names are checked by ``resolve``).
+
+    Parameters
+    ----------
+    source : str, path or mapping
+        A TOML file, or an already parsed mapping.
+    overrides : mapping, optional
+        ``{"training.epochs": 100, "expect[0].below": 0.1, ...}``: key paths replaced
+        before validation (an array's entry by index: ``network.layers[1].size``).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        The first problem found, as ``FILE: key.path: problem; fix``.
+    """
+    name = _source_name(source)
+    if overrides is not None:
+        overrides = _merge_overrides(source, overrides, {})
+    if isinstance(source, Mapping):
+        name, base_dir, data = "<mapping>", Path.cwd(), copy.deepcopy(dict(source))
+    else:
+
+        path = Path(source)
+        # realpath, not Path.resolve(), which raises on a symbolic link loop (read_text reports it)
+        name, base_dir = str(path), Path(os.path.realpath(path)).parent
+        try:
+            data = parse_toml(read_text(path, limit=SCENARIO_FILE_LIMIT, what="a .toml scenario file"))
+        except FileError as exc:
+            raise ScenarioError(name, "", exc.problem) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(name, "", f"is not valid TOML: {exc}") from None
+        except TOMLLimitError as exc:
+            raise ScenarioError(name, "", f"cannot be read: {exc}") from None
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted, value, name)
+    r = _Reader(name)
+    check_integers(r, data)
+    top = r.keys(data, "", "")
+    meta = r.keys(top.get("scenario", {}), "scenario", "scenario")
+    plugins = r.get(top, "plugins", "", (list,), [])
+    for i, p in enumerate(plugins):
+        if not isinstance(p, str):
+            raise r.fail(f"plugins[{i}]", f"must be a string (a .py path or a dotted module name), not {p!r}")
+    r.keys(top.get("network", {}), "network", "network")
+    if "data" not in top:
+        raise r.fail("data", "is required: give a [data] table with inputs and targets, a dataset or a file")
+    d = r.keys(top["data"], "data", "data")
+    tests = [k for k in ("test", "test_fraction", "test_indices") if k in d]
+    if len(tests) > 1:
+        raise r.fail(f"data.{tests[1]}", f"conflicts with data.{tests[0]}; give one way to make the test set")
+    for table, path in ((d, "data"), (d.get("test"), "data.test")):
+        if isinstance(table, Mapping) and "inputs" in table:   # inline patterns: check them now
+            _inline(r, table, path)
+    if "test_fraction" in d:
+        f = r.get(d, "test_fraction", "data", (float,))
+        if not 0 < f < 1:
+            raise r.fail("data.test_fraction", f"must be between 0 and 1 (the share held out), not {f!r}")
+    if "test_indices" in d:
+        idx = r.get(d, "test_indices", "data", (list,))
+        if not idx or not all(isinstance(i, int) and not isinstance(i, bool) for i in idx):
+            raise r.fail("data.test_indices", "must be a non-empty array of pattern numbers (0-based)")
+
+    t = r.keys(top.get("training", {}), "training", "training")
+    mode = r.get(t, "mode", "training", (str,), "online", choices=training.MODES)
+    if "batch_size" in t and mode != "minibatch":
+        raise r.fail("training.batch_size", f"applies to mode = 'minibatch' only; mode {mode!r} updates "
+                     f"{'after every pattern' if mode == 'online' else 'once per epoch'}")
+    epochs = r.get(t, "epochs", "training", (int,), 1, minimum=0)
+    schedules = {}
+    for key, what in (("momentum_schedule", "momentum"), ("learning_rate_schedule", "learning rate")):
+        schedule = r.get(t, key, "training", (list,), [])
+        for i, item in enumerate(schedule):
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)
+                    and not isinstance(item[0], bool) and item[0] >= 0 and isinstance(item[1], (int, float))
+                    and not isinstance(item[1], bool) and math.isfinite(item[1]) and item[1] >= 0):
+                raise r.fail(f"training.{key}[{i}]", f"must be [epoch, {what}] with a whole epoch >= 0 and a "
+                             f"{what} >= 0, not {item!r}")
+        epochs_listed = [int(a) for a, _ in schedule]
+        if len(set(epochs_listed)) != len(epochs_listed):
+            raise r.fail(f"training.{key}", "lists an epoch twice; give one value per epoch")
+        schedules[key] = sorted((int(a), float(b)) for a, b in schedule)
+    stop = None
+    if "stop" in t:
+        st = r.keys(t["stop"], "training.stop", "training.stop")
+        if not st:
+            raise r.fail("training.stop", "is empty; give error_below and/or within")
+        bounds = {key: r.get(st, key, "training.stop", (float,), None) for key in ("error_below", "within")}
+        for key, value in bounds.items():
+            if value is not None and value <= 0:
+                raise r.fail(f"training.stop.{key}", f"must be > 0, not {value!r}: no run could meet it, so "
+                             "training would never stop early")
+        stop = training.StopCriterion(**bounds)
+    seed = r.get(meta, "seed", "scenario", (int,), None, minimum=0)
+    sc = Scenario(
+        source=name, data=data, base_dir=base_dir,
+        name=r.get(meta, "name", "scenario", (str,), Path(name).stem),
+        description=r.get(meta, "description", "scenario", (str,), ""),
+        seed=seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63),
+        plugins=plugins,
+        loss=r.get(t, "loss", "training", (str,), "mse"),
+        learning_rate=r.get(t, "learning_rate", "training", (float,), 0.1, minimum=0.0),
+        mode=mode, epochs=epochs,
+        momentum=r.get(t, "momentum", "training", (float,), 0.0, minimum=0.0),
+        momentum_schedule=schedules["momentum_schedule"],
+        learning_rate_schedule=schedules["learning_rate_schedule"],
+        batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
+                         minimum=1),
+        weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
+        stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
+        shuffle=r.get(t, "shuffle", "training", (bool,), False),
+    )
+    if sc.shuffle and mode == "batch":
+        raise r.fail("training.shuffle", "applies to mode = 'online' or 'minibatch'; batch mode sums the "
+                     "gradient over all patterns, so their order does not matter")
+    for i, e in enumerate(r.get(top, "expect", "", (list,), [])):
+        sc.expectations.append(_expectation(r, e, i, epochs))
+    for e in sc.expectations:
+        if sc.ensemble is not None and e.after is not None:
+            raise r.fail(f"expect[{e.index}].after", "an ensemble is measured at the end of its run; remove "
+                         "'after'")
+        if sc.ensemble is None and e.stat is not None:
+            raise r.fail(f"expect[{e.index}].stat", "summarises the members of an ensemble; set "
+                         "training.ensemble, or remove stat")
+    return sc
+
+
+def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:
+    path = f"expect[{i}]"
+    if not isinstance(table, Mapping):
+        raise r.fail(path, f"must be a table, not {type(table).__name__}")
+    e = dict(table)
+    base = {k: e.pop(k) for k in list(e) if k in SCHEMA["expect"]}
+    q = r.get(base, "quantity", path, (str,))
+    ex = Expectation(
+        index=i, quantity=q,
+        after=r.get(base, "after", path, (int,), None, minimum=0),
+        value=r.get(base, "value", path, (float,), None),
+        tolerance=r.get(base, "tolerance", path, (float,), 0.0, minimum=0.0),
+        below=r.get(base, "below", path, (float,), None),
+        above=r.get(base, "above", path, (float,), None),
+        options=e,
+        stat=r.get(base, "stat", path, (str,), None, choices=tuple(STATISTICS)),
+    )
+    if ex.after is not None and ex.after > epochs:
+        raise r.fail(f"{path}.after", f"is {ex.after} but training.epochs is {epochs}; measure at most after "
+                     "the last epoch")
+    if ex.value is None and ex.below is None and ex.above is None and not ex.options:
+        # (with other keys, a misspelt bound is reported by resolve, which knows the options)
+        raise r.fail(path, "gives no bound; add value (with tolerance), below or above")
+    return ex

@@ -1,0 +1,386 @@
+"""What a scenario is once read: :class:`Scenario`, its :class:`Expectation` tables, and the
+:class:`RunState` a measure sees.
+
+A :class:`Scenario` holds the validated settings of one experiment; :meth:`Scenario.resolve`
+loads its plugins and data, :meth:`Scenario.build_network` builds its network and
+:meth:`Scenario.check` takes every step a run takes before training. Reading files lives in
+:mod:`.load`, building in :mod:`.build`, running in :mod:`.run`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import training
+from ..errors import NeurosimError, did_you_mean
+from ..functions import Patterns
+from ..network import Network
+from ..plugins import Registry, make_registry
+from .schema import SCHEMA, _Reader, _accepts, _options_of
+
+__all__ = ["Expectation", "RunState", "Scenario"]
+
+
+@dataclass
+class Expectation:
+    """One ``[[expect]]`` table: a measure, when to take it, and the bound it must meet.
+
+    Parameters
+    ----------
+    index : int
+        Position in the file (``expect[index]``).
+    quantity : str
+        Name of a registered measure (``error``, ``weight``, ``output``, ``accuracy``,
+        ``correct``, ``epochs``, ``mirror_symmetry``, or a plugin's).
+    after : int or None
+        Epochs of training after which it is measured (0 = before training); None = at
+        the end of the run (also when a stop criterion ended it early).
+    value, tolerance : float, optional
+        ``|actual - value| <= tolerance``.
+    below, above : float, optional
+        ``actual < below`` and/or ``actual > above``.
+    options : dict
+        The measure's options (the table's other keys).
+    stat : str, optional
+        With an ensemble: ``min``, ``median``, ``mean`` or ``max`` of the measure over
+        the members that did not diverge.
+    """
+
+    index: int
+    quantity: str
+    after: int | None
+    value: float | None = None
+    tolerance: float = 0.0
+    below: float | None = None
+    above: float | None = None
+    options: dict = field(default_factory=dict)
+    stat: str | None = None
+
+    def describe(self, net: Network | None = None) -> str:
+        """A short human description (``weight w5 (h1 -> o1) after 1 epoch``)."""
+        opts = dict(self.options)
+        if self.quantity == "weight" and net is not None and "edge" in opts:
+            edge = str(opts.pop("edge"))
+            parts = [p.strip() for p in edge.split("->")]
+            try:
+                label = net.edge_label(*parts)
+            except NeurosimError:
+                label = edge
+            what = f"weight {label} ({edge})" if label != edge.replace(" ", "").replace("->", " -> ") and \
+                label != edge else f"weight {edge}"
+        elif self.quantity == "output" and "neuron" in opts:
+            what = f"output of {opts.pop('neuron')} for pattern {opts.pop('pattern', 0)}"
+        else:
+            what = self.quantity
+        rest = ", ".join(f"{k}={v}" for k, v in opts.items())
+        when = "at the end" if self.after is None else f"after {self.after} epoch{'s' if self.after != 1 else ''}"
+        over = f", {self.stat} over the members" if self.stat else ""
+        return f"{what}{f' ({rest})' if rest else ''}{over} {when}"
+
+    def check(self, actual: float) -> tuple[bool, str]:
+        """Return ``(met, bound)``; ``bound`` says what was required."""
+        parts, ok = [], math.isfinite(actual)
+        if self.value is not None:
+            ok &= abs(actual - self.value) <= self.tolerance
+            parts.append(f"= {self.value:.10g} ± {self.tolerance:g}")
+        if self.below is not None:
+            ok &= actual < self.below
+            parts.append(f"< {self.below:g}")
+        if self.above is not None:
+            ok &= actual > self.above
+            parts.append(f"> {self.above:g}")
+        return bool(ok), " and ".join(parts)
+
+
+@dataclass
+class RunState:
+    """What a measure sees of a run in progress or finished.
+
+    Attributes
+    ----------
+    network : Network
+    train, test : Patterns
+        Training and test patterns (``test`` is None without a test set).
+    loss : str
+        The training loss's name.
+    history : ndarray
+        Training error after each epoch so far.
+    epochs : int
+        Epochs trained so far.
+    ensemble : EnsembleResult or None
+        With ``training.ensemble``: every member's results; ``network`` is then member 0
+        (the scenario's own seed), or None when member 0 diverged.
+    stop : StopCriterion or None
+        The scenario's ``[training.stop]``.
+    members : int or None
+        ``training.ensemble`` (known before the ensemble has run).
+    registry : Registry or None
+        The run's plugins (what :meth:`each_member` looks measures up in).
+    """
+
+    network: Network | None
+    train: Patterns
+    test: Patterns | None
+    loss: str
+    history: np.ndarray
+    epochs: int = 0
+    ensemble: Any = None
+    stop: Any = None
+    members: int | None = None
+    registry: Registry | None = None
+
+    def each_member(self, quantity: str, **options: Any) -> np.ndarray:
+        """Take measure ``quantity`` on every ensemble member's trained network.
+
+        Parameters
+        ----------
+        quantity : str
+            A registered measure.
+        **options
+            Its options.
+
+        Returns
+        -------
+        ndarray
+            ``(K,)``, NaN for members that diverged (they have no trained network), and
+            all NaN before the ensemble has run.
+        """
+        if self.ensemble is None:
+            return np.full(self.members or 0, np.nan)
+        measure = self.registry.measure(quantity)
+        ens = self.ensemble
+        values = np.full(ens.members, np.nan)
+        for k, net in ens.networks():
+            if net is not None:
+                member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
+                                  int(ens.epochs[k]), None, self.stop, None, self.registry)
+                values[k] = measure(member, **options)
+        return values
+
+
+@dataclass
+class Scenario:
+    """A validated scenario, ready to run. Build it with :func:`load_scenario`.
+
+    The plugin-dependent parts (datasets, measures, activations) are checked by
+    :meth:`resolve`, which also loads the data.
+
+    Attributes
+    ----------
+    source : str
+        The file it came from (or ``<mapping>``).
+    data : dict
+        The parsed mapping (after overrides).
+    seed : int
+        The seed of every random choice; drawn and recorded when the file gives none.
+    train, test : Patterns
+        The data, after :meth:`resolve`.
+    """
+
+    source: str
+    data: dict
+    base_dir: Path
+    name: str
+    description: str
+    seed: int
+    plugins: list
+    loss: str
+    learning_rate: float
+    mode: str
+    epochs: int
+    momentum: float
+    momentum_schedule: list
+    learning_rate_schedule: list
+    batch_size: int | None
+    weight_decay: float
+    stop: training.StopCriterion | None
+    ensemble: int | None
+    expectations: list[Expectation]
+    shuffle: bool = False
+    registry: Registry | None = None
+    train: Patterns | None = None
+    test: Patterns | None = None
+
+    def momentum_at(self, epoch: int) -> float:
+        """The momentum in force from ``epoch`` on (``momentum_schedule``, else ``momentum``)."""
+        return _scheduled(self.momentum, self.momentum_schedule, epoch)
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """The learning rate in force from ``epoch`` on (``learning_rate_schedule``, else ``learning_rate``)."""
+        return _scheduled(self.learning_rate, self.learning_rate_schedule, epoch)
+
+    def apply_schedule(self, optimizer: training.SGD, epoch: int) -> None:
+        """Set ``optimizer``'s learning rate and momentum to those in force at ``epoch``.
+
+        Parameters
+        ----------
+        optimizer : neurosim.training.SGD
+        epoch : int
+            Epochs trained so far (0-based index of the epoch about to run).
+        """
+        optimizer.learning_rate = self.learning_rate_at(epoch)
+        optimizer.momentum = self.momentum_at(epoch)
+
+    def pattern_orders(self) -> np.random.Generator | None:
+        """With ``training.shuffle``: the generator of the pattern orders, seeded from the
+        scenario's seed (its third stream, after the initial weights' and the test
+        split's); else None."""
+        if not self.shuffle:
+            return None
+        return np.random.default_rng(np.random.SeedSequence(self.seed).spawn(3)[2])
+
+    def resolve(self, registry: Registry | None = None) -> Scenario:
+        """Load the plugins and the data, and check everything that depends on them.
+
+        Parameters
+        ----------
+        registry : Registry, optional
+            Plugins to use; by default the installed ones plus the scenario's
+            ``plugins = [...]``, in a registry made for this run.
+
+        Returns
+        -------
+        Scenario
+            ``self``, with ``registry``, ``train`` and ``test`` set.
+        """
+        r = _Reader(self.source)
+        if registry is not None and not isinstance(registry, Registry):
+            raise r.fail("", "registry must be a neurosim Registry (neurosim.make_registry(...)), not "
+                         f"{registry!r:.60}")
+        if registry is None:
+            try:
+                registry = make_registry(self.plugins, base_dir=self.base_dir)
+            except NeurosimError as exc:
+                raise r.fail("plugins", str(exc)) from None
+        self.registry = registry
+        try:
+            registry.loss(self.loss)
+        except NeurosimError as exc:
+            raise r.fail("training.loss", str(exc)) from None
+        d = self.data["data"]
+        from .load import _load_patterns       # reading lives in .load, which imports this module
+
+        self.train = _load_patterns(r, d, "data", self.base_dir, registry)
+        split_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2)[1])
+        if "test" in d:
+            self.test = _load_patterns(r, r.keys(d["test"], "data.test", "data.test"), "data.test",
+                                       self.base_dir, registry)
+        elif "test_fraction" in d:
+            n = len(self.train)
+            k = int(round(d["test_fraction"] * n))
+            if not 0 < k < n:
+                raise r.fail("data.test_fraction", f"leaves {k} of {n} patterns for testing; choose a fraction "
+                             "that keeps at least one pattern in each set")
+            held = np.sort(split_rng.permutation(n)[:k])
+            self.train, self.test = self.train.subset(np.setdiff1d(np.arange(n), held)), self.train.subset(held)
+        elif "test_indices" in d:
+            held = np.array(d["test_indices"], dtype=np.intp)
+            n = len(self.train)
+            if len(held) == 0 or held.min() < 0 or held.max() >= n or len(set(held.tolist())) != len(held):
+                raise r.fail("data.test_indices", f"must be distinct pattern numbers from 0 to {n - 1}")
+            if len(held) >= n:
+                raise r.fail("data.test_indices", "holds out every pattern; keep some for training")
+            self.train, self.test = self.train.subset(np.setdiff1d(np.arange(n), held)), self.train.subset(np.sort(held))
+        if self.test is not None and self.test.inputs.shape[1:] != self.train.inputs.shape[1:] or \
+                self.test is not None and self.test.targets.shape[1:] != self.train.targets.shape[1:]:
+            raise r.fail("data.test", f"test patterns have {self.test.inputs.shape[1]} inputs and "
+                         f"{self.test.targets.shape[1]} targets, training patterns {self.train.inputs.shape[1]} "
+                         f"and {self.train.targets.shape[1]}")
+        if self.mode == "minibatch" and self.batch_size > len(self.train):
+            raise r.fail("training.batch_size", f"is {self.batch_size} but there are only {len(self.train)} "
+                         "training patterns")
+        for e in self.expectations:
+            try:
+                registry.measure(e.quantity)
+            except NeurosimError as exc:
+                raise r.fail(f"expect[{e.index}].quantity", str(exc)) from None
+            for key in e.options:
+                if not _accepts(registry, e.quantity, key):
+                    owners = [m for m in registry.names("measure") if m != e.quantity and
+                              _accepts(registry, m, key)]
+                    if owners:
+                        raise r.fail(f"expect[{e.index}].{key}", f"only applies to quantity = "
+                                     f"{' or '.join(map(repr, owners))}, not {e.quantity!r}")
+                    known = SCHEMA["expect"] | set(_options_of(registry, e.quantity))
+                    raise r.fail(f"expect[{e.index}].{key}", f"unknown key for quantity = {e.quantity!r}; "
+                                 f"{did_you_mean(key, known, 'valid keys here')}")
+            try:
+                registry.with_options("measure", e.quantity, e.options)
+            except NeurosimError as exc:
+                raise r.fail(f"expect[{e.index}]", str(exc)) from None
+            if e.value is None and e.below is None and e.above is None:
+                raise r.fail(f"expect[{e.index}]", "gives no bound; add value (with tolerance), below or above")
+        return self
+
+    def build_network(self) -> Network:
+        """Build the scenario's network (weights not given are drawn from ``seed``)."""
+        if self.registry is None:
+            self.resolve()
+        from .build import build_network
+
+        return build_network(self)
+
+    def check(self, registry: Registry | None = None) -> Network:
+        """Validate everything short of training: plugins, data, network, expectations.
+
+        Runs every step :func:`run_scenario` takes before its first epoch (building the
+        network, the untrained error, the optimiser, the memory the run will need), so
+        whatever ``run`` would refuse before training, ``check`` refuses too. Each
+        expectation is measured once on the untrained network, so a missing edge or
+        neuron is reported now rather than after training (``neurosim check``).
+
+        Parameters
+        ----------
+        registry : Registry, optional
+            As for :meth:`resolve`.
+
+        Returns
+        -------
+        Network
+            The untrained network.
+
+        Raises
+        ------
+        ScenarioError
+            The first problem, naming the file and key.
+        """
+        from .run import _prepare
+
+        self._prepared = _prepare(self.resolve(registry))     # run_scenario(self) trains from here
+        return self._prepared.network
+
+    def random_draws(self, net: Network) -> list[str]:
+        """What this scenario draws from its seed, given its built network.
+
+        Parameters
+        ----------
+        net : Network
+            The network :meth:`build_network` made.
+
+        Returns
+        -------
+        list of str
+            Empty when nothing is random (the worked example: every weight given, no
+            test split, no shuffling); then the seed plays no part and is not reported.
+        """
+        drawn = []
+        if any(data.get("drawn") for _u, _v, data in net.graph.edges(data=True)):
+            drawn.append("the initial weights" + (" of every member" if self.ensemble else ""))
+        if "test_fraction" in self.data["data"]:
+            drawn.append("the test split")
+        if self.shuffle:
+            drawn.append("the pattern orders")
+        return drawn
+
+
+def _scheduled(value: float, schedule: list, epoch: int) -> float:
+    """The value in force from ``epoch`` on: the last schedule entry starting at or before it."""
+    for start, v in schedule:
+        if start <= epoch:
+            value = v
+    return value

@@ -1,0 +1,245 @@
+"""What a scenario run produced, and how it is reported and saved: :class:`ScenarioResult`.
+
+:meth:`ScenarioResult.report` is the text ``neurosim run`` prints; :meth:`~ScenarioResult.save`
+writes the learning curve, the trained network and ``summary.json`` (with the versions and
+the arithmetic the run used) as a set, under the results folder's lock.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import arithmetic
+from ..errors import DataError
+from ..io import atomic_write_all, folder_lock, json_text, sweep_temporaries
+from ..network import Network
+from ..plugins import Registry
+from .model import RunState, Scenario
+
+__all__ = ["ScenarioResult"]
+
+
+@dataclass
+class ScenarioResult:
+    """What a scenario run produced.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    network : Network
+        The trained network.
+    history : ndarray
+        ``history[k]``: total training error after ``k + 1`` epochs.
+    initial_error : float
+        Total training error before training.
+    initial_weights : dict
+        ``{(src, dst): weight}`` before training.
+    initial_state : dict
+        ``{neuron_name: (net, out)}`` for training pattern 0 before training.
+    checks : list of tuple
+        ``(expectation, actual, met, bound)`` for each ``[[expect]]``.
+    stopped_early : bool
+        Whether a stop criterion ended training before ``training.epochs``.
+    wall_time : float
+        Seconds from start to end of the run.
+    ensemble : EnsembleResult or None
+        With ``training.ensemble = K``: all K members' results (``network`` and
+        ``history`` are member 0's, the scenario's own seed; ``network`` is None when
+        member 0 diverged).
+    draws : list of str
+        What the run drew from ``scenario.seed`` (:meth:`Scenario.random_draws`);
+        empty when nothing was random, and then the seed is not reported.
+    """
+
+    scenario: Scenario
+    network: Network | None
+    history: np.ndarray
+    initial_error: float
+    initial_weights: dict
+    initial_state: dict
+    checks: list = field(default_factory=list)
+    stopped_early: bool = False
+    wall_time: float = 0.0
+    ensemble: Any = None
+    draws: list = field(default_factory=list)
+
+    @property
+    def seed(self) -> int | None:
+        """The seed the run drew its random numbers from, or None when it drew none."""
+        return self.scenario.seed if self.draws else None
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation was met."""
+        return all(met for _e, _a, met, _b in self.checks)
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per unmet expectation."""
+        return [f"{self.scenario.source}: expect[{e.index}]: {e.describe(self.network)}: got {a:.10g}, wanted {b}"
+                for e, a, met, b in self.checks if not met]
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs actually trained."""
+        return len(self.history)
+
+    @property
+    def final_error(self) -> float:
+        """Total training error after the last epoch (the initial error if none ran)."""
+        return float(self.history[-1]) if len(self.history) else self.initial_error
+
+    def metrics(self) -> dict:
+        """Final numbers: training error, test error and accuracy (when there is a test set).
+
+        For an ensemble whose member 0 diverged, the network's numbers are None (the
+        ``ensemble`` statistics summarise the others).
+        """
+        sc, net = self.scenario, self.network
+        out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
+               "train_error": self.final_error if net is not None else None}
+        if net is not None:
+            state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop,
+                             sc.ensemble, sc.registry)
+            accuracy = sc.registry.measure("accuracy")
+            out["train_accuracy"] = accuracy(state)
+            if sc.test is not None:
+                out["test_error"] = sc.registry.measure("error")(state, set="test")
+                out["test_accuracy"] = accuracy(state, set="test")
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble.summary()
+        return out
+
+    def report(self) -> str:
+        """The text ``neurosim run`` prints: forward pass, errors, weights, expectations."""
+        sc, net = self.scenario, self.network
+        drawn = f"; seed {sc.seed} (draws {', '.join(self.draws)})" if self.draws else ""
+        lines = [f"scenario {sc.name}" + (f" — {sc.description}" if sc.description else ""),
+                 f"network: {net!r}" if net is not None else
+                 f"network: ensemble member 0 (seed {sc.seed}) diverged, so there is no trained network to show",
+                 f"data: {_count(len(sc.train), 'training pattern')}"
+                 + (f", {_count(len(sc.test), 'test pattern')}" if sc.test else "") + drawn]
+        if len(self.initial_state) <= 24:
+            inputs = ", ".join(f"{x:.10g}" for x in sc.train.inputs[0][:8]) + (" ..." if sc.train.inputs.shape[1] > 8
+                                                                              else "")
+            lines.append(f"forward pass, training pattern 0, before training (inputs {inputs}):")
+            for name, (net_in, out) in self.initial_state.items():
+                lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
+        lines.append(f"total error ({sc.loss}) before training: {self.initial_error:.9g}")
+        momentum = f"momentum {sc.momentum:g}" + (f" (schedule {sc.momentum_schedule})" if sc.momentum_schedule else "")
+        if sc.learning_rate_schedule:
+            momentum += f", learning rate schedule {sc.learning_rate_schedule}"
+        lines.append(f"training: {sc.mode}{f' ({sc.batch_size} per update)' if sc.mode == 'minibatch' else ''}, "
+                     f"learning rate {sc.learning_rate_at(0):g}, {momentum}"
+                     + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
+                     + (", patterns shuffled every epoch" if sc.shuffle else "")
+                     + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else ""))
+        trainable = [(u, v) for (u, v) in self.initial_weights if net is not None and net.trainable(u, v)]
+        if net is None:
+            pass
+        elif len(trainable) <= 40:
+            lines.append("trainable weights, before -> after:")
+            for u, v in trainable:
+                label = net.edge_label(u, v)
+                label = label if label != f"{u} -> {v}" else ""
+                lines.append(f"  {label:>4}  {u:>6} -> {v:<6} {self.initial_weights[(u, v)]:>14.10g} -> "
+                             f"{net.weight(u, v):.9g}")
+        else:
+            lines.append(f"{len(trainable)} trainable weights (not listed)")
+        if net is not None:
+            lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}:"
+                         f" {self.final_error:.9g}")
+        if sc.test is not None and net is not None:
+            m = self.metrics()
+            lines.append(f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.4g}")
+        if self.ensemble is not None:
+            lines.append(f"ensemble (seeds {sc.seed} to {sc.seed + self.ensemble.members - 1}; network above is "
+                         f"the first): {self.ensemble}")
+        if self.checks:
+            lines.append("expectations:")
+            for e, actual, met, bound in self.checks:
+                lines.append(f"  {'ok  ' if met else 'FAIL'}  {e.describe(net)}: {actual:.10g} (wanted {bound})")
+            passed = sum(met for *_x, met, _b in self.checks)
+            lines.append(f"{passed} of {len(self.checks)} expectations met")
+        return "\n".join(lines)
+
+    def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """Write the learning curve (CSV), the trained network (JSON) and a summary (JSON).
+
+        All three are written to temporary names first and then renamed, so an
+        interrupted run never leaves a half-written file, nor (short of a failure
+        between the renames) new files beside old ones. The folder is held with
+        :func:`neurosim.io.folder_lock` meanwhile, and temporary files a killed save left
+        there are removed first.
+
+        Parameters
+        ----------
+        out_dir : str or path
+            Folder to write into (created if missing).
+
+        Returns
+        -------
+        dict
+            ``{"learning_curve": path, "network": path, "summary": path}`` (no
+            ``network`` for an ensemble whose member 0 diverged: it has none).
+
+        Raises
+        ------
+        DataError
+            When the folder cannot be made, another run is using it, or a folder stands
+            where a file would go (checked before anything is written).
+        """
+        if not isinstance(out_dir, (str, os.PathLike)) or not os.fspath(out_dir):
+            raise DataError(f"save needs the path of a results folder (a str or pathlib.Path), not {out_dir!r:.60}")
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot use {out} as the results folder ({exc.strerror}); give a folder path "
+                            "that can be created") from None
+        curve = "epoch,error\n" + "".join(f"{k + 1},{e!r}\n" for k, e in enumerate(self.history.tolist()))
+        sc = self.scenario
+        summary = {
+            "scenario": sc.name, "source": sc.source, "seed": self.seed, "draws": self.draws,
+            "metrics": self.metrics(),
+            "passed": self.passed,
+            "expectations": [{"index": e.index, "description": e.describe(self.network),
+                              "actual": actual if math.isfinite(actual) else None,   # JSON has no NaN
+                              "wanted": bound, "met": met} for e, actual, met, bound in self.checks],
+            "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
+            "arithmetic": arithmetic.describe(),
+            "wall_time_seconds": self.wall_time,
+        }
+        files = {"learning_curve": (out / "learning_curve.csv", curve),
+                 "network": (out / "network.json", json_text(self.network.to_dict()) if self.network else None),
+                 "summary": (out / "summary.json", json_text(summary))}
+        files = {name: pair for name, pair in files.items() if pair[1] is not None}   # member 0 diverged: no network
+        with folder_lock(out):       # no other run writes here meanwhile, so no live temporary is swept
+            sweep_temporaries(out, ["learning_curve.csv", "network.json", "summary.json"])
+            paths = atomic_write_all(dict(files.values()))
+        return dict(zip(files, paths))
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 training pattern"``, ``"70 training patterns"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _plugin_versions(registry: Registry) -> dict[str, str]:
+    dists = {name: f"{dist.project_name} {dist.version}"
+             for plugin, dist in registry.manager.list_plugin_distinfo()
+             for name in [registry.manager.get_name(plugin)]}
+    return {name: dists.get(name, "not installed (loaded from a module)")
+            for name, _plugin in registry.manager.list_name_plugin()}
