@@ -9,13 +9,16 @@ outputs match the data.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import NeurosimError, did_you_mean
 from ..network import Network
-from .model import Scenario
 from .schema import BIAS_POLICIES, NEURON_KINDS, _Reader
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Scenario
 
 __all__ = ["build_network"]
 

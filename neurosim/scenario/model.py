@@ -1,18 +1,15 @@
-"""What a scenario is once read: :class:`Scenario`, its :class:`Expectation` tables, and the
-:class:`RunState` a measure sees.
+"""What a scenario is once read: :class:`Scenario`, the validated settings of one experiment.
 
-A :class:`Scenario` holds the validated settings of one experiment; :meth:`Scenario.resolve`
-loads its plugins and data, :meth:`Scenario.build_network` builds its network and
-:meth:`Scenario.check` takes every step a run takes before training. Reading files lives in
-:mod:`.load`, building in :mod:`.build`, running in :mod:`.run`.
+:meth:`Scenario.resolve` loads its plugins and data (:mod:`.data`),
+:meth:`Scenario.build_network` builds its network (:mod:`.build`) and :meth:`Scenario.check`
+takes every step a run takes before training (:mod:`.prepare`); reading a file into a
+Scenario lives in :mod:`.load`, running one in :mod:`.run`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,146 +18,13 @@ from ..errors import NeurosimError, did_you_mean
 from ..functions import Patterns
 from ..network import Network
 from ..plugins import Registry, make_registry
+from .build import build_network
+from .data import _load_patterns
+from .measuring import Expectation
+from .prepare import _prepare
 from .schema import SCHEMA, _Reader, _accepts, _options_of
 
-__all__ = ["Expectation", "RunState", "Scenario"]
-
-
-@dataclass
-class Expectation:
-    """One ``[[expect]]`` table: a measure, when to take it, and the bound it must meet.
-
-    Parameters
-    ----------
-    index : int
-        Position in the file (``expect[index]``).
-    quantity : str
-        Name of a registered measure (``error``, ``weight``, ``output``, ``accuracy``,
-        ``correct``, ``epochs``, ``mirror_symmetry``, or a plugin's).
-    after : int or None
-        Epochs of training after which it is measured (0 = before training); None = at
-        the end of the run (also when a stop criterion ended it early).
-    value, tolerance : float, optional
-        ``|actual - value| <= tolerance``.
-    below, above : float, optional
-        ``actual < below`` and/or ``actual > above``.
-    options : dict
-        The measure's options (the table's other keys).
-    stat : str, optional
-        With an ensemble: ``min``, ``median``, ``mean`` or ``max`` of the measure over
-        the members that did not diverge.
-    """
-
-    index: int
-    quantity: str
-    after: int | None
-    value: float | None = None
-    tolerance: float = 0.0
-    below: float | None = None
-    above: float | None = None
-    options: dict = field(default_factory=dict)
-    stat: str | None = None
-
-    def describe(self, net: Network | None = None) -> str:
-        """A short human description (``weight w5 (h1 -> o1) after 1 epoch``)."""
-        opts = dict(self.options)
-        if self.quantity == "weight" and net is not None and "edge" in opts:
-            edge = str(opts.pop("edge"))
-            parts = [p.strip() for p in edge.split("->")]
-            try:
-                label = net.edge_label(*parts)
-            except NeurosimError:
-                label = edge
-            what = f"weight {label} ({edge})" if label != edge.replace(" ", "").replace("->", " -> ") and \
-                label != edge else f"weight {edge}"
-        elif self.quantity == "output" and "neuron" in opts:
-            what = f"output of {opts.pop('neuron')} for pattern {opts.pop('pattern', 0)}"
-        else:
-            what = self.quantity
-        rest = ", ".join(f"{k}={v}" for k, v in opts.items())
-        when = "at the end" if self.after is None else f"after {self.after} epoch{'s' if self.after != 1 else ''}"
-        over = f", {self.stat} over the members" if self.stat else ""
-        return f"{what}{f' ({rest})' if rest else ''}{over} {when}"
-
-    def check(self, actual: float) -> tuple[bool, str]:
-        """Return ``(met, bound)``; ``bound`` says what was required."""
-        parts, ok = [], math.isfinite(actual)
-        if self.value is not None:
-            ok &= abs(actual - self.value) <= self.tolerance
-            parts.append(f"= {self.value:.10g} ± {self.tolerance:g}")
-        if self.below is not None:
-            ok &= actual < self.below
-            parts.append(f"< {self.below:g}")
-        if self.above is not None:
-            ok &= actual > self.above
-            parts.append(f"> {self.above:g}")
-        return bool(ok), " and ".join(parts)
-
-
-@dataclass
-class RunState:
-    """What a measure sees of a run in progress or finished.
-
-    Attributes
-    ----------
-    network : Network
-    train, test : Patterns
-        Training and test patterns (``test`` is None without a test set).
-    loss : str
-        The training loss's name.
-    history : ndarray
-        Training error after each epoch so far.
-    epochs : int
-        Epochs trained so far.
-    ensemble : EnsembleResult or None
-        With ``training.ensemble``: every member's results; ``network`` is then member 0
-        (the scenario's own seed), or None when member 0 diverged.
-    stop : StopCriterion or None
-        The scenario's ``[training.stop]``.
-    members : int or None
-        ``training.ensemble`` (known before the ensemble has run).
-    registry : Registry or None
-        The run's plugins (what :meth:`each_member` looks measures up in).
-    """
-
-    network: Network | None
-    train: Patterns
-    test: Patterns | None
-    loss: str
-    history: np.ndarray
-    epochs: int = 0
-    ensemble: Any = None
-    stop: Any = None
-    members: int | None = None
-    registry: Registry | None = None
-
-    def each_member(self, quantity: str, **options: Any) -> np.ndarray:
-        """Take measure ``quantity`` on every ensemble member's trained network.
-
-        Parameters
-        ----------
-        quantity : str
-            A registered measure.
-        **options
-            Its options.
-
-        Returns
-        -------
-        ndarray
-            ``(K,)``, NaN for members that diverged (they have no trained network), and
-            all NaN before the ensemble has run.
-        """
-        if self.ensemble is None:
-            return np.full(self.members or 0, np.nan)
-        measure = self.registry.measure(quantity)
-        ens = self.ensemble
-        values = np.full(ens.members, np.nan)
-        for k, net in ens.networks():
-            if net is not None:
-                member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
-                                  int(ens.epochs[k]), None, self.stop, None, self.registry)
-                values[k] = measure(member, **options)
-        return values
+__all__ = ["Scenario"]
 
 
 @dataclass
@@ -263,8 +127,6 @@ class Scenario:
         except NeurosimError as exc:
             raise r.fail("training.loss", str(exc)) from None
         d = self.data["data"]
-        from .load import _load_patterns       # reading lives in .load, which imports this module
-
         self.train = _load_patterns(r, d, "data", self.base_dir, registry)
         split_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2)[1])
         if "test" in d:
@@ -321,8 +183,6 @@ class Scenario:
         """Build the scenario's network (weights not given are drawn from ``seed``)."""
         if self.registry is None:
             self.resolve()
-        from .build import build_network
-
         return build_network(self)
 
     def check(self, registry: Registry | None = None) -> Network:
@@ -349,8 +209,6 @@ class Scenario:
         ScenarioError
             The first problem, naming the file and key.
         """
-        from .run import _prepare
-
         self._prepared = _prepare(self.resolve(registry))     # run_scenario(self) trains from here
         return self._prepared.network
 

@@ -20,7 +20,8 @@ from ..errors import DataError
 from ..io import atomic_write_all, folder_lock, json_text, sweep_temporaries
 from ..network import Network
 from ..plugins import Registry
-from .model import RunState, Scenario
+from .measuring import RunState
+from .model import Scenario
 
 __all__ = ["ScenarioResult"]
 

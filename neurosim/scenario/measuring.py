@@ -1,0 +1,228 @@
+"""What an expectation measures, and how: :class:`Expectation`, the :class:`RunState` a
+measure sees, and taking a measure (:func:`measure`) — with its own ``stat``, on every
+ensemble member, or as NaN with the reason when a diverged member makes it undefined.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import NeurosimError, NumericalError, ScenarioError
+from ..functions import Patterns, STATISTICS
+from ..network import Network
+from ..plugins import Registry
+from .schema import _accepts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Scenario
+
+__all__ = ["Expectation", "RunState"]
+
+
+@dataclass
+class Expectation:
+    """One ``[[expect]]`` table: a measure, when to take it, and the bound it must meet.
+
+    Parameters
+    ----------
+    index : int
+        Position in the file (``expect[index]``).
+    quantity : str
+        Name of a registered measure (``error``, ``weight``, ``output``, ``accuracy``,
+        ``correct``, ``epochs``, ``mirror_symmetry``, or a plugin's).
+    after : int or None
+        Epochs of training after which it is measured (0 = before training); None = at
+        the end of the run (also when a stop criterion ended it early).
+    value, tolerance : float, optional
+        ``|actual - value| <= tolerance``.
+    below, above : float, optional
+        ``actual < below`` and/or ``actual > above``.
+    options : dict
+        The measure's options (the table's other keys).
+    stat : str, optional
+        With an ensemble: ``min``, ``median``, ``mean`` or ``max`` of the measure over
+        the members that did not diverge.
+    """
+
+    index: int
+    quantity: str
+    after: int | None
+    value: float | None = None
+    tolerance: float = 0.0
+    below: float | None = None
+    above: float | None = None
+    options: dict = field(default_factory=dict)
+    stat: str | None = None
+
+    def describe(self, net: Network | None = None) -> str:
+        """A short human description (``weight w5 (h1 -> o1) after 1 epoch``)."""
+        opts = dict(self.options)
+        if self.quantity == "weight" and net is not None and "edge" in opts:
+            edge = str(opts.pop("edge"))
+            parts = [p.strip() for p in edge.split("->")]
+            try:
+                label = net.edge_label(*parts)
+            except NeurosimError:
+                label = edge
+            what = f"weight {label} ({edge})" if label != edge.replace(" ", "").replace("->", " -> ") and \
+                label != edge else f"weight {edge}"
+        elif self.quantity == "output" and "neuron" in opts:
+            what = f"output of {opts.pop('neuron')} for pattern {opts.pop('pattern', 0)}"
+        else:
+            what = self.quantity
+        rest = ", ".join(f"{k}={v}" for k, v in opts.items())
+        when = "at the end" if self.after is None else f"after {self.after} epoch{'s' if self.after != 1 else ''}"
+        over = f", {self.stat} over the members" if self.stat else ""
+        return f"{what}{f' ({rest})' if rest else ''}{over} {when}"
+
+    def check(self, actual: float) -> tuple[bool, str]:
+        """Return ``(met, bound)``; ``bound`` says what was required."""
+        parts, ok = [], math.isfinite(actual)
+        if self.value is not None:
+            ok &= abs(actual - self.value) <= self.tolerance
+            parts.append(f"= {self.value:.10g} ± {self.tolerance:g}")
+        if self.below is not None:
+            ok &= actual < self.below
+            parts.append(f"< {self.below:g}")
+        if self.above is not None:
+            ok &= actual > self.above
+            parts.append(f"> {self.above:g}")
+        return bool(ok), " and ".join(parts)
+
+
+@dataclass
+class RunState:
+    """What a measure sees of a run in progress or finished.
+
+    Attributes
+    ----------
+    network : Network
+    train, test : Patterns
+        Training and test patterns (``test`` is None without a test set).
+    loss : str
+        The training loss's name.
+    history : ndarray
+        Training error after each epoch so far.
+    epochs : int
+        Epochs trained so far.
+    ensemble : EnsembleResult or None
+        With ``training.ensemble``: every member's results; ``network`` is then member 0
+        (the scenario's own seed), or None when member 0 diverged.
+    stop : StopCriterion or None
+        The scenario's ``[training.stop]``.
+    members : int or None
+        ``training.ensemble`` (known before the ensemble has run).
+    registry : Registry or None
+        The run's plugins (what :meth:`each_member` looks measures up in).
+    """
+
+    network: Network | None
+    train: Patterns
+    test: Patterns | None
+    loss: str
+    history: np.ndarray
+    epochs: int = 0
+    ensemble: Any = None
+    stop: Any = None
+    members: int | None = None
+    registry: Registry | None = None
+
+    def each_member(self, quantity: str, **options: Any) -> np.ndarray:
+        """Take measure ``quantity`` on every ensemble member's trained network.
+
+        Parameters
+        ----------
+        quantity : str
+            A registered measure.
+        **options
+            Its options.
+
+        Returns
+        -------
+        ndarray
+            ``(K,)``, NaN for members that diverged (they have no trained network), and
+            all NaN before the ensemble has run.
+        """
+        if self.ensemble is None:
+            return np.full(self.members or 0, np.nan)
+        measure = self.registry.measure(quantity)
+        ens = self.ensemble
+        values = np.full(ens.members, np.nan)
+        for k, net in ens.networks():
+            if net is not None:
+                member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
+                                  int(ens.epochs[k]), None, self.stop, None, self.registry)
+                values[k] = measure(member, **options)
+        return values
+
+
+class _Diverged:
+    """Stands in for the network of an ensemble member that diverged: a measure that
+    needs it gets a NumericalError (and the expectation then fails, saying why)."""
+
+    def __init__(self, member: int, seed: int):
+        self.member, self.seed = member, seed
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):                # copy, pickle and repr look for these
+            raise AttributeError(name)
+        raise NumericalError(f"ensemble member {self.member} (seed {self.seed + self.member}) diverged, so "
+                             "measures of its network are undefined")
+
+    def __getitem__(self, name):
+        return self.__getattr__("__getitem__")
+
+
+def _checked(e: Expectation, actual: float, run: RunState) -> tuple:
+    """``(expectation, actual, met, bound)``; when ``actual`` is NaN the bound says why."""
+    met, bound = e.check(actual)
+    ens = run.ensemble
+    if ens is not None and e.stat is not None and ens.n_diverged:
+        bound += ("; undefined: every ensemble member diverged" if ens.diverged.all() else
+                  f"; {ens.n_diverged} of {ens.members} members diverged and are left out")
+    elif ens is not None and not math.isfinite(actual) and isinstance(run.network, _Diverged):
+        bound += f"; undefined: ensemble member 0 (seed {run.network.seed}) diverged"
+    return e, actual, met, bound
+
+
+def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
+    """Take expectation ``e``'s measure; its errors name the expectation's key.
+
+    With ``stat``, a measure that takes a ``stat`` option itself (``error``, ``epochs``)
+    gets it; any other is taken on every ensemble member that did not diverge and
+    summarised here (NaN before training, or when every member diverged).
+    """
+    options = dict(e.options)
+    try:
+        if e.stat is not None and _accepts(sc.registry, e.quantity, "stat"):
+            options["stat"] = e.stat
+        elif e.stat is not None:
+            if run.ensemble is None:
+                sc.registry.measure(e.quantity)(run, **options)      # validates the options before training
+                return math.nan
+            kept = run.each_member(e.quantity, **options)[~run.ensemble.diverged]
+            return float(STATISTICS[e.stat](kept)) if len(kept) else math.nan
+        return sc.registry.measure(e.quantity)(run, **options)
+    except NumericalError:
+        if run.ensemble is not None:      # a diverged member's measure: undefined, and the check fails
+            return math.nan
+        raise
+    except NeurosimError as exc:
+        raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(e.options, str(exc))}", str(exc)) from None
+    except (TypeError, ValueError) as exc:    # a plugin measure that did not check its options
+        raise ScenarioError(sc.source, f"expect[{e.index}]", f"measure {e.quantity!r} failed on these options "
+                            f"({type(exc).__name__}: {exc}); check their types") from None
+
+
+def _culprit(options: Mapping[str, Any], message: str) -> str:
+    """``.key`` of the option a measure's error is about (its name is in the message, or
+    it is the only option), else ``""``."""
+    named = [k for k in options if k in message]
+    if len(named) == 1:
+        return f".{named[0]}"
+    return f".{next(iter(options))}" if len(options) == 1 else ""

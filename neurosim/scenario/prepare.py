@@ -1,0 +1,115 @@
+"""Everything a run takes before its first epoch, shared by ``check`` and ``run``.
+
+:func:`_prepare` builds the network, checks the memory the run will need, makes the
+optimiser, computes the untrained error and measures every expectation once (which also
+validates them), so ``neurosim check`` refuses whatever ``neurosim run`` would refuse
+before training; :func:`_naming` makes every error raised on the way name the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import training
+from ..errors import NeurosimError, NumericalError, ResourceError, ScenarioError
+from ..network import Network
+from ..resources import require_memory
+from .measuring import RunState, _checked, _measure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Scenario
+
+__all__: list[str] = []
+
+
+@dataclass
+class _Prepared:
+    """Everything a run has before its first epoch (see :func:`_prepare`)."""
+
+    network: Network
+    run: RunState
+    optimizer: training.SGD
+    initial_error: float
+    initial_weights: dict
+    initial_state: dict
+    checks: list
+    draws: list
+
+
+def _prepare(sc: Scenario) -> _Prepared:
+    """Build the network and take every step a run takes before training; ``check`` and
+    ``run`` share it, so ``check`` refuses whatever ``run`` would refuse before its first
+    epoch."""
+    with _naming(sc.source):
+        net = sc.build_network()
+        draws = sc.random_draws(net)
+        _check_memory(sc, net)
+        X, T = sc.train.inputs, sc.train.targets
+        try:
+            optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)
+        except NeurosimError as exc:
+            raise ScenarioError(sc.source, "training", str(exc)) from None
+        run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry)
+        try:
+            initial_error = net.error(X, T, sc.loss)
+        except NumericalError as exc:
+            outs = sorted({u.activation for u in net.outputs})
+            raise ScenarioError(sc.source, "training.loss", f"{exc}. The untrained network already gives no finite "
+                                f"error: does {sc.loss!r} suit outputs with activation {', '.join(outs)}? (bce "
+                                "needs outputs in (0, 1), e.g. sigmoid; cce needs softmax or sigmoid outputs)") from None
+        initial = {e.index: _measure(sc, e, run) for e in sc.expectations}     # also validates every one
+        net.forward(X[:1])
+        initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
+        checks = [_checked(e, initial[e.index], run) for e in sc.expectations if e.after == 0]
+        return _Prepared(net, run, optimizer, initial_error, net.weights(), initial_state, checks, draws)
+
+
+def _check_memory(sc: Scenario, net: Network) -> None:
+    """Refuse, naming the key that asks for it, a run that cannot fit in memory: the
+    ensemble's weights, the state of a pass over the training set, the learning curve."""
+    plan = net.compile()
+    members = sc.ensemble or 1
+    parts = {"training.ensemble": plan.parameter_bytes(members) if sc.ensemble else 0.0,
+             "data": plan.state_bytes(len(sc.train), members),
+             "training.epochs": 8.0 * sc.epochs * members if sc.stop is None else 0.0}
+    # the ensemble is to blame whenever it multiplies the need (unless the history is most of it)
+    key = "training.ensemble" if sc.ensemble and sc.ensemble > 1 and max(parts, key=parts.get) != "training.epochs" \
+        else max(parts, key=parts.get)
+    what = {"training.ensemble": f"training {members} ensemble members of this network",
+            "data": f"a pass over the {len(sc.train)} training patterns"
+                    + (f" for {members} ensemble members" if sc.ensemble else ""),
+            "training.epochs": f"the learning curve of {sc.epochs} epochs"
+                               + (f" for {members} members" if sc.ensemble else "")}[key]
+    fix = {"training.ensemble": "train fewer members at once", "data": "use fewer or smaller patterns",
+           "training.epochs": "train for fewer epochs, or add [training.stop]"}[key]
+    try:
+        require_memory(sum(parts.values()), what, fix, now=key != "training.epochs")
+    except ResourceError as exc:
+        raise ScenarioError(sc.source, key, str(exc)) from None
+
+
+@contextlib.contextmanager
+def _naming(source: str):
+    """Make every neurosim error raised inside name the scenario file it concerns.
+
+    Scenario errors name it already; a plugin's, a data file's or a network's error
+    from deep inside a run gets ``FILE: `` in front (keeping its type, so a diverged run
+    is still a NumericalError).
+    """
+    try:
+        yield
+    except ScenarioError:
+        raise
+    except NeurosimError as exc:
+        text = str(exc)
+        if text.startswith(f"{source}:"):
+            raise
+        try:
+            named = type(exc)(f"{source}: {text}")
+        except TypeError:                   # an error class with another signature
+            named = ScenarioError(source, "", text)
+        raise named.with_traceback(exc.__traceback__) from None
