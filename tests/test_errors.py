@@ -1096,10 +1096,11 @@ def test_an_ensemble_whose_member_0_diverged_fails_its_expectations_and_says_why
     data = copy.deepcopy(DIVERGING)
     data["scenario"]["seed"] = 1
     data["expect"].append({"quantity": "accuracy", "above": 0.0})      # member 0's, undefined
+    data["expect"].append({"quantity": "output", "neuron": "o1", "above": 0.0})
     result = neurosim.run_scenario(data)
     assert result.ensemble.diverged[0] and result.network is None
-    assert not result.passed and result.checks[0][2] and not result.checks[1][2]
-    assert "ensemble member 0 (seed 1) diverged" in result.checks[1][3]
+    assert not result.passed and result.checks[0][2] and not result.checks[1][2] and not result.checks[2][2]
+    assert "ensemble member 0 (seed 1) diverged" in result.checks[1][3] and "diverged" in result.checks[2][3]
     assert "member 0 (seed 1) diverged, so there is no trained network" in result.report()
     files = result.save(tmp_path / "out")
     assert sorted(files) == ["learning_curve", "summary"]

@@ -168,14 +168,17 @@ class _Diverged:
     def __init__(self, member: int, seed: int):
         self.member, self.seed = member, seed
 
+    def _undefined(self) -> NumericalError:
+        return NumericalError(f"ensemble member {self.member} (seed {self.seed + self.member}) diverged, so "
+                              "measures of its network are undefined")
+
     def __getattr__(self, name: str):
         if name.startswith("__"):                # copy, pickle and repr look for these
             raise AttributeError(name)
-        raise NumericalError(f"ensemble member {self.member} (seed {self.seed + self.member}) diverged, so "
-                             "measures of its network are undefined")
+        raise self._undefined()
 
     def __getitem__(self, name):
-        return self.__getattr__("__getitem__")
+        raise self._undefined()
 
 
 def _checked(e: Expectation, actual: float, run: RunState) -> tuple:
