@@ -12,6 +12,7 @@ brought up to date whenever ``net.graph`` is read.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
@@ -21,14 +22,18 @@ import numpy as np
 
 from . import training
 from .engine import Plan
-from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, TopologyError, did_you_mean,
-                     with_article)
+from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, PluginError, TopologyError,
+                     did_you_mean, with_article)
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
+from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 
 __all__ = ["Network"]
 
 UnitRef = str | Unit
+
+#: The floating types a network computes in.
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 class Network:
@@ -42,8 +47,8 @@ class Network:
     registry : neurosim.plugins.Registry, optional
         Use this registry as it is (overrides ``plugins``). By default the installed
         plugins are used (:func:`neurosim.default_registry`).
-    dtype : numpy dtype, default float64
-        Floating type of weights and activations.
+    dtype : {float64, float32}, default float64
+        Floating type of weights and activations; weights and data must lie in its range.
     seed : int or numpy.random.Generator, optional
         Seeds the initialiser for weights not given explicitly.
     init : str, default "uniform"
@@ -84,13 +89,21 @@ class Network:
                  init_options: Mapping[str, Any] | None = None):
         if registry is None:
             registry = make_registry(plugins) if plugins else default_registry()
+        elif not isinstance(registry, Registry):
+            raise PluginError(f"registry must be a neurosim Registry (from neurosim.make_registry(...) or "
+                              f"neurosim.default_registry()), not {type(registry).__name__} {registry!r}")
         self.registry = registry
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:
             raise DataError(f"dtype {dtype!r} is not a numpy dtype; use float64 or float32") from None
-        if self.dtype.kind != "f":
-            raise DataError(f"dtype must be a floating type such as float64 or float32, not {self.dtype}")
+        if self.dtype not in DTYPES:
+            raise DataError(f"dtype must be float64 or float32, the only floating types neurosim supports, not "
+                            f"{self.dtype}")
+        self._max_weight = float(np.finfo(self.dtype).max)
+        if init_options is not None and not isinstance(init_options, Mapping):
+            raise PluginError(f"init_options must be a mapping of the initialiser's options, e.g. "
+                              f"{{'scale': 0.3}}, not {type(init_options).__name__} {init_options!r}")
         if seed is not None and not isinstance(seed, np.random.Generator) and \
                 not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
             raise DataError(f"seed must be a whole number >= 0 or a numpy Generator, not {seed!r}")
@@ -179,6 +192,7 @@ class Network:
         PluginError
             When the activation is not registered (the message suggests the closest).
         """
+        output = self._check_flag(output, f"neuron {name!r}: output")
         try:
             act = self.registry.activation(activation)
         except Exception as exc:
@@ -187,7 +201,7 @@ class Network:
             raise TopologyError(f"neuron {name!r}: group must be a string naming the neurons a group activation "
                                 f"(softmax) normalises together, and {activation!r} is "
                                 f"{'a group' if act.group else 'an elementwise'} activation; got group={group!r}")
-        unit = self._add(Neuron(name, activation, output=bool(output), group=group))
+        unit = self._add(Neuron(name, activation, output=output, group=group))
         if output:
             self._outputs.append(unit)
         return unit
@@ -211,26 +225,78 @@ class Network:
             Make the neurons outputs.
         connect_from : iterable of iterables of units or names
             Earlier layers to connect from, every unit to every new neuron; several make
-            skip connections. Weights come from the initialiser.
+            skip connections (``[net.inputs]``, ``[h, net.inputs]``, ``[["i1", "i2"]]``).
+            Weights come from the initialiser.
         bias : str or Unit, optional
             A bias unit to connect to every new neuron.
 
         Returns
         -------
         list of Unit
+
+        Raises
+        ------
+        TopologyError
+            A bad size, kind or ``connect_from`` (e.g. a list of names instead of a list
+            of layers), or an input layer given sources.
+        ResourceError
+            When the layer and its connections would not fit in memory (checked before
+            any unit is made).
         """
         if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
             raise TopologyError(f"layer {prefix!r} must have a whole number of units >= 1, not {size!r}")
-        if kind == "input":
-            return [self.add_input(f"{prefix}{k + 1}") for k in range(int(size))]
-        if kind != "neuron":
+        if kind not in ("input", "neuron"):
             raise TopologyError(f"layer {prefix!r}: kind must be 'input' or 'neuron', not {kind!r}")
-        layer = [self.add_neuron(f"{prefix}{k + 1}", activation, output=output) for k in range(int(size))]
-        sources = [s for src in connect_from for s in src]
+        output = self._check_flag(output, f"layer {prefix!r}: output")
+        sources = [s for layer in self._layers(connect_from, f"layer {prefix!r}") for s in layer]
         if bias is not None:
             sources.append(bias)
+        if kind == "input" and (sources or output):
+            raise TopologyError(f"layer {prefix!r} is an input layer: its units take the columns of X, so it has no "
+                                "connect_from, bias or output; give kind='neuron' for a layer of computing neurons")
+        units = "input units" if kind == "input" else "neurons"
+        n = _count(size)
+        require_memory(n * (BYTES_PER_UNIT + len(sources) * BYTES_PER_EDGE),   # no inf * 0 = nan
+                       f"layer {prefix!r} of {_show_count(size)} {units}" +
+                       (f" and {_show_count(size * len(sources))} connections" if sources else ""),
+                       f"make layer {prefix!r} smaller")
+        if kind == "input":
+            return [self.add_input(f"{prefix}{k + 1}") for k in range(int(size))]
+        layer = [self.add_neuron(f"{prefix}{k + 1}", activation, output=output) for k in range(int(size))]
         self.connect_all(sources, layer)
         return layer
+
+    @staticmethod
+    def _layers(connect_from: Any, where: str) -> list[list]:
+        """``connect_from`` as a list of layers (lists of units or names), or a TopologyError."""
+        hint = ("connect_from must be an iterable of layers, each an iterable of units or names "
+                "(connect_from=[net.inputs] or [['i1', 'i2']])")
+        if isinstance(connect_from, (str, Unit)) or not isinstance(connect_from, Iterable):
+            raise TopologyError(f"{where}: {hint}, not {connect_from!r}")
+        layers = []
+        for layer in connect_from:
+            if isinstance(layer, (str, Unit)):
+                raise TopologyError(f"{where}: {hint}; {layer!r} in {connect_from!r} is a single unit, not a "
+                                    f"layer: put it in a list ([[{layer!r}]] connects from it alone)")
+            if not isinstance(layer, Iterable):
+                raise TopologyError(f"{where}: {hint}; {layer!r} in {connect_from!r} is not a layer")
+            layers.append(list(layer))
+        return layers
+
+    @staticmethod
+    def _check_flag(value: Any, what: str) -> bool:
+        """``value`` as a bool when it is one (numpy's bool too), else a TopologyError naming ``what``."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TopologyError(f"{what} must be True or False, not {value!r}")
+        return bool(value)
+
+    @staticmethod
+    def _refs(refs: Any, what: str) -> Iterable:
+        """``refs`` when it is an iterable of units or names, else a TopologyError naming ``what``."""
+        if isinstance(refs, (str, Unit)) or not isinstance(refs, Iterable):
+            raise TopologyError(f"connect_all: {what} must be an iterable of units or names (net.inputs, "
+                                f"['i1', 'i2'], a layer from add_layer), not {refs!r}")
+        return refs
 
     def connect_all(self, sources: Iterable[UnitRef], targets: Iterable[UnitRef], *, trainable: bool = True) -> None:
         """Connect every source to every target (a fully connected block), weights drawn later.
@@ -249,14 +315,20 @@ class Network:
         Raises
         ------
         TopologyError
-            An edge that exists already, into an input or bias unit, or a self-loop.
+            An edge that exists already, into an input or bias unit, or a self-loop;
+            sources or targets that are not iterables of units or names.
         CycleError
             When an edge would close a cycle.
+        ResourceError
+            When the block would not fit in memory (checked before any edge is added).
         """
-        srcs = [self._unit(s) for s in sources]
-        dsts = [self._unit(d) for d in targets]
+        srcs = [self._unit(s) for s in self._refs(sources, "sources")]
+        dsts = [self._unit(d) for d in self._refs(targets, "targets")]
+        trainable = self._check_flag(trainable, "connect_all: trainable")
         if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
             raise TopologyError("connect_all: a unit is listed twice among the sources or the targets")
+        require_memory(float(len(srcs)) * len(dsts) * BYTES_PER_EDGE, f"connect_all of {len(srcs)} sources to "
+                       f"{len(dsts)} targets ({len(srcs) * len(dsts)} connections)", "connect fewer units at once")
         fresh = all(self._graph.out_degree(v) == 0 for v in dsts) and not set(srcs) & set(dsts)
         if not fresh or any(not isinstance(v, Neuron) or self._graph.in_degree(v) for v in dsts):
             for u in srcs:                  # the general case: every edge checked on its own
@@ -264,7 +336,7 @@ class Network:
                     self.connect(u, v, trainable=trainable)
             return
         # Targets with no edges yet cannot close a cycle or duplicate an edge.
-        self._graph.add_edges_from(((u, v) for v in dsts for u in srcs), weight=None, trainable=bool(trainable))
+        self._graph.add_edges_from(((u, v) for v in dsts for u in srcs), weight=None, trainable=trainable)
         self._invalidate()
 
     def connect(self, src: UnitRef, dst: UnitRef, weight: float | None = None, *, trainable: bool = True,
@@ -277,6 +349,7 @@ class Network:
             Names or neuron objects of this network.
         weight : float, optional
             The weight; when omitted, the network's initialiser draws it at compile time.
+            It must be finite and within the range of the network's dtype.
         trainable : bool, default True
             A frozen weight (False) is never changed by training.
         label : str, optional
@@ -285,17 +358,21 @@ class Network:
         Raises
         ------
         TopologyError
-            Self-loops, edges into input or bias units, edges that already exist.
+            Self-loops, edges into input or bias units, edges that already exist, a
+            ``trainable`` that is not a bool or a ``label`` that is not a string.
         CycleError
             When the edge would close a cycle; the message lists the cycle.
+        DataError
+            When the weight is not a number, not finite, or beyond the dtype's range.
         """
         u, v = self._unit(src), self._unit(dst)
         if u is v:
             raise TopologyError(f"cannot connect {u.name!r} to itself: a feed-forward network has no "
                                 "self-loops (unroll it in time instead)")
         if not isinstance(v, Neuron):
-            raise TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is {with_article(v.kind)} unit, "
-                                "whose output is fixed; connect into a computing neuron (add_neuron)")
+            raise self._into_fixed(u, v)
+        trainable = self._check_flag(trainable, f"connect {u.name!r} -> {v.name!r}: trainable")
+        label = self._check_label(label, u, v)
         if self._graph.has_edge(u, v):
             raise TopologyError(f"{u.name!r} -> {v.name!r} is already connected; use set_weight to change "
                                 "its weight, or disconnect it first")
@@ -305,8 +382,21 @@ class Network:
             raise CycleError(f"connecting {u.name!r} -> {v.name!r} would close the cycle "
                              f"{' -> '.join(cycle)}; a feed-forward network must stay acyclic", cycle)
         self._graph.add_edge(u, v, weight=None if weight is None else self._check_weight(weight, u, v),
-                             trainable=bool(trainable), **({"label": label} if label else {}))
+                             trainable=trainable, **({"label": label} if label else {}))
         self._invalidate()
+
+    @staticmethod
+    def _into_fixed(u: Unit, v: Unit) -> TopologyError:
+        """The refusal of an edge ``u -> v`` into an input or bias unit."""
+        return TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is {with_article(v.kind)} unit, "
+                             "whose output is fixed; connect into a computing neuron (add_neuron)")
+
+    @staticmethod
+    def _check_label(label: Any, u: Unit, v: Unit) -> str | None:
+        if label is not None and not isinstance(label, str):
+            raise TopologyError(f"the label of {u.name!r} -> {v.name!r} must be a string such as 'w5' (or None), "
+                                f"not {label!r}")
+        return label or None
 
     def disconnect(self, src: UnitRef, dst: UnitRef) -> None:
         """Remove the edge ``src -> dst``.
@@ -328,6 +418,7 @@ class Network:
     def set_output(self, ref: UnitRef, output: bool = True) -> None:
         """Make a computing neuron an output (appended last) or stop it being one."""
         unit = self._unit(ref)
+        output = self._check_flag(output, f"set_output {unit.name!r}: output")
         if not isinstance(unit, Neuron):
             raise TopologyError(f"{unit.name!r} is {with_article(unit.kind)} unit; only computing neurons can be "
                                 "outputs")
@@ -335,7 +426,7 @@ class Network:
             self._outputs.append(unit)
         elif not output and unit in self._outputs:
             self._outputs.remove(unit)
-        unit.output = bool(output)
+        unit.output = output
         self._invalidate()
 
     # --- lookups -----------------------------------------------------------------------
@@ -416,14 +507,28 @@ class Network:
 
     # --- weights -----------------------------------------------------------------------
 
-    @staticmethod
-    def _check_weight(value: Any, u: Unit, v: Unit) -> float:
+    def _check_weight(self, value: Any, u: Unit, v: Unit) -> float:
+        """``value`` as a float when it is a finite number in the dtype's range, else a DataError."""
+        edge = f"weight of {u.name!r} -> {v.name!r}"
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise DataError(f"weight of {u.name!r} -> {v.name!r} must be a number, not {value!r}")
-        w = float(value)
-        if not np.isfinite(w):
-            raise DataError(f"weight of {u.name!r} -> {v.name!r} is {w}; weights must be finite")
+            raise DataError(f"{edge} must be a number, not {value!r}")
+        try:
+            with np.errstate(over="ignore"):
+                w = float(value)
+        except OverflowError:
+            w = math.inf
+        if math.isnan(w) or (math.isinf(w) and value == w):
+            raise DataError(f"{edge} is {w}; weights must be finite")
+        if not abs(w) <= self._max_weight:
+            too_large = "too large for a float" if math.isinf(w) else f"{w:g}, too large for {self.dtype}"
+            raise DataError(f"{edge} is {too_large} ({self._range()}); give a smaller weight{self._wider()}")
         return w
+
+    def _range(self) -> str:
+        return f"beyond ±{self._max_weight:.2g}, the range of this {self.dtype} network"
+
+    def _wider(self) -> str:
+        return ", or build the network with dtype=float64" if self.dtype != np.float64 else ""
 
     def weight(self, src: UnitRef, dst: UnitRef) -> float:
         """Return the weight of ``src -> dst`` (compiling first if it is not drawn yet)."""
@@ -456,7 +561,8 @@ class Network:
     def set_trainable(self, src: UnitRef, dst: UnitRef, trainable: bool) -> None:
         """Freeze (False) or unfreeze (True) the weight of ``src -> dst``."""
         u, v = self._edge(src, dst)
-        self._graph.edges[u, v]["trainable"] = bool(trainable)
+        trainable = self._check_flag(trainable, f"set_trainable {u.name!r} -> {v.name!r}: trainable")
+        self._graph.edges[u, v]["trainable"] = trainable
         if self._plan is not None:
             self._plan.mask[self._plan.edge_pos[(u, v)]] = 1.0 if trainable else 0.0
 
@@ -523,32 +629,42 @@ class Network:
     def _patterns(self, A: Any, columns: list[Unit], what: str, rows: int | None = None) -> tuple[np.ndarray, bool]:
         n = len(columns)
         try:
-            if np.asarray(A).dtype.kind in "US":
+            raw = np.asarray(A)
+            if raw.dtype.kind in "US":
                 raise ValueError("strings are not numbers")
-            with np.errstate(all="ignore"):
-                arr = np.asarray(A, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
             raise DataError(f"{what} must be a numeric array (patterns × {n}); {_unconvertible(A, exc)}") from None
+        if raw.dtype.kind == "c":
+            raise DataError(f"{what} holds complex numbers ({raw.dtype}); neurosim computes with real numbers: give "
+                            f"the real parts (numpy.real) or put real and imaginary parts in columns of their own")
         single = False
-        if arr.ndim == 1:
-            if len(arr) == n:
-                arr, single = arr[None, :], True
+        if raw.ndim == 1:
+            if len(raw) == n:
+                raw, single = raw[None, :], True
             elif n == 1:
-                arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[1] != n:
+                raw = raw[:, None]
+        if raw.ndim != 2 or raw.shape[1] != n:
             names = ", ".join(u.name for u in columns[:8]) + (" ..." if n > 8 else "")
             raise DataError(f"{what} has shape {np.shape(A)}, but the network has {n} {_what_of(what)} "
                             f"({names}); give an array of shape (patterns, {n}) or ({n},) for one pattern, "
                             "columns in the order the units were added")
-        if rows is not None and arr.shape[0] != rows:
-            raise DataError(f"{what} has {arr.shape[0]} patterns but the inputs have {rows}; give one target "
+        if rows is not None and raw.shape[0] != rows:
+            raise DataError(f"{what} has {raw.shape[0]} patterns but the inputs have {rows}; give one target "
                             "row per input pattern")
-        if arr.shape[0] == 0:
+        if raw.shape[0] == 0:
             raise DataError(f"{what} has no patterns")
+        try:
+            with np.errstate(all="ignore"):
+                arr = raw.astype(self.dtype, copy=False)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DataError(f"{what} must be a numeric array (patterns × {n}); {_unconvertible(A, exc)}") from None
         if not np.isfinite(arr).all():
             r, c = np.argwhere(~np.isfinite(arr))[0]
-            raise DataError(f"{what} has a non-finite or missing value ({arr[r, c]}) at pattern {r}, column {c} "
-                            f"({columns[c].name}); remove or impute it")
+            where = f"at pattern {r}, column {c} ({columns[c].name})"
+            if _finite(raw[r, c]):
+                raise DataError(f"{what} has the value {_show(raw[r, c])} {where}, too large for {self.dtype} "
+                                f"({self._range()}); scale the data down{self._wider()}")
+            raise DataError(f"{what} has a non-finite or missing value ({arr[r, c]}) {where}; remove or impute it")
         return arr, single
 
     def forward(self, X: Any) -> np.ndarray:
@@ -625,9 +741,9 @@ class Network:
                                  "finite; scale the inputs or the weights down")
         return buf
 
-    def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
-              mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
-              weight_decay: float = 0.0, optimizer: training.SGD | None = None,
+    def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float | None = None, epochs: int = 1,
+              mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
+              weight_decay: float | None = None, optimizer: training.SGD | None = None,
               stop: Any = None, ensemble: int | None = None, seeds: list | None = None, schedule: Any = None,
               shuffle: Any = False):
         """Train by backpropagation and gradient descent.
@@ -639,7 +755,7 @@ class Network:
         loss : str, default "mse"
             Name of a registered loss.
         learning_rate : float, default 0.1
-            Step size.
+            Step size (of the optimiser made here: not with ``optimizer``).
         epochs : int, default 1
             Sweeps through the training set.
         mode : {'online', 'batch', 'minibatch'}, default 'online'
@@ -647,15 +763,18 @@ class Network:
             training data); ``batch`` sums ``dE/dw`` over all patterns then updates once
             (Rumelhart et al. eq. 8); ``minibatch`` updates every ``batch_size`` patterns.
         momentum : float, default 0.0
-            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates.
+            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates
+            (not with ``optimizer``).
         batch_size : int, optional
             Patterns per update in ``minibatch`` mode.
         weight_decay : float, default 0.0
-            After each change every trainable weight shrinks by this fraction.
-        optimizer : neurosim.training.SGD, optional
+            After each change every trainable weight shrinks by this fraction (not with
+            ``optimizer``).
+        optimizer : neurosim.SGD, optional
             Continue with this optimiser (and its momentum) instead of a new one made
-            from ``learning_rate``, ``momentum`` and ``weight_decay``; pass the same one to
-            successive calls to train in stages.
+            from ``learning_rate``, ``momentum`` and ``weight_decay``, which it carries
+            itself (giving them too is refused); pass the same one to successive calls to
+            train in stages.
         stop : callable, optional
             ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
             ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
@@ -666,8 +785,10 @@ class Network:
             explicit weights are shared), and return an
             :class:`~neurosim.ensemble.EnsembleResult`. The network itself is unchanged.
         seeds : list, optional
-            Member seeds for ``ensemble``; default ``seed + k`` for ``Network(seed=seed)``.
-            Member k equals a single run of ``Network(seed=seeds[k])`` built the same way.
+            Member seeds for ``ensemble``, one per member (anything
+            ``numpy.random.default_rng`` takes); default ``seed + k`` for
+            ``Network(seed=seed)``. Member k equals a single run of
+            ``Network(seed=seeds[k])`` built the same way.
         schedule : callable, optional
             ``schedule(epoch)`` is called before each epoch's first update (0-based), e.g.
             to change the optimiser's ``learning_rate`` or ``momentum`` from that epoch on
@@ -688,13 +809,29 @@ class Network:
 
         Raises
         ------
+        DataError
+            Bad data or hyper-parameters, an ``optimizer`` that is not an optimiser or
+            comes with ``learning_rate``, ``momentum`` or ``weight_decay``, or ``seeds``
+            that are not one seed per member.
         NumericalError
             When training diverges to NaN or infinity.
         """
-        for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
-                            ("weight_decay", weight_decay)):
+        given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
+                                                 ("weight_decay", weight_decay)) if value is not None}
+        if optimizer is not None:
+            if not callable(getattr(optimizer, "step", None)):
+                raise DataError(f"optimizer must be an optimiser object with a step(theta, grad, mask) method, such "
+                                f"as neurosim.SGD(learning_rate=0.1, momentum=0.9), not {optimizer!r}")
+            if given:
+                ignored = ", ".join(f"{name}={value!r}" for name, value in given.items())
+                raise DataError(f"optimizer {optimizer!r} brings its own learning rate, momentum and weight decay, "
+                                f"so {ignored} would be ignored; set them on the optimiser (neurosim.SGD(...)) or "
+                                "leave optimizer out")
+        for name, value in given.items():
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
                 raise DataError(f"{name} must be a finite number >= 0, not {value!r}")
+        if seeds is not None:
+            self._check_seeds(seeds, ensemble)
         if batch_size is not None and mode != "minibatch":
             raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
                             "updates after every pattern (online) or once per epoch (batch)")
@@ -707,19 +844,37 @@ class Network:
         order_rng = self._shuffle_rng(shuffle, mode)
         plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
         if optimizer is None:
-            optimizer = training.SGD(learning_rate, momentum, weight_decay)
+            optimizer = training.SGD(given.get("learning_rate", 0.1), given.get("momentum", 0.0),
+                                     given.get("weight_decay", 0.0))
         if ensemble is not None:
             from .ensemble import train_ensemble
 
-            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds, optimizer=optimizer,
-                                  epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stop,
-                                  schedule=schedule, shuffle=order_rng)
+            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds,
+                                  optimizer=optimizer, epochs=int(epochs), mode=mode, batch_size=batch_size,
+                                  stop=stop, schedule=schedule, shuffle=order_rng)
         try:
             return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
                                   batch_size=batch_size, stop=stop, schedule=schedule, shuffle=order_rng)
         finally:
             plan.last_single = False
             self._synced = False
+
+    @staticmethod
+    def _check_seeds(seeds: Any, ensemble: Any) -> None:
+        """Refuse ``seeds`` that are not a list of seeds for an ensemble (its length is the
+        ensemble's to check)."""
+        if ensemble is None:
+            raise DataError("seeds applies to an ensemble (ensemble=K, one seed per member); a single network "
+                            "draws its weights from Network(seed=...)")
+        if not isinstance(seeds, (list, tuple)) and not (isinstance(seeds, np.ndarray) and seeds.ndim == 1):
+            raise DataError(f"seeds must be a list with one seed per ensemble member (ensemble={ensemble!r}), "
+                            f"e.g. seeds=[0, 1, ...], not {type(seeds).__name__} {seeds!r}")
+        for k, seed in enumerate(seeds):
+            try:
+                np.random.default_rng(seed)
+            except (TypeError, ValueError):
+                raise DataError(f"seeds[{k}] is {seed!r}, which is not a seed; give whole numbers >= 0 (or numpy "
+                                "SeedSequences), one per ensemble member") from None
 
     def _shuffle_rng(self, shuffle: Any, mode: str) -> np.random.Generator | None:
         """The generator of pattern orders that ``train(shuffle=...)`` asks for, or None."""
@@ -882,8 +1037,36 @@ class Network:
         return G
 
 
+def _count(n: int) -> float:
+    """A whole number as a float for memory estimates (inf beyond float range, never OverflowError)."""
+    return float(n) if n < 1e300 else math.inf
+
+
+def _show_count(n: int) -> str:
+    """A whole number for a message: in full up to 15 digits, else as a power of ten."""
+    return str(n) if n < 10**15 else f"about 10^{int(math.log10(n))}"
+
+
+def _finite(x: Any) -> bool:
+    """Whether ``x`` is a finite number (in its own type: a long double may exceed float64)."""
+    try:
+        return bool(np.isfinite(x))
+    except TypeError:              # a Python int beyond numpy's integers, or not a number
+        try:
+            return math.isfinite(x)
+        except (OverflowError, TypeError, ValueError):
+            return False
+
+
+def _show(x: Any) -> str:
+    """A number for a message: as it is when short, else to three significant digits."""
+    text = str(x)
+    return text if len(text) <= 12 else f"{float(x):.3g}"
+
+
 def _unconvertible(A: Any, exc: Exception) -> str:
-    """Say why ``A`` is not a numeric 2-D array: a ragged pattern, or a non-number."""
+    """Say why ``A`` is not a numeric 2-D array: a ragged pattern, a complex number, a number
+    too large for a float, or a non-number."""
     try:
         rows = list(A)
         widths = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else None for r in rows]
@@ -895,8 +1078,12 @@ def _unconvertible(A: Any, exc: Exception) -> str:
                 f"pattern 0 has {widths[0]}; every pattern needs one value per column")
     for r, row in enumerate(np.atleast_2d(np.asarray(A, dtype=object))):
         for c, x in enumerate(np.atleast_1d(row)):
+            if isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real):
+                return f"{x!r} at pattern {r}, column {c} is complex; give real numbers (the real parts: numpy.real)"
             if isinstance(x, (str, bytes)) or not isinstance(x, numbers.Real):
                 return f"{x!r} at pattern {r}, column {c} is not a number"
+            if isinstance(x, numbers.Integral) and not _finite(x):
+                return f"the integer at pattern {r}, column {c} is too large for a float (beyond ±1.8e308)"
     return f"it holds something that is not a number ({str(exc).split(':')[-1].strip()})"
 
 

@@ -324,6 +324,10 @@ def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
         A plugin cannot be loaded, implements a hook that does not exist (a misspelt
         name), or provides something invalid or already provided.
     """
+    if isinstance(plugins, (str, bytes, Path)):
+        raise PluginError(f"plugins must be a list of plugins (module objects, dotted module names, .py paths or "
+                          f"plugin objects), not the single {type(plugins).__name__} {plugins!r}; write "
+                          f"[{plugins!r}]")
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if entry_points:
