@@ -7,7 +7,8 @@ feed-forward net (cycles, edges into inputs, duplicates). Running methods (:meth
 :meth:`gradients`, :meth:`train`) validate the data, then hand over to the compiled
 :class:`~neurosim.engine.Plan`, which is built lazily and rebuilt only when the topology
 changes; while a plan exists it owns the weights, and the graph's edge attributes are
-brought up to date whenever ``net.graph`` is read.
+brought up to date whenever ``net.graph`` is read. ``net.graph`` is a read-only view
+(:func:`neurosim.graphs.read_only_view`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from . import training
+from . import graphs, training
 from .engine import Plan
 from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, PluginError, TopologyError,
                      did_you_mean, with_article)
@@ -465,16 +466,25 @@ class Network:
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The live NetworkX graph, read-only (nodes are neuron objects; edges carry
-        ``weight``, ``trainable`` and an optional ``label``).
+        """A read-only view of the network's NetworkX graph (nodes are neuron objects;
+        edges carry ``weight``, ``trainable`` and an optional ``label``).
 
-        Query, analyse and draw it freely; it always shows the current weights. Change the
-        network through its methods (``connect``, ``set_weight``, ...), which keep the
-        compiled plan in step; the view refuses ``add_edge`` and the like.
+        Query, analyse and draw it freely with NetworkX; it shows the weights as they are
+        when it is read. It is read-only: adding or removing nodes or edges raises
+        NetworkX's frozen-graph error, and writing node or edge data raises a
+        :class:`~neurosim.errors.TopologyError`. Change the network through its methods,
+        which keep the compiled plan in step: ``connect`` / ``disconnect``,
+        ``set_weight(src, dst, w)``, ``set_trainable(src, dst, flag)``,
+        ``set_label(src, dst, label)``, ``set_output``. ``net.graph.copy()`` (or
+        :meth:`to_networkx`, with names as nodes) gives a writable copy to annotate.
         """
+        return graphs.read_only_view(self._synced_graph())
+
+    def _synced_graph(self) -> nx.DiGraph:
+        """The internal graph, its edge weights brought up to date with the plan's."""
         if not self._synced:
             self._sync_graph()
-        return self._graph.copy(as_view=True)
+        return self._graph
 
     @property
     def inputs(self) -> list[InputUnit]:
@@ -575,6 +585,29 @@ class Network:
         """The edge's label if it has one (``w5``), else ``"src -> dst"``."""
         u, v = self._edge(src, dst)
         return self._graph.edges[u, v].get("label") or f"{u.name} -> {v.name}"
+
+    def set_label(self, src: UnitRef, dst: UnitRef, label: str | None) -> None:
+        """Name the weight of ``src -> dst`` in reports (the seed's ``w5``), or unname it.
+
+        Parameters
+        ----------
+        src, dst : str or Unit
+            The edge's ends.
+        label : str or None
+            The new label; None (or ``""``) removes it.
+
+        Raises
+        ------
+        TopologyError
+            When there is no such edge or the label is not a string.
+        """
+        u, v = self._edge(src, dst)
+        label = self._check_label(label, u, v)
+        data = self._graph.edges[u, v]
+        if label is None:
+            data.pop("label", None)
+        else:
+            data["label"] = label
 
     # --- compilation ----------------------------------------------------------------------
 
@@ -849,7 +882,7 @@ class Network:
         if ensemble is not None:
             from .ensemble import train_ensemble
 
-            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds,
+            return train_ensemble(_WithOwnGraph(self), Xa, Ta, loss_, members=ensemble, seeds=seeds,
                                   optimizer=optimizer, epochs=int(epochs), mode=mode, batch_size=batch_size,
                                   stop=stop, schedule=schedule, shuffle=order_rng)
         try:
@@ -1035,6 +1068,27 @@ class Network:
         for u, v, data in self.graph.edges(data=True):
             G.add_edge(u.name, v.name, **data)
         return G
+
+
+class _WithOwnGraph:
+    """A network as :func:`neurosim.ensemble.train_ensemble` uses it: the network itself,
+    except that ``graph`` is its internal graph (weights up to date), not the read-only view.
+
+    The ensemble's :class:`~neurosim.engine.Plan` records in the edge data which weights
+    the initialiser drew, and reads the data with ``dict.get``; both need the plain dicts.
+    (``ensemble.py`` could ask ``net._synced_graph()`` for them itself.)
+    """
+
+    def __init__(self, net: Network):
+        self._net = net
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._net, name)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The network's own graph, with its current weights."""
+        return self._net._synced_graph()
 
 
 def _count(n: int) -> float:

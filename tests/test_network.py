@@ -200,6 +200,18 @@ def test_flags_must_be_bools():
     assert "o1" not in net and not net.outputs
 
 
+def test_labels_are_set_with_set_label_and_must_be_strings():
+    net = small()
+    net.set_label("h1", "o1", "w5")
+    assert net.edge_label("h1", "o1") == "w5"
+    assert {e["label"] for e in net.to_dict()["edges"] if "label" in e} == {"w5"}
+    net.set_label("h1", "o1", None)
+    assert net.edge_label("h1", "o1") == "h1 -> o1"
+    refused(TopologyError, ("label of 'h1' -> 'o1'", "string", "5"), net.set_label, "h1", "o1", 5)
+    refused(TopologyError, ("label of 'x1' -> 'o1'", "string"), net.connect, "x1", "o1", label=3)
+    refused(TopologyError, ("no connection 'h1' -> 'h2'",), net.set_label, "h1", "h2", "w")
+
+
 def _one_to_one(dtype=np.float64):
     net = neurosim.Network(seed=0, dtype=dtype)
     net.add_layer("x", 2, kind="input")
