@@ -8,7 +8,8 @@ feed-forward net (cycles, edges into inputs, duplicates). Running methods (:meth
 :class:`~neurosim.engine.Plan`, which is built lazily and rebuilt only when the topology
 changes; while a plan exists it owns the weights, and the graph's edge attributes are
 brought up to date whenever ``net.graph`` is read. ``net.graph`` is a read-only view
-(:func:`neurosim.graphs.read_only_view`).
+(:func:`neurosim.graphs.read_only_view`). A network pickles and deep-copies: the weights
+go with the graph and the plan is compiled again on first use.
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ class Network:
     >>> history = net.train([[0.05, 0.10]], [[0.01, 0.99]], learning_rate=0.5, epochs=1)
     >>> print(f"{net.weight('h1', 'o1'):.8f} {net.weight('i1', 'h1'):.9f}")
     0.35891648 0.149780716
+
+    Notes
+    -----
+    ``pickle`` and ``copy.deepcopy`` give an equal network: same units, weights (bit for
+    bit), flags, labels, dtype, seed, and the initialiser's and the shuffle stream's
+    random state, so training a copy continues exactly as training the original would.
+    A deep copy shares the (read-only) plugin registry; unpickling rebuilds it (see
+    :class:`~neurosim.plugins.Registry`).
     """
 
     def __init__(self, *, plugins: Iterable[Any] | None = None, registry: Registry | None = None,
@@ -514,6 +523,20 @@ class Network:
     def __repr__(self) -> str:
         return (f"Network({len(self._inputs)} inputs, {len(self.neurons)} neurons, {len(self._outputs)} outputs, "
                 f"{len(self._biases)} bias units, {self.n_weights} weights)")
+
+    def __getstate__(self) -> dict:
+        # The plan holds the weights while it exists: they go into the graph, the plan is
+        # dropped (compiled again on first use) and so is the initialiser record, which is
+        # looked up again in the registry.
+        state = self.__dict__.copy()
+        state["_graph"] = self._synced_graph()
+        state["_plan"], state["_synced"] = None, True
+        state["initializer"] = self.initializer.name
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.initializer = self.registry.with_options("initializer", state["initializer"], self.init_options)
 
     # --- weights -----------------------------------------------------------------------
 

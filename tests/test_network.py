@@ -6,10 +6,14 @@ frozen between calls, the read-only graph view, and the round trip through the v
 network format. Then the Network API's refusals of bad arguments (each a neurosim error
 naming the argument and what would be right, never a bare Python or numpy error and no
 leaked warning: wrong types, flags that are not bools, weights and data beyond the dtype's
-range, complex data, optimisers and seeds, layers too large for memory).
+range, complex data, optimisers and seeds, layers too large for memory), and pickling and
+deep-copying networks and registries (an equal network that trains on identically).
 """
 
+import copy
+import pickle
 import warnings
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -17,6 +21,9 @@ import pytest
 
 import neurosim
 from neurosim import DataError, PluginError, ResourceError, TopologyError, resources
+
+DATA = Path(__file__).resolve().parent / "data"
+MAZUR = Path(__file__).resolve().parents[1] / "scenarios" / "mazur.toml"
 
 
 def refused(exc_type, fragments, func, *args, **kwargs):
@@ -315,3 +322,154 @@ def test_connect_all_too_large_for_memory_is_refused_before_adding(monkeypatch):
     assert net.n_weights == 0
     net.connect_all(srcs[:10], dsts[:10])
     assert net.n_weights == 100
+
+
+# --- pickling and deep copies --------------------------------------------------------------------
+
+
+def worked_example(dtype=np.float64, seed=None):
+    """The seed's Mazur 2-2-2 net, with labels, frozen biases and one weight left to draw."""
+    net = neurosim.Network(dtype=dtype, seed=seed)
+    net.add_input("i1")
+    net.add_input("i2")
+    net.add_bias("b1")
+    net.add_bias("b2")
+    net.add_neuron("h1")
+    net.add_neuron("h2")
+    net.add_neuron("o2", output=True)
+    net.add_neuron("o1", output=True)
+    net.set_output("o2", False)
+    net.set_output("o2")                                     # outputs o1, o2: not the order added
+    for k, ((s, d), w) in enumerate({("i1", "h1"): .15, ("i2", "h1"): .20, ("i1", "h2"): .25, ("i2", "h2"): .30,
+                                     ("h1", "o1"): .40, ("h2", "o1"): .45, ("h1", "o2"): .50}.items()):
+        net.connect(s, d, weight=w, label=f"w{k + 1}")
+    net.connect("h2", "o2", label="w8")                      # drawn by the initialiser
+    for h in ("h1", "h2"):
+        net.connect("b1", h, weight=0.35, trainable=False)
+    for o in ("o1", "o2"):
+        net.connect("b2", o, weight=0.60, trainable=False)
+    return net
+
+
+def weight_bits(net) -> bytes:
+    return np.array(list(net.weights().values()), dtype=np.float64).tobytes()
+
+
+def assert_equal_networks(a, b):
+    assert a.to_dict() == b.to_dict()
+    assert weight_bits(a) == weight_bits(b)
+    assert [u.name for u in a.outputs] == [u.name for u in b.outputs]
+    assert [u.name for u in a.inputs] == [u.name for u in b.inputs]
+    assert a.dtype == b.dtype and a.seed == b.seed
+    assert {e: a.trainable(*e) for e in a.weights()} == {e: b.trainable(*e) for e in b.weights()}
+    assert {e: a.edge_label(*e) for e in a.weights()} == {e: b.edge_label(*e) for e in b.weights()}
+    Xw = np.array([[0.05, 0.10], [0.3, -0.2]])
+    assert a.forward(Xw).tobytes() == b.forward(Xw).tobytes()
+
+
+COPIES = {"pickle": lambda net: pickle.loads(pickle.dumps(net)), "deepcopy": copy.deepcopy}
+
+
+@pytest.mark.parametrize("how", list(COPIES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("state", ["built", "compiled", "trained"])
+def test_a_copied_network_is_equal_and_trains_on_identically(how, dtype, state):
+    net = worked_example(dtype, seed=7)
+    Xw, Tw = [[0.05, 0.10], [0.3, -0.2], [0.9, 0.4]], [[0.01, 0.99], [0.5, 0.5], [0.2, 0.7]]
+    if state != "built":
+        net.compile()
+    if state == "trained":
+        net.train(Xw, Tw, learning_rate=0.5, epochs=3, shuffle=True)    # advances the shuffle stream
+        net.set_weight("h1", "o1", 0.125)                                # the plan holds it, not the graph
+    clone = COPIES[how](net)
+    assert clone is not net and clone.registry is net.registry
+    assert_equal_networks(clone, net)
+    h_net = net.train(Xw, Tw, learning_rate=0.5, momentum=0.9, epochs=4, shuffle=True)
+    h_clone = clone.train(Xw, Tw, learning_rate=0.5, momentum=0.9, epochs=4, shuffle=True)
+    assert h_net.tobytes() == h_clone.tobytes()
+    assert weight_bits(net) == weight_bits(clone)
+    assert net.rng.bit_generator.state == clone.rng.bit_generator.state
+
+
+def test_a_copy_before_compiling_draws_the_same_weights():
+    net = small(seed=3)
+    clone = pickle.loads(pickle.dumps(net))
+    assert net.to_dict() == clone.to_dict()                           # both draw now, from the same state
+
+
+def test_copies_are_independent():
+    net = small()
+    clone = copy.deepcopy(net)
+    clone.set_weight("h1", "o1", 9.0)
+    clone.disconnect("x1", "o1")
+    assert net.weight("h1", "o1") != 9.0 and net.n_weights == clone.n_weights + 1
+    assert all(u.network is clone for u in clone) and all(u.network is net for u in net)
+
+
+def test_registries_pickle_and_deep_copy():
+    default = neurosim.default_registry()
+    assert pickle.loads(pickle.dumps(default)) is default
+    made = neurosim.make_registry([DATA / "plugin_module.py"])
+    again = pickle.loads(pickle.dumps(made))
+    assert again is not made and again.names("activation") == made.names("activation")
+    assert again.owner("activation", "softplus") == made.owner("activation", "softplus")
+    assert copy.deepcopy(made) is made and copy.copy(made) is made
+
+
+def test_a_network_with_a_file_plugin_pickles():
+    net = neurosim.Network(plugins=[str(DATA / "plugin_module.py")], seed=0)
+    net.add_input("x")
+    net.add_neuron("y", "softplus", output=True)
+    net.connect("x", "y", weight=0.5)
+    clone = pickle.loads(pickle.dumps(net))
+    assert clone.registry is not net.registry and "softplus" in clone.registry.names("activation")
+    assert clone.to_dict() == net.to_dict()                   # the plugin's name is the same, too
+    assert clone.forward([2.0]).tobytes() == net.forward([2.0]).tobytes()
+
+
+class PicklablePlugin:
+    """A plugin object of a module-level class: pickled by value."""
+
+    @neurosim.hookimpl
+    def neurosim_register_activations(self, register):
+        register(neurosim.Activation("halve", lambda x: x / 2, derivative=_half))
+
+
+def _half(net, y):
+    return np.full_like(net, 0.5)
+
+
+def test_a_plugin_object_is_pickled_by_value_and_keeps_its_name():
+    net = neurosim.Network(plugins=[PicklablePlugin()], seed=0)
+    net.add_input("x")
+    net.add_neuron("y", "halve", output=True)
+    net.connect("x", "y", weight=3.0)
+    clone = pickle.loads(pickle.dumps(net))
+    assert clone.registry.owner("activation", "halve") == net.registry.owner("activation", "halve")
+    assert clone.to_dict() == net.to_dict() and clone.forward([1.0]).tolist() == [1.5]
+
+
+def test_an_unpicklable_plugin_object_is_named():
+    class Local:                         # a class inside a function cannot be pickled
+        @neurosim.hookimpl
+        def neurosim_register_losses(self, register):
+            register(neurosim.Loss("l1", lambda y, t: float(np.abs(y - t).sum()), lambda y, t: np.sign(y - t)))
+
+    net = neurosim.Network(plugins=[Local()], seed=0)
+    owner = net.registry.owner("loss", "l1")
+    refused(PluginError, (f"plugin {owner!r} cannot be pickled", "module"), pickle.dumps, net)
+    refused(PluginError, (f"plugin {owner!r} cannot be pickled",), pickle.dumps, net.registry)
+    assert copy.deepcopy(net).registry is net.registry        # a deep copy shares the registry
+    import pluggy
+    from neurosim import hookspecs
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    refused(PluginError, ("plugin manager directly", "make_registry"), pickle.dumps, neurosim.Registry(pm))
+
+
+def test_a_scenario_result_pickles():
+    result = neurosim.run_scenario(MAZUR)
+    again = pickle.loads(pickle.dumps(result))
+    assert again.passed and again.network.to_dict() == result.network.to_dict()
+    assert [c[1] for c in again.checks] == [c[1] for c in result.checks]
+    assert again.history.tobytes() == result.history.tobytes()
