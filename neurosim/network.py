@@ -8,15 +8,17 @@ feed-forward net (cycles, edges into inputs, duplicates). Running methods (:meth
 :class:`~neurosim.engine.Plan`, which is built lazily and rebuilt only when the topology
 changes; while a plan exists it owns the weights, and the graph's edge attributes are
 brought up to date whenever ``net.graph`` is read. ``net.graph`` is a read-only view
-(:func:`neurosim.graphs.read_only_view`). A network pickles and deep-copies: the weights
-go with the graph and the plan is compiled again on first use.
+(:func:`neurosim.graphs.read_only_view`); the conversions to and from NetworkX graphs live
+in :mod:`neurosim.graphs`. A network pickles and deep-copies: the weights go with the
+graph and the plan is compiled again on first use.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
@@ -408,6 +410,57 @@ class Network:
                                 f"not {label!r}")
         return label or None
 
+    def _connect_acyclic(self, G: nx.DiGraph, units: Mapping[Any, Unit], weight: str | None,
+                         bias: BiasUnit | None = None) -> None:
+        """Add the edges of the acyclic graph ``G`` in bulk (for :func:`neurosim.graphs.from_networkx`).
+
+        ``units`` maps ``G``'s nodes to this network's units, which have no edges yet;
+        with ``bias``, an edge from it (weight drawn) into every computing neuron comes
+        first. As ``G`` is known to be acyclic and every edge is new, there are no per-edge
+        cycle or duplicate checks; everything else :meth:`connect` checks is checked,
+        vectorised: no edge into an input or bias unit, and each edge's weight (attribute
+        ``weight``; missing or None: drawn), ``trainable`` and ``label``. The adjacency is
+        written with :func:`neurosim.graphs.fill_adjacency`, so that each unit's outgoing
+        edges keep ``G.succ``'s order and each neuron's incoming edges ``G.pred``'s: the
+        network is ``G`` down to the order in which each neuron sums its messages.
+        """
+        for v, preds in G._pred.items():
+            if preds and not isinstance(units[v], Neuron):
+                raise self._into_fixed(units[next(iter(preds))], units[v])
+
+        def edge(k: int) -> tuple[Unit, Unit]:          # the k-th edge, for a message
+            u, v = next(itertools.islice(((u, v) for u, nbrs in G._succ.items() for v in nbrs), k, None))
+            return units[u], units[v]
+
+        datas = [d for nbrs in G._succ.values() for d in nbrs.values()]
+        values = self._check_weights([d.get(weight) for d in datas] if weight is not None else [None] * len(datas),
+                                     edge)
+        flags = [d.get("trainable", True) for d in datas]
+        if not set(map(type, flags)) <= {bool}:
+            for k, flag in enumerate(flags):
+                if type(flag) is not bool:
+                    u, v = edge(k)
+                    flags[k] = self._check_flag(flag, f"edge {u.name!r} -> {v.name!r}: its 'trainable' attribute")
+        labels = [d.get("label") for d in datas]
+        if set(map(type, labels)) <= {type(None)}:
+            attrs = [{"weight": w, "trainable": t} for w, t in zip(values, flags)]
+        else:
+            for k, label in enumerate(labels):
+                if label is not None and not isinstance(label, str):
+                    self._check_label(label, *edge(k))
+            attrs = [{"weight": w, "trainable": t, **({"label": label} if label else {})}
+                     for w, t, label in zip(values, flags, labels)]
+        del datas
+        if bias is not None:                             # first in every neuron's inputs
+            neurons = self.neurons
+            graphs.fill_adjacency(self._graph, [(bias, ((v, {"weight": None, "trainable": True}) for v in neurons))],
+                                  ((v, [bias]) for v in neurons))
+        unit, data = units.__getitem__, iter(attrs)
+        graphs.fill_adjacency(self._graph,
+                              ((unit(u), zip(map(unit, nbrs), data)) for u, nbrs in G._succ.items()),
+                              ((unit(v), map(unit, nbrs)) for v, nbrs in G._pred.items()))
+        self._invalidate()
+
     def disconnect(self, src: UnitRef, dst: UnitRef) -> None:
         """Remove the edge ``src -> dst``.
 
@@ -562,6 +615,34 @@ class Network:
 
     def _wider(self) -> str:
         return ", or build the network with dtype=float64" if self.dtype != np.float64 else ""
+
+    def _check_weights(self, values: list, edge: Any) -> list:
+        """:meth:`_check_weight` over many edges at once, vectorised: floats (None stays None:
+        drawn). ``edge(k)`` gives the ends of edge ``k``, for the message."""
+        types = set(map(type, values))
+        none = type(None) in types
+        types.discard(type(None))
+        arr = None
+        if all(issubclass(t, numbers.Real) and not issubclass(t, bool) for t in types):
+            try:
+                with np.errstate(all="ignore"):
+                    arr = np.array(values, dtype=np.float64)       # None becomes NaN
+            except (OverflowError, TypeError, ValueError):
+                pass
+        if arr is not None:
+            bad = ~(np.abs(arr) <= self._max_weight)
+            if none:
+                bad &= np.fromiter((w is not None for w in values), bool, len(values))
+            wrong = np.flatnonzero(bad)[:1].tolist()
+        else:
+            wrong = range(len(values))
+        for k in wrong:                  # the first edge at fault raises, with its message
+            if values[k] is not None:
+                self._check_weight(values[k], *edge(k))
+        if arr is None:
+            return [None if w is None else float(w) for w in values]
+        checked = arr.tolist()
+        return [None if w is None else x for w, x in zip(values, checked)] if none else checked
 
     def weight(self, src: UnitRef, dst: UnitRef) -> float:
         """Return the weight of ``src -> dst`` (compiling first if it is not drawn yet)."""
@@ -967,29 +1048,42 @@ class Network:
 
     @classmethod
     def from_networkx(cls, G: nx.DiGraph, *, activation: str = "sigmoid", output_activation: str | None = None,
-                      weight: str = "weight", bias: bool = True, **kwargs: Any) -> Network:
-        """Build a network from any NetworkX DAG in one call.
+                      weight: str | None = "weight", bias: bool | None = None, **kwargs: Any) -> Network:
+        """Build a network from any NetworkX DAG in one call; the inverse of :meth:`to_networkx`.
 
-        Sources become input units (in ``G``'s node order), sinks become output neurons,
-        every other node a hidden neuron; with ``bias=True`` one bias unit ``"bias"`` feeds
-        every computing neuron. Node names are ``str(node)``.
+        Node names are ``str(node)``, in ``G``'s node order. Each node's attributes, where
+        present, say what it is (:data:`neurosim.graphs.NODE_ATTRIBUTES`): ``kind``
+        (``"input"``, ``"bias"`` or ``"neuron"``), ``activation``, ``output`` (bool),
+        ``output_index`` (outputs are ordered by it, then by node order) and ``group``.
+        Without them a node is an input when it is a source, else a computing neuron,
+        and an output when it is a sink. Edges carry ``weight``, ``trainable`` and
+        ``label`` (:data:`neurosim.graphs.EDGE_ATTRIBUTES`). So
+        ``Network.from_networkx(net.to_networkx())`` rebuilds ``net`` exactly, and a plain
+        DAG gives: sources → inputs, sinks → outputs, one bias unit feeding every
+        computing neuron.
 
         Parameters
         ----------
         G : networkx.DiGraph
-            A directed acyclic graph. A node attribute ``activation`` overrides the default
-            for that node; an edge attribute ``trainable`` freezes an edge when False.
+            A directed acyclic graph.
         activation : str, default "sigmoid"
-            Activation of hidden neurons (and of outputs unless ``output_activation``).
+            Activation of computing neurons without an ``activation`` attribute (and of
+            outputs, unless ``output_activation``).
         output_activation : str, optional
-            Activation of the output neurons.
+            Activation of the output neurons without an ``activation`` attribute.
         weight : str or None, default "weight"
-            Edge attribute holding the initial weight; edges without it (or all edges,
-            when None) get weights from the initialiser.
-        bias : bool, default True
-            Add a shared bias unit feeding every computing neuron.
+            Edge attribute holding the initial weight; edges without it (or with None,
+            or all edges when ``weight`` is None) get weights from the initialiser.
+        bias : bool, optional
+            Whether to add a shared bias unit (``"bias"``, or ``"bias_unit"`` when that
+            name is taken) feeding every computing neuron. True adds it unless ``G``
+            has bias units of its own (nodes of kind ``"bias"``: then those, with
+            their edges, are the network's bias units and none is added); False never
+            adds one. By default (None) it is added to a plain graph and not to one
+            whose nodes carry ``kind`` attributes, which describes all its units, as
+            :meth:`to_networkx` writes it.
         **kwargs
-            Passed to :class:`Network` (``seed``, ``init``, ``plugins``, ...).
+            Passed to :class:`Network` (``seed``, ``init``, ``dtype``, ``plugins``, ...).
 
         Returns
         -------
@@ -1000,7 +1094,15 @@ class Network:
         CycleError
             When ``G`` has a cycle (named in the message).
         TopologyError
-            When ``G`` is undirected or two nodes have the same ``str``.
+            When ``G`` is undirected, two nodes have the same ``str``, or an attribute is
+            invalid (the message names the node or edge).
+        DataError
+            When an edge's weight is not a finite number in the dtype's range.
+
+        Notes
+        -----
+        Time and memory are linear in the size of ``G``: acyclicity is checked once for
+        the whole graph, and the edges are then added in bulk with vectorised checks.
 
         Examples
         --------
@@ -1009,44 +1111,8 @@ class Network:
         >>> Network.from_networkx(G, seed=0)
         Network(1 inputs, 2 neurons, 1 outputs, 1 bias units, 5 weights)
         """
-        if not isinstance(G, nx.DiGraph) or G.is_multigraph():
-            raise TopologyError(f"from_networkx needs a networkx.DiGraph, not {type(G).__name__}; "
-                                "feed-forward networks are directed and have one weight per pair of neurons")
-        try:
-            cycle = nx.find_cycle(G)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle:
-            names = [str(u) for u, *_ in cycle] + [str(cycle[0][0])]
-            raise CycleError(f"the graph has the cycle {' -> '.join(names)}; a feed-forward network must be "
-                             "acyclic", names)
-        net = cls(**kwargs)
-        names: dict[Hashable, str] = {}
-        for node in G.nodes:
-            name = str(node)
-            if name in net:
-                raise TopologyError(f"two nodes of the graph are both named {name!r} as strings; relabel "
-                                    "them (networkx.relabel_nodes) so their names are unique")
-            names[node] = name
-            attrs = G.nodes[node]
-            if G.in_degree(node) == 0:
-                net.add_input(name)
-            else:
-                sink = G.out_degree(node) == 0
-                act = attrs.get("activation") or (output_activation if sink and output_activation else activation)
-                net.add_neuron(name, act, output=sink)
-        if bias:
-            b = net.add_bias("bias" if "bias" not in net else "bias_unit")
-            for u in net.neurons:
-                net.connect(b, u)
-        for u, v, data in G.edges(data=True):
-            w = data.get(weight) if weight is not None else None
-            trainable = data.get("trainable", True)
-            if not isinstance(trainable, (bool, np.bool_)):
-                raise TopologyError(f"edge {names[u]!r} -> {names[v]!r}: the 'trainable' attribute must be True or "
-                                    f"False, not {trainable!r}")
-            net.connect(names[u], names[v], weight=w, trainable=bool(trainable))
-        return net
+        return graphs.from_networkx(cls, G, activation=activation, output_activation=output_activation,
+                                    weight=weight, bias=bias, **kwargs)
 
     def to_dict(self) -> dict:
         """Return the network as a JSON-ready mapping (format ``neurosim-network`` v1).
@@ -1077,20 +1143,21 @@ class Network:
         return network_from_dict(data, **kwargs)
 
     def to_networkx(self) -> nx.DiGraph:
-        """Return a copy of the graph with neuron names as nodes (for drawing or saving).
+        """Return a new, writable graph of the network with neuron names as nodes.
 
-        Node attributes: ``kind``, ``activation`` (computing neurons), ``output``; edge
-        attributes: ``weight``, ``trainable``.
+        For drawing, analysing or saving, and for :meth:`from_networkx`, which reads it
+        back exactly. Nodes come in the order the units were added, with the attributes
+        ``kind``, and for computing neurons ``activation``, ``output``, ``output_index``
+        (outputs only) and ``group`` (when named); edges carry ``weight``, ``trainable``
+        and ``label`` (when set). Weights not drawn yet are drawn first, as
+        :meth:`weights` and :meth:`to_dict` do; they stay None only while the network
+        cannot compile (no inputs or outputs yet).
+
+        Returns
+        -------
+        networkx.DiGraph
         """
-        G = nx.DiGraph()
-        for u in self.graph.nodes:
-            attrs = {"kind": u.kind}
-            if isinstance(u, Neuron):
-                attrs.update(activation=u.activation, output=u.output)
-            G.add_node(u.name, **attrs)
-        for u, v, data in self.graph.edges(data=True):
-            G.add_edge(u.name, v.name, **data)
-        return G
+        return graphs.to_networkx(self)
 
 
 class _WithOwnGraph:
