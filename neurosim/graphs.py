@@ -72,18 +72,6 @@ class _ReadOnly(Mapping):
         self._data = data
         self._where = where
 
-    def _wrap(self, key: Any, value: Any) -> Any:
-        return value
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._wrap(key, self._data[key])
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key``, or ``default``."""
-        if key in self._data:
-            return self[key]
-        return default
-
     def __iter__(self):
         return iter(self._data)
 
@@ -99,10 +87,6 @@ class _ReadOnly(Mapping):
 
     def __repr__(self) -> str:
         return repr(self._data)
-
-    def copy(self) -> dict:
-        """A plain, writable copy (nested levels copied down to the attribute dicts)."""
-        return {k: (v.copy() if isinstance(v, _ReadOnly) else v) for k, v in self.items()}
 
     def _refuse(self, key: Any = None) -> NoReturn:
         where = self._where
@@ -208,6 +192,20 @@ class _Level(_ReadOnly):
     """
 
     __slots__ = ()
+
+    def _wrap(self, key: Any, value: Any) -> Any:
+        raise NotImplementedError
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._wrap(key, self._data[key])
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (wrapped read-only), or ``default``."""
+        return self._wrap(key, self._data[key]) if key in self._data else default
+
+    def copy(self) -> dict:
+        """A plain, writable copy, down to the attribute dicts."""
+        return {key: value.copy() for key, value in self.items()}
 
     def items(self):
         """The items, values wrapped read-only."""
