@@ -5,6 +5,11 @@ API, and prints for each: edges, build and compile time, peak resident memory of
 process, and the median time of one batch step (forward + backward + update, batch 128).
 Each size runs in its own subprocess so the memory figure is that size's alone.
 
+Then, for the same number of edges, ``Network.from_networkx`` of a random DAG (nodes in a
+random order, weighted edges only from earlier to later ones, an average of 50 edges a
+node: 20,000 nodes at 10^6 edges): its time, its ratio to the layer API's build time, and
+for scale the time networkx itself takes to copy that graph (``G.copy()``).
+
 Run: ``python benchmarks/scale.py`` (``--smoke`` for the smallest size only).
 """
 
@@ -19,6 +24,70 @@ import sys
 import time
 
 SIZES = {"1e4": (100, [80, 20, 10]), "1e5": (784, [120, 40, 10]), "1e6": (784, [1000, 200, 10])}
+#: Edges per node of the random DAGs given to from_networkx.
+DAG_DEGREE = 50
+
+
+def random_dag(n_edges: int, seed: int = 0):
+    """A random weighted DAG of ``n_edges`` edges on ``n_edges / DAG_DEGREE`` nodes (at least 200).
+
+    The nodes are added in a random order and every edge goes from an earlier node to a
+    later one in that order, so the graph is acyclic without being sorted.
+
+    Parameters
+    ----------
+    n_edges : int
+    seed : int
+
+    Returns
+    -------
+    networkx.DiGraph
+    """
+    import networkx as nx
+    import numpy as np
+
+    n = max(200, n_edges // DAG_DEGREE)
+    rng = np.random.default_rng(seed)
+    keys = np.empty(0, np.int64)
+    while len(keys) < n_edges:                      # distinct pairs (earlier, later)
+        a, b = rng.integers(0, n, (2, 2 * n_edges))
+        keys = np.unique(np.concatenate([keys, (np.minimum(a, b) * n + np.maximum(a, b))[a != b]]))
+    keys = rng.permutation(keys)[:n_edges]
+    position = rng.permutation(n)                   # node k is the position[k]-th in the order
+    label = np.argsort(position)                    # the node at each position
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    weights = rng.uniform(-1.0, 1.0, n_edges).tolist()
+    G.add_edges_from((u, v, {"weight": w}) for u, v, w in zip(label[keys // n].tolist(), label[keys % n].tolist(),
+                                                                 weights))
+    return G
+
+
+def measure_from_networkx(n_edges: int) -> dict:
+    """Time ``Network.from_networkx`` (and networkx's ``G.copy()``) on a random DAG.
+
+    Parameters
+    ----------
+    n_edges : int
+        Edges of the DAG.
+
+    Returns
+    -------
+    dict
+        ``dag_nodes``, ``dag_edges``, ``from_networkx_s``, ``nx_copy_s``.
+    """
+    import neurosim
+
+    G = random_dag(n_edges)
+    t0 = time.perf_counter()
+    net = neurosim.Network.from_networkx(G, seed=0)
+    t1 = time.perf_counter()
+    del net
+    t2 = time.perf_counter()
+    G.copy()
+    t3 = time.perf_counter()
+    return {"dag_nodes": G.number_of_nodes(), "dag_edges": G.number_of_edges(), "from_networkx_s": t1 - t0,
+            "nx_copy_s": t3 - t2}
 
 
 def measure(n_in: int, layers: list[int], steps: int = 5) -> dict:
@@ -61,8 +130,10 @@ def measure(n_in: int, layers: list[int], steps: int = 5) -> dict:
         s = time.perf_counter()
         net.train(X, T, "cce", learning_rate=1e-3, epochs=1, mode="batch")
         times.append(time.perf_counter() - s)
-    return {"edges": net.n_weights, "build_s": t1 - t0, "compile_s": t2 - t1,
-            "step_s": statistics.median(times), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    figures = {"edges": net.n_weights, "build_s": t1 - t0, "compile_s": t2 - t1, "step_s": statistics.median(times),
+               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    del net
+    return {**figures, **measure_from_networkx(figures["edges"])}
 
 
 def main(argv=None) -> int:
@@ -75,12 +146,14 @@ def main(argv=None) -> int:
         n_in, layers = SIZES[args.one]
         print(json.dumps(measure(n_in, layers)))
         return 0
-    print(f"{'size':>5} {'edges':>9} {'build s':>8} {'compile s':>9} {'step s':>8} {'peak MB':>8}")
+    print(f"{'size':>5} {'edges':>9} {'build s':>8} {'compile s':>9} {'step s':>8} {'peak MB':>8} | "
+          f"{'DAG nodes':>9} {'from_networkx s':>15} {'/ build':>7} {'nx copy s':>9}")
     for name in (["1e4"] if args.smoke else list(SIZES)):
         out = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{name:>5} {r['edges']:>9} {r['build_s']:>8.2f} {r['compile_s']:>9.2f} {r['step_s']:>8.4f} "
-              f"{r['peak_mb']:>8.0f}")
+              f"{r['peak_mb']:>8.0f} | {r['dag_nodes']:>9} {r['from_networkx_s']:>15.2f} "
+              f"{r['from_networkx_s'] / r['build_s']:>7.2f} {r['nx_copy_s']:>9.2f}")
     return 0
 
 

@@ -10,7 +10,7 @@ success rate, min/median/max epochs to criterion, final-error quantiles.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,15 +201,16 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
             raise DataError("an ensemble draws member k's weights from seed + k: build the network with "
                             "Network(seed=<int>), or pass seeds=[...]")
         seeds = [net.seed + k for k in range(members)]
-    if isinstance(seeds, (str, bytes, Mapping)) or not isinstance(seeds, Sequence):
-        raise DataError(f"seeds must be a list with one seed per member, not {seeds!r}")
+    if not (isinstance(seeds, (list, tuple)) or (isinstance(seeds, np.ndarray) and seeds.ndim == 1)):
+        raise DataError(f"seeds must be a list with one seed per ensemble member (ensemble={members}), e.g. "
+                        f"seeds=[0, 1, ...], not {type(seeds).__name__} {seeds!r:.60}")
     if len(seeds) != members:
         raise DataError(f"seeds has {len(seeds)} entries for {members} members; give one seed per member")
     for k, seed in enumerate(seeds):
         if not isinstance(seed, np.random.SeedSequence) and (
                 isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise DataError(f"seeds[{k}] is {seed!r}; a member's seed is a whole number >= 0 (or a "
-                            "numpy SeedSequence)")
+            raise DataError(f"seeds[{k}] is {seed!r:.60}, which is not a seed; give whole numbers >= 0 (or numpy "
+                            "SeedSequences), one per ensemble member")
     try:
         loss.check_contract(members=True)
     except Exception as exc:
@@ -221,7 +222,7 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     def init_weights(fan_in, fan_out, k):
         return net.initializer(np.random.default_rng(seeds[k]), fan_in, fan_out, **net.init_options)
 
-    plan = Plan(net._graph, net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
+    plan = Plan(net._synced_graph(), net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
                 members=members, redraw=True)
     del single
     history = training.train(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode,

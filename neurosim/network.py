@@ -7,28 +7,37 @@ feed-forward net (cycles, edges into inputs, duplicates). Running methods (:meth
 :meth:`gradients`, :meth:`train`) validate the data, then hand over to the compiled
 :class:`~neurosim.engine.Plan`, which is built lazily and rebuilt only when the topology
 changes; while a plan exists it owns the weights, and the graph's edge attributes are
-brought up to date whenever ``net.graph`` is read.
+brought up to date whenever ``net.graph`` is read. ``net.graph`` is a read-only view
+(:func:`neurosim.graphs.read_only_view`); the conversions to and from NetworkX graphs live
+in :mod:`neurosim.graphs`. A network pickles and deep-copies: the weights go with the
+graph and the plan is compiled again on first use.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from . import training
+from . import graphs, training
 from .engine import Plan
-from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, TopologyError, did_you_mean,
-                     with_article)
+from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, PluginError, TopologyError,
+                     did_you_mean, with_article)
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
+from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 
 __all__ = ["Network"]
 
 UnitRef = str | Unit
+
+#: The floating types a network computes in.
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 class Network:
@@ -42,8 +51,8 @@ class Network:
     registry : neurosim.plugins.Registry, optional
         Use this registry as it is (overrides ``plugins``). By default the installed
         plugins are used (:func:`neurosim.default_registry`).
-    dtype : numpy dtype, default float64
-        Floating type of weights and activations.
+    dtype : {float64, float32}, default float64
+        Floating type of weights and activations; weights and data must lie in its range.
     seed : int or numpy.random.Generator, optional
         Seeds the initialiser for weights not given explicitly.
     init : str, default "uniform"
@@ -77,6 +86,14 @@ class Network:
     >>> history = net.train([[0.05, 0.10]], [[0.01, 0.99]], learning_rate=0.5, epochs=1)
     >>> print(f"{net.weight('h1', 'o1'):.8f} {net.weight('i1', 'h1'):.9f}")
     0.35891648 0.149780716
+
+    Notes
+    -----
+    ``pickle`` and ``copy.deepcopy`` give an equal network: same units, weights (bit for
+    bit), flags, labels, dtype, seed, and the initialiser's and the shuffle stream's
+    random state, so training a copy continues exactly as training the original would.
+    A deep copy shares the (read-only) plugin registry; unpickling rebuilds it (see
+    :class:`~neurosim.plugins.Registry`).
     """
 
     def __init__(self, *, plugins: Iterable[Any] | None = None, registry: Registry | None = None,
@@ -84,13 +101,21 @@ class Network:
                  init_options: Mapping[str, Any] | None = None):
         if registry is None:
             registry = make_registry(plugins) if plugins else default_registry()
+        elif not isinstance(registry, Registry):
+            raise PluginError(f"registry must be a neurosim Registry (from neurosim.make_registry(...) or "
+                              f"neurosim.default_registry()), not {type(registry).__name__} {registry!r}")
         self.registry = registry
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:
             raise DataError(f"dtype {dtype!r} is not a numpy dtype; use float64 or float32") from None
-        if self.dtype.kind != "f":
-            raise DataError(f"dtype must be a floating type such as float64 or float32, not {self.dtype}")
+        if self.dtype not in DTYPES:
+            raise DataError(f"dtype must be float64 or float32, the only floating types neurosim supports, not "
+                            f"{self.dtype}")
+        self._max_weight = float(np.finfo(self.dtype).max)
+        if init_options is not None and not isinstance(init_options, Mapping):
+            raise PluginError(f"init_options must be a mapping of the initialiser's options, e.g. "
+                              f"{{'scale': 0.3}}, not {type(init_options).__name__} {init_options!r}")
         if seed is not None and not isinstance(seed, np.random.Generator) and \
                 not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
             raise DataError(f"seed must be a whole number >= 0 or a numpy Generator, not {seed!r}")
@@ -179,6 +204,7 @@ class Network:
         PluginError
             When the activation is not registered (the message suggests the closest).
         """
+        output = self._check_flag(output, f"neuron {name!r}: output")
         try:
             act = self.registry.activation(activation)
         except Exception as exc:
@@ -187,7 +213,7 @@ class Network:
             raise TopologyError(f"neuron {name!r}: group must be a string naming the neurons a group activation "
                                 f"(softmax) normalises together, and {activation!r} is "
                                 f"{'a group' if act.group else 'an elementwise'} activation; got group={group!r}")
-        unit = self._add(Neuron(name, activation, output=bool(output), group=group))
+        unit = self._add(Neuron(name, activation, output=output, group=group))
         if output:
             self._outputs.append(unit)
         return unit
@@ -211,26 +237,78 @@ class Network:
             Make the neurons outputs.
         connect_from : iterable of iterables of units or names
             Earlier layers to connect from, every unit to every new neuron; several make
-            skip connections. Weights come from the initialiser.
+            skip connections (``[net.inputs]``, ``[h, net.inputs]``, ``[["i1", "i2"]]``).
+            Weights come from the initialiser.
         bias : str or Unit, optional
             A bias unit to connect to every new neuron.
 
         Returns
         -------
         list of Unit
+
+        Raises
+        ------
+        TopologyError
+            A bad size, kind or ``connect_from`` (e.g. a list of names instead of a list
+            of layers), or an input layer given sources.
+        ResourceError
+            When the layer and its connections would not fit in memory (checked before
+            any unit is made).
         """
         if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
             raise TopologyError(f"layer {prefix!r} must have a whole number of units >= 1, not {size!r}")
-        if kind == "input":
-            return [self.add_input(f"{prefix}{k + 1}") for k in range(int(size))]
-        if kind != "neuron":
+        if kind not in ("input", "neuron"):
             raise TopologyError(f"layer {prefix!r}: kind must be 'input' or 'neuron', not {kind!r}")
-        layer = [self.add_neuron(f"{prefix}{k + 1}", activation, output=output) for k in range(int(size))]
-        sources = [s for src in connect_from for s in src]
+        output = self._check_flag(output, f"layer {prefix!r}: output")
+        sources = [s for layer in self._layers(connect_from, f"layer {prefix!r}") for s in layer]
         if bias is not None:
             sources.append(bias)
+        if kind == "input" and (sources or output):
+            raise TopologyError(f"layer {prefix!r} is an input layer: its units take the columns of X, so it has no "
+                                "connect_from, bias or output; give kind='neuron' for a layer of computing neurons")
+        units = "input units" if kind == "input" else "neurons"
+        n = _count(size)
+        require_memory(n * (BYTES_PER_UNIT + len(sources) * BYTES_PER_EDGE),   # no inf * 0 = nan
+                       f"layer {prefix!r} of {_show_count(size)} {units}" +
+                       (f" and {_show_count(size * len(sources))} connections" if sources else ""),
+                       f"make layer {prefix!r} smaller")
+        if kind == "input":
+            return [self.add_input(f"{prefix}{k + 1}") for k in range(int(size))]
+        layer = [self.add_neuron(f"{prefix}{k + 1}", activation, output=output) for k in range(int(size))]
         self.connect_all(sources, layer)
         return layer
+
+    @staticmethod
+    def _layers(connect_from: Any, where: str) -> list[list]:
+        """``connect_from`` as a list of layers (lists of units or names), or a TopologyError."""
+        hint = ("connect_from must be an iterable of layers, each an iterable of units or names "
+                "(connect_from=[net.inputs] or [['i1', 'i2']])")
+        if isinstance(connect_from, (str, Unit)) or not isinstance(connect_from, Iterable):
+            raise TopologyError(f"{where}: {hint}, not {connect_from!r}")
+        layers = []
+        for layer in connect_from:
+            if isinstance(layer, (str, Unit)):
+                raise TopologyError(f"{where}: {hint}; {layer!r} in {connect_from!r} is a single unit, not a "
+                                    f"layer: put it in a list ([[{layer!r}]] connects from it alone)")
+            if not isinstance(layer, Iterable):
+                raise TopologyError(f"{where}: {hint}; {layer!r} in {connect_from!r} is not a layer")
+            layers.append(list(layer))
+        return layers
+
+    @staticmethod
+    def _check_flag(value: Any, what: str) -> bool:
+        """``value`` as a bool when it is one (numpy's bool too), else a TopologyError naming ``what``."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TopologyError(f"{what} must be True or False, not {value!r}")
+        return bool(value)
+
+    @staticmethod
+    def _refs(refs: Any, what: str) -> Iterable:
+        """``refs`` when it is an iterable of units or names, else a TopologyError naming ``what``."""
+        if isinstance(refs, (str, Unit)) or not isinstance(refs, Iterable):
+            raise TopologyError(f"connect_all: {what} must be an iterable of units or names (net.inputs, "
+                                f"['i1', 'i2'], a layer from add_layer), not {refs!r}")
+        return refs
 
     def connect_all(self, sources: Iterable[UnitRef], targets: Iterable[UnitRef], *, trainable: bool = True) -> None:
         """Connect every source to every target (a fully connected block), weights drawn later.
@@ -249,14 +327,20 @@ class Network:
         Raises
         ------
         TopologyError
-            An edge that exists already, into an input or bias unit, or a self-loop.
+            An edge that exists already, into an input or bias unit, or a self-loop;
+            sources or targets that are not iterables of units or names.
         CycleError
             When an edge would close a cycle.
+        ResourceError
+            When the block would not fit in memory (checked before any edge is added).
         """
-        srcs = [self._unit(s) for s in sources]
-        dsts = [self._unit(d) for d in targets]
+        srcs = [self._unit(s) for s in self._refs(sources, "sources")]
+        dsts = [self._unit(d) for d in self._refs(targets, "targets")]
+        trainable = self._check_flag(trainable, "connect_all: trainable")
         if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
             raise TopologyError("connect_all: a unit is listed twice among the sources or the targets")
+        require_memory(float(len(srcs)) * len(dsts) * BYTES_PER_EDGE, f"connect_all of {len(srcs)} sources to "
+                       f"{len(dsts)} targets ({len(srcs) * len(dsts)} connections)", "connect fewer units at once")
         fresh = all(self._graph.out_degree(v) == 0 for v in dsts) and not set(srcs) & set(dsts)
         if not fresh or any(not isinstance(v, Neuron) or self._graph.in_degree(v) for v in dsts):
             for u in srcs:                  # the general case: every edge checked on its own
@@ -264,7 +348,7 @@ class Network:
                     self.connect(u, v, trainable=trainable)
             return
         # Targets with no edges yet cannot close a cycle or duplicate an edge.
-        self._graph.add_edges_from(((u, v) for v in dsts for u in srcs), weight=None, trainable=bool(trainable))
+        self._graph.add_edges_from(((u, v) for v in dsts for u in srcs), weight=None, trainable=trainable)
         self._invalidate()
 
     def connect(self, src: UnitRef, dst: UnitRef, weight: float | None = None, *, trainable: bool = True,
@@ -277,6 +361,7 @@ class Network:
             Names or neuron objects of this network.
         weight : float, optional
             The weight; when omitted, the network's initialiser draws it at compile time.
+            It must be finite and within the range of the network's dtype.
         trainable : bool, default True
             A frozen weight (False) is never changed by training.
         label : str, optional
@@ -285,17 +370,21 @@ class Network:
         Raises
         ------
         TopologyError
-            Self-loops, edges into input or bias units, edges that already exist.
+            Self-loops, edges into input or bias units, edges that already exist, a
+            ``trainable`` that is not a bool or a ``label`` that is not a string.
         CycleError
             When the edge would close a cycle; the message lists the cycle.
+        DataError
+            When the weight is not a number, not finite, or beyond the dtype's range.
         """
         u, v = self._unit(src), self._unit(dst)
         if u is v:
             raise TopologyError(f"cannot connect {u.name!r} to itself: a feed-forward network has no "
                                 "self-loops (unroll it in time instead)")
         if not isinstance(v, Neuron):
-            raise TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is {with_article(v.kind)} unit, "
-                                "whose output is fixed; connect into a computing neuron (add_neuron)")
+            raise self._into_fixed(u, v)
+        trainable = self._check_flag(trainable, f"connect {u.name!r} -> {v.name!r}: trainable")
+        label = self._check_label(label, u, v)
         if self._graph.has_edge(u, v):
             raise TopologyError(f"{u.name!r} -> {v.name!r} is already connected; use set_weight to change "
                                 "its weight, or disconnect it first")
@@ -305,7 +394,71 @@ class Network:
             raise CycleError(f"connecting {u.name!r} -> {v.name!r} would close the cycle "
                              f"{' -> '.join(cycle)}; a feed-forward network must stay acyclic", cycle)
         self._graph.add_edge(u, v, weight=None if weight is None else self._check_weight(weight, u, v),
-                             trainable=bool(trainable), **({"label": label} if label else {}))
+                             trainable=trainable, **({"label": label} if label else {}))
+        self._invalidate()
+
+    @staticmethod
+    def _into_fixed(u: Unit, v: Unit) -> TopologyError:
+        """The refusal of an edge ``u -> v`` into an input or bias unit."""
+        return TopologyError(f"cannot connect {u.name!r} -> {v.name!r}: {v.name!r} is {with_article(v.kind)} unit, "
+                             "whose output is fixed; connect into a computing neuron (add_neuron)")
+
+    @staticmethod
+    def _check_label(label: Any, u: Unit, v: Unit) -> str | None:
+        if label is not None and not isinstance(label, str):
+            raise TopologyError(f"the label of {u.name!r} -> {v.name!r} must be a string such as 'w5' (or None), "
+                                f"not {label!r}")
+        return label or None
+
+    def _connect_acyclic(self, G: nx.DiGraph, units: Mapping[Any, Unit], weight: str | None,
+                         bias: BiasUnit | None = None) -> None:
+        """Add the edges of the acyclic graph ``G`` in bulk (for :func:`neurosim.graphs.from_networkx`).
+
+        ``units`` maps ``G``'s nodes to this network's units, which have no edges yet;
+        with ``bias``, an edge from it (weight drawn) into every computing neuron comes
+        first. As ``G`` is known to be acyclic and every edge is new, there are no per-edge
+        cycle or duplicate checks; everything else :meth:`connect` checks is checked,
+        vectorised: no edge into an input or bias unit, and each edge's weight (attribute
+        ``weight``; missing or None: drawn), ``trainable`` and ``label``. The adjacency is
+        written with :func:`neurosim.graphs.fill_adjacency`, so that each unit's outgoing
+        edges keep ``G.succ``'s order and each neuron's incoming edges ``G.pred``'s: the
+        network is ``G`` down to the order in which each neuron sums its messages.
+        """
+        for v, preds in G._pred.items():
+            if preds and not isinstance(units[v], Neuron):
+                raise self._into_fixed(units[next(iter(preds))], units[v])
+
+        def edge(k: int) -> tuple[Unit, Unit]:          # the k-th edge, for a message
+            u, v = next(itertools.islice(((u, v) for u, nbrs in G._succ.items() for v in nbrs), k, None))
+            return units[u], units[v]
+
+        datas = [d for nbrs in G._succ.values() for d in nbrs.values()]
+        values = self._check_weights([d.get(weight) for d in datas] if weight is not None else [None] * len(datas),
+                                     edge)
+        flags = [d.get("trainable", True) for d in datas]
+        if not set(map(type, flags)) <= {bool}:
+            for k, flag in enumerate(flags):
+                if type(flag) is not bool:
+                    u, v = edge(k)
+                    flags[k] = self._check_flag(flag, f"edge {u.name!r} -> {v.name!r}: its 'trainable' attribute")
+        labels = [d.get("label") for d in datas]
+        if set(map(type, labels)) <= {type(None)}:
+            attrs = [{"weight": w, "trainable": t} for w, t in zip(values, flags)]
+        else:
+            for k, label in enumerate(labels):
+                if label is not None and not isinstance(label, str):
+                    self._check_label(label, *edge(k))
+            attrs = [{"weight": w, "trainable": t, **({"label": label} if label else {})}
+                     for w, t, label in zip(values, flags, labels)]
+        del datas
+        if bias is not None:                             # first in every neuron's inputs
+            neurons = self.neurons
+            graphs.fill_adjacency(self._graph, [(bias, ((v, {"weight": None, "trainable": True}) for v in neurons))],
+                                  ((v, [bias]) for v in neurons))
+        unit, data = units.__getitem__, iter(attrs)
+        graphs.fill_adjacency(self._graph,
+                              ((unit(u), zip(map(unit, nbrs), data)) for u, nbrs in G._succ.items()),
+                              ((unit(v), map(unit, nbrs)) for v, nbrs in G._pred.items()))
         self._invalidate()
 
     def disconnect(self, src: UnitRef, dst: UnitRef) -> None:
@@ -328,6 +481,7 @@ class Network:
     def set_output(self, ref: UnitRef, output: bool = True) -> None:
         """Make a computing neuron an output (appended last) or stop it being one."""
         unit = self._unit(ref)
+        output = self._check_flag(output, f"set_output {unit.name!r}: output")
         if not isinstance(unit, Neuron):
             raise TopologyError(f"{unit.name!r} is {with_article(unit.kind)} unit; only computing neurons can be "
                                 "outputs")
@@ -335,7 +489,7 @@ class Network:
             self._outputs.append(unit)
         elif not output and unit in self._outputs:
             self._outputs.remove(unit)
-        unit.output = bool(output)
+        unit.output = output
         self._invalidate()
 
     # --- lookups -----------------------------------------------------------------------
@@ -374,16 +528,25 @@ class Network:
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The live NetworkX graph, read-only (nodes are neuron objects; edges carry
-        ``weight``, ``trainable`` and an optional ``label``).
+        """A read-only view of the network's NetworkX graph (nodes are neuron objects;
+        edges carry ``weight``, ``trainable`` and an optional ``label``).
 
-        Query, analyse and draw it freely; it always shows the current weights. Change the
-        network through its methods (``connect``, ``set_weight``, ...), which keep the
-        compiled plan in step; the view refuses ``add_edge`` and the like.
+        Query, analyse and draw it freely with NetworkX; it shows the weights as they are
+        when it is read. It is read-only: adding or removing nodes or edges raises
+        NetworkX's frozen-graph error, and writing node or edge data raises a
+        :class:`~neurosim.errors.TopologyError`. Change the network through its methods,
+        which keep the compiled plan in step: ``connect`` / ``disconnect``,
+        ``set_weight(src, dst, w)``, ``set_trainable(src, dst, flag)``,
+        ``set_label(src, dst, label)``, ``set_output``. ``net.graph.copy()`` (or
+        :meth:`to_networkx`, with names as nodes) gives a writable copy to annotate.
         """
+        return graphs.read_only_view(self._synced_graph())
+
+    def _synced_graph(self) -> nx.DiGraph:
+        """The internal graph, its edge weights brought up to date with the plan's."""
         if not self._synced:
             self._sync_graph()
-        return self._graph.copy(as_view=True)
+        return self._graph
 
     @property
     def inputs(self) -> list[InputUnit]:
@@ -414,16 +577,72 @@ class Network:
         return (f"Network({len(self._inputs)} inputs, {len(self.neurons)} neurons, {len(self._outputs)} outputs, "
                 f"{len(self._biases)} bias units, {self.n_weights} weights)")
 
+    def __getstate__(self) -> dict:
+        # The plan holds the weights while it exists: they go into the graph, the plan is
+        # dropped (compiled again on first use) and so is the initialiser record, which is
+        # looked up again in the registry.
+        state = self.__dict__.copy()
+        state["_graph"] = self._synced_graph()
+        state["_plan"], state["_synced"] = None, True
+        state["initializer"] = self.initializer.name
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.initializer = self.registry.with_options("initializer", state["initializer"], self.init_options)
+
     # --- weights -----------------------------------------------------------------------
 
-    @staticmethod
-    def _check_weight(value: Any, u: Unit, v: Unit) -> float:
+    def _check_weight(self, value: Any, u: Unit, v: Unit) -> float:
+        """``value`` as a float when it is a finite number in the dtype's range, else a DataError."""
+        edge = f"weight of {u.name!r} -> {v.name!r}"
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise DataError(f"weight of {u.name!r} -> {v.name!r} must be a number, not {value!r}")
-        w = float(value)
-        if not np.isfinite(w):
-            raise DataError(f"weight of {u.name!r} -> {v.name!r} is {w}; weights must be finite")
+            raise DataError(f"{edge} must be a number, not {value!r}")
+        try:
+            with np.errstate(over="ignore"):
+                w = float(value)
+        except OverflowError:
+            w = math.inf
+        if math.isnan(w) or (math.isinf(w) and value == w):
+            raise DataError(f"{edge} is {w}; weights must be finite")
+        if not abs(w) <= self._max_weight:
+            too_large = "too large for a float" if math.isinf(w) else f"{w:g}, too large for {self.dtype}"
+            raise DataError(f"{edge} is {too_large} ({self._range()}); give a smaller weight{self._wider()}")
         return w
+
+    def _range(self) -> str:
+        return f"beyond ±{self._max_weight:.2g}, the range of this {self.dtype} network"
+
+    def _wider(self) -> str:
+        return ", or build the network with dtype=float64" if self.dtype != np.float64 else ""
+
+    def _check_weights(self, values: list, edge: Any) -> list:
+        """:meth:`_check_weight` over many edges at once, vectorised: floats (None stays None:
+        drawn). ``edge(k)`` gives the ends of edge ``k``, for the message."""
+        types = set(map(type, values))
+        none = type(None) in types
+        types.discard(type(None))
+        arr = None
+        if all(issubclass(t, numbers.Real) and not issubclass(t, bool) for t in types):
+            try:
+                with np.errstate(all="ignore"):
+                    arr = np.array(values, dtype=np.float64)       # None becomes NaN
+            except (OverflowError, TypeError, ValueError):
+                pass
+        if arr is not None:
+            bad = ~(np.abs(arr) <= self._max_weight)
+            if none:
+                bad &= np.fromiter((w is not None for w in values), bool, len(values))
+            wrong = np.flatnonzero(bad)[:1].tolist()
+        else:
+            wrong = range(len(values))
+        for k in wrong:                  # the first edge at fault raises, with its message
+            if values[k] is not None:
+                self._check_weight(values[k], *edge(k))
+        if arr is None:
+            return [None if w is None else float(w) for w in values]
+        checked = arr.tolist()
+        return [None if w is None else x for w, x in zip(values, checked)] if none else checked
 
     def weight(self, src: UnitRef, dst: UnitRef) -> float:
         """Return the weight of ``src -> dst`` (compiling first if it is not drawn yet)."""
@@ -456,7 +675,8 @@ class Network:
     def set_trainable(self, src: UnitRef, dst: UnitRef, trainable: bool) -> None:
         """Freeze (False) or unfreeze (True) the weight of ``src -> dst``."""
         u, v = self._edge(src, dst)
-        self._graph.edges[u, v]["trainable"] = bool(trainable)
+        trainable = self._check_flag(trainable, f"set_trainable {u.name!r} -> {v.name!r}: trainable")
+        self._graph.edges[u, v]["trainable"] = trainable
         if self._plan is not None:
             self._plan.mask[self._plan.edge_pos[(u, v)]] = 1.0 if trainable else 0.0
 
@@ -469,6 +689,29 @@ class Network:
         """The edge's label if it has one (``w5``), else ``"src -> dst"``."""
         u, v = self._edge(src, dst)
         return self._graph.edges[u, v].get("label") or f"{u.name} -> {v.name}"
+
+    def set_label(self, src: UnitRef, dst: UnitRef, label: str | None) -> None:
+        """Name the weight of ``src -> dst`` in reports (the seed's ``w5``), or unname it.
+
+        Parameters
+        ----------
+        src, dst : str or Unit
+            The edge's ends.
+        label : str or None
+            The new label; None (or ``""``) removes it.
+
+        Raises
+        ------
+        TopologyError
+            When there is no such edge or the label is not a string.
+        """
+        u, v = self._edge(src, dst)
+        label = self._check_label(label, u, v)
+        data = self._graph.edges[u, v]
+        if label is None:
+            data.pop("label", None)
+        else:
+            data["label"] = label
 
     # --- compilation ----------------------------------------------------------------------
 
@@ -523,32 +766,42 @@ class Network:
     def _patterns(self, A: Any, columns: list[Unit], what: str, rows: int | None = None) -> tuple[np.ndarray, bool]:
         n = len(columns)
         try:
-            if np.asarray(A).dtype.kind in "US":
+            raw = np.asarray(A)
+            if raw.dtype.kind in "US":
                 raise ValueError("strings are not numbers")
-            with np.errstate(all="ignore"):
-                arr = np.asarray(A, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
             raise DataError(f"{what} must be a numeric array (patterns × {n}); {_unconvertible(A, exc)}") from None
+        if raw.dtype.kind == "c":
+            raise DataError(f"{what} holds complex numbers ({raw.dtype}); neurosim computes with real numbers: give "
+                            f"the real parts (numpy.real) or put real and imaginary parts in columns of their own")
         single = False
-        if arr.ndim == 1:
-            if len(arr) == n:
-                arr, single = arr[None, :], True
+        if raw.ndim == 1:
+            if len(raw) == n:
+                raw, single = raw[None, :], True
             elif n == 1:
-                arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[1] != n:
+                raw = raw[:, None]
+        if raw.ndim != 2 or raw.shape[1] != n:
             names = ", ".join(u.name for u in columns[:8]) + (" ..." if n > 8 else "")
             raise DataError(f"{what} has shape {np.shape(A)}, but the network has {n} {_what_of(what)} "
                             f"({names}); give an array of shape (patterns, {n}) or ({n},) for one pattern, "
                             "columns in the order the units were added")
-        if rows is not None and arr.shape[0] != rows:
-            raise DataError(f"{what} has {arr.shape[0]} patterns but the inputs have {rows}; give one target "
+        if rows is not None and raw.shape[0] != rows:
+            raise DataError(f"{what} has {raw.shape[0]} patterns but the inputs have {rows}; give one target "
                             "row per input pattern")
-        if arr.shape[0] == 0:
+        if raw.shape[0] == 0:
             raise DataError(f"{what} has no patterns")
+        try:
+            with np.errstate(all="ignore"):
+                arr = raw.astype(self.dtype, copy=False)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DataError(f"{what} must be a numeric array (patterns × {n}); {_unconvertible(A, exc)}") from None
         if not np.isfinite(arr).all():
             r, c = np.argwhere(~np.isfinite(arr))[0]
-            raise DataError(f"{what} has a non-finite or missing value ({arr[r, c]}) at pattern {r}, column {c} "
-                            f"({columns[c].name}); remove or impute it")
+            where = f"at pattern {r}, column {c} ({columns[c].name})"
+            if _finite(raw[r, c]):
+                raise DataError(f"{what} has the value {_show(raw[r, c])} {where}, too large for {self.dtype} "
+                                f"({self._range()}); scale the data down{self._wider()}")
+            raise DataError(f"{what} has a non-finite or missing value ({arr[r, c]}) {where}; remove or impute it")
         return arr, single
 
     def forward(self, X: Any) -> np.ndarray:
@@ -625,9 +878,9 @@ class Network:
                                  "finite; scale the inputs or the weights down")
         return buf
 
-    def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float = 0.1, epochs: int = 1,
-              mode: str = "online", momentum: float = 0.0, batch_size: int | None = None,
-              weight_decay: float = 0.0, optimizer: training.SGD | None = None,
+    def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float | None = None, epochs: int = 1,
+              mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
+              weight_decay: float | None = None, optimizer: training.SGD | None = None,
               stop: Any = None, ensemble: int | None = None, seeds: list | None = None, schedule: Any = None,
               shuffle: Any = False):
         """Train by backpropagation and gradient descent.
@@ -639,7 +892,7 @@ class Network:
         loss : str, default "mse"
             Name of a registered loss.
         learning_rate : float, default 0.1
-            Step size.
+            Step size (of the optimiser made here: not with ``optimizer``).
         epochs : int, default 1
             Sweeps through the training set.
         mode : {'online', 'batch', 'minibatch'}, default 'online'
@@ -648,15 +901,18 @@ class Network:
             patterns then updates once (Rumelhart et al. eq. 8); ``minibatch`` updates
             every ``batch_size`` patterns.
         momentum : float, default 0.0
-            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates.
+            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates
+            (not with ``optimizer``).
         batch_size : int, optional
             Patterns per update in ``minibatch`` mode.
         weight_decay : float, default 0.0
-            After each change every trainable weight shrinks by this fraction.
-        optimizer : neurosim.training.SGD, optional
+            After each change every trainable weight shrinks by this fraction (not with
+            ``optimizer``).
+        optimizer : neurosim.SGD, optional
             Continue with this optimiser (and its momentum) instead of a new one made
-            from ``learning_rate``, ``momentum`` and ``weight_decay``; pass the same one to
-            successive calls to train in stages.
+            from ``learning_rate``, ``momentum`` and ``weight_decay``, which it carries
+            itself (giving them too is refused); pass the same one to successive calls to
+            train in stages.
         stop : callable, optional
             ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
             ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
@@ -667,8 +923,10 @@ class Network:
             explicit weights are shared), and return an
             :class:`~neurosim.ensemble.EnsembleResult`. The network itself is unchanged.
         seeds : list, optional
-            Member seeds for ``ensemble``; default ``seed + k`` for ``Network(seed=seed)``.
-            Member k equals a single run of ``Network(seed=seeds[k])`` built the same way.
+            Member seeds for ``ensemble``, one per member (anything
+            ``numpy.random.default_rng`` takes); default ``seed + k`` for
+            ``Network(seed=seed)``. Member k equals a single run of
+            ``Network(seed=seeds[k])`` built the same way.
         schedule : callable, optional
             ``schedule(epoch)`` is called before each epoch's first update (0-based), e.g.
             to change the optimiser's ``learning_rate`` or ``momentum`` from that epoch on
@@ -689,13 +947,29 @@ class Network:
 
         Raises
         ------
+        DataError
+            Bad data or hyper-parameters, an ``optimizer`` that is not an optimiser or
+            comes with ``learning_rate``, ``momentum`` or ``weight_decay``, or ``seeds``
+            that are not one seed per member.
         NumericalError
             When training diverges to NaN or infinity.
         """
-        for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
-                            ("weight_decay", weight_decay)):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
-                raise DataError(f"{name} must be a finite number >= 0, not {value!r}")
+        given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
+                                                 ("weight_decay", weight_decay)) if value is not None}
+        if optimizer is not None:
+            if not callable(getattr(optimizer, "step", None)):
+                raise DataError(f"optimizer must be an optimiser object with a step(theta, grad, mask) method, such "
+                                f"as neurosim.SGD(learning_rate=0.1, momentum=0.9), not {optimizer!r}")
+            if given:
+                ignored = ", ".join(f"{name}={value!r}" for name, value in given.items())
+                raise DataError(f"optimizer {optimizer!r} brings its own learning rate, momentum and weight decay, "
+                                f"so {ignored} would be ignored; set them on the optimiser (neurosim.SGD(...)) or "
+                                "leave optimizer out")
+        if not isinstance(mode, str) or mode not in training.MODES:
+            raise DataError(f"unknown training mode {mode!r:.60}; use one of {', '.join(training.MODES)}")
+        if seeds is not None and ensemble is None:
+            raise DataError("seeds applies to an ensemble (ensemble=K, one seed per member); a single network "
+                            "draws its weights from Network(seed=...)")
         if batch_size is not None and mode != "minibatch":
             raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
                             "updates after every pattern (online) or once per epoch (batch)")
@@ -707,14 +981,15 @@ class Network:
                 raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r}")
         order_rng = self._shuffle_rng(shuffle, mode)
         plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
-        if optimizer is None:
-            optimizer = training.SGD(learning_rate, momentum, weight_decay)
+        if optimizer is None:         # SGD checks the hyper-parameters (finite numbers >= 0)
+            optimizer = training.SGD(given.get("learning_rate", 0.1), given.get("momentum", 0.0),
+                                     given.get("weight_decay", 0.0))
         if ensemble is not None:
             from .ensemble import train_ensemble
 
-            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds, optimizer=optimizer,
-                                  epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stop,
-                                  schedule=schedule, shuffle=order_rng)
+            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds,
+                                  optimizer=optimizer, epochs=int(epochs), mode=mode, batch_size=batch_size,
+                                  stop=stop, schedule=schedule, shuffle=order_rng)
         try:
             return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
                                   batch_size=batch_size, stop=stop, schedule=schedule, shuffle=order_rng)
@@ -758,29 +1033,42 @@ class Network:
 
     @classmethod
     def from_networkx(cls, G: nx.DiGraph, *, activation: str = "sigmoid", output_activation: str | None = None,
-                      weight: str = "weight", bias: bool = True, **kwargs: Any) -> Network:
-        """Build a network from any NetworkX DAG in one call.
+                      weight: str | None = "weight", bias: bool | None = None, **kwargs: Any) -> Network:
+        """Build a network from any NetworkX DAG in one call; the inverse of :meth:`to_networkx`.
 
-        Sources become input units (in ``G``'s node order), sinks become output neurons,
-        every other node a hidden neuron; with ``bias=True`` one bias unit ``"bias"`` feeds
-        every computing neuron. Node names are ``str(node)``.
+        Node names are ``str(node)``, in ``G``'s node order. Each node's attributes, where
+        present, say what it is (:data:`neurosim.graphs.NODE_ATTRIBUTES`): ``kind``
+        (``"input"``, ``"bias"`` or ``"neuron"``), ``activation``, ``output`` (bool),
+        ``output_index`` (outputs are ordered by it, then by node order) and ``group``.
+        Without them a node is an input when it is a source, else a computing neuron,
+        and an output when it is a sink. Edges carry ``weight``, ``trainable`` and
+        ``label`` (:data:`neurosim.graphs.EDGE_ATTRIBUTES`). So
+        ``Network.from_networkx(net.to_networkx())`` rebuilds ``net`` exactly, and a plain
+        DAG gives: sources → inputs, sinks → outputs, one bias unit feeding every
+        computing neuron.
 
         Parameters
         ----------
         G : networkx.DiGraph
-            A directed acyclic graph. A node attribute ``activation`` overrides the default
-            for that node; an edge attribute ``trainable`` freezes an edge when False.
+            A directed acyclic graph.
         activation : str, default "sigmoid"
-            Activation of hidden neurons (and of outputs unless ``output_activation``).
+            Activation of computing neurons without an ``activation`` attribute (and of
+            outputs, unless ``output_activation``).
         output_activation : str, optional
-            Activation of the output neurons.
+            Activation of the output neurons without an ``activation`` attribute.
         weight : str or None, default "weight"
-            Edge attribute holding the initial weight; edges without it (or all edges,
-            when None) get weights from the initialiser.
-        bias : bool, default True
-            Add a shared bias unit feeding every computing neuron.
+            Edge attribute holding the initial weight; edges without it (or with None,
+            or all edges when ``weight`` is None) get weights from the initialiser.
+        bias : bool, optional
+            Whether to add a shared bias unit (``"bias"``, or ``"bias_unit"`` when that
+            name is taken) feeding every computing neuron. True adds it unless ``G``
+            has bias units of its own (nodes of kind ``"bias"``: then those, with
+            their edges, are the network's bias units and none is added); False never
+            adds one. By default (None) it is added to a plain graph and not to one
+            whose nodes carry ``kind`` attributes, which describes all its units, as
+            :meth:`to_networkx` writes it.
         **kwargs
-            Passed to :class:`Network` (``seed``, ``init``, ``plugins``, ...).
+            Passed to :class:`Network` (``seed``, ``init``, ``dtype``, ``plugins``, ...).
 
         Returns
         -------
@@ -791,7 +1079,15 @@ class Network:
         CycleError
             When ``G`` has a cycle (named in the message).
         TopologyError
-            When ``G`` is undirected or two nodes have the same ``str``.
+            When ``G`` is undirected, two nodes have the same ``str``, or an attribute is
+            invalid (the message names the node or edge).
+        DataError
+            When an edge's weight is not a finite number in the dtype's range.
+
+        Notes
+        -----
+        Time and memory are linear in the size of ``G``: acyclicity is checked once for
+        the whole graph, and the edges are then added in bulk with vectorised checks.
 
         Examples
         --------
@@ -800,44 +1096,8 @@ class Network:
         >>> Network.from_networkx(G, seed=0)
         Network(1 inputs, 2 neurons, 1 outputs, 1 bias units, 5 weights)
         """
-        if not isinstance(G, nx.DiGraph) or G.is_multigraph():
-            raise TopologyError(f"from_networkx needs a networkx.DiGraph, not {type(G).__name__}; "
-                                "feed-forward networks are directed and have one weight per pair of neurons")
-        try:
-            cycle = nx.find_cycle(G)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle:
-            names = [str(u) for u, *_ in cycle] + [str(cycle[0][0])]
-            raise CycleError(f"the graph has the cycle {' -> '.join(names)}; a feed-forward network must be "
-                             "acyclic", names)
-        net = cls(**kwargs)
-        names: dict[Hashable, str] = {}
-        for node in G.nodes:
-            name = str(node)
-            if name in net:
-                raise TopologyError(f"two nodes of the graph are both named {name!r} as strings; relabel "
-                                    "them (networkx.relabel_nodes) so their names are unique")
-            names[node] = name
-            attrs = G.nodes[node]
-            if G.in_degree(node) == 0:
-                net.add_input(name)
-            else:
-                sink = G.out_degree(node) == 0
-                act = attrs.get("activation") or (output_activation if sink and output_activation else activation)
-                net.add_neuron(name, act, output=sink)
-        if bias:
-            b = net.add_bias("bias" if "bias" not in net else "bias_unit")
-            for u in net.neurons:
-                net.connect(b, u)
-        for u, v, data in G.edges(data=True):
-            w = data.get(weight) if weight is not None else None
-            trainable = data.get("trainable", True)
-            if not isinstance(trainable, (bool, np.bool_)):
-                raise TopologyError(f"edge {names[u]!r} -> {names[v]!r}: the 'trainable' attribute must be True or "
-                                    f"False, not {trainable!r}")
-            net.connect(names[u], names[v], weight=w, trainable=bool(trainable))
-        return net
+        return graphs.from_networkx(cls, G, activation=activation, output_activation=output_activation,
+                                    weight=weight, bias=bias, **kwargs)
 
     def to_dict(self) -> dict:
         """Return the network as a JSON-ready mapping (format ``neurosim-network`` v1).
@@ -868,24 +1128,53 @@ class Network:
         return network_from_dict(data, **kwargs)
 
     def to_networkx(self) -> nx.DiGraph:
-        """Return a copy of the graph with neuron names as nodes (for drawing or saving).
+        """Return a new, writable graph of the network with neuron names as nodes.
 
-        Node attributes: ``kind``, ``activation`` (computing neurons), ``output``; edge
-        attributes: ``weight``, ``trainable``.
+        For drawing, analysing or saving, and for :meth:`from_networkx`, which reads it
+        back exactly. Nodes come in the order the units were added, with the attributes
+        ``kind``, and for computing neurons ``activation``, ``output``, ``output_index``
+        (outputs only) and ``group`` (when named); edges carry ``weight``, ``trainable``
+        and ``label`` (when set). Weights not drawn yet are drawn first, as
+        :meth:`weights` and :meth:`to_dict` do; they stay None only while the network
+        cannot compile (no inputs or outputs yet).
+
+        Returns
+        -------
+        networkx.DiGraph
         """
-        G = nx.DiGraph()
-        for u in self.graph.nodes:
-            attrs = {"kind": u.kind}
-            if isinstance(u, Neuron):
-                attrs.update(activation=u.activation, output=u.output)
-            G.add_node(u.name, **attrs)
-        for u, v, data in self.graph.edges(data=True):
-            G.add_edge(u.name, v.name, **data)
-        return G
+        return graphs.to_networkx(self)
+
+
+def _count(n: int) -> float:
+    """A whole number as a float for memory estimates (inf beyond float range, never OverflowError)."""
+    return float(n) if n < 1e300 else math.inf
+
+
+def _show_count(n: int) -> str:
+    """A whole number for a message: in full up to 15 digits, else as a power of ten."""
+    return str(n) if n < 10**15 else f"about 10^{int(math.log10(n))}"
+
+
+def _finite(x: Any) -> bool:
+    """Whether ``x`` is a finite number (in its own type: a long double may exceed float64)."""
+    try:
+        return bool(np.isfinite(x))
+    except TypeError:              # a Python int beyond numpy's integers, or not a number
+        try:
+            return math.isfinite(x)
+        except (OverflowError, TypeError, ValueError):
+            return False
+
+
+def _show(x: Any) -> str:
+    """A number for a message: as it is when short, else to three significant digits."""
+    text = str(x)
+    return text if len(text) <= 12 else f"{float(x):.3g}"
 
 
 def _unconvertible(A: Any, exc: Exception) -> str:
-    """Say why ``A`` is not a numeric 2-D array: a ragged pattern, or a non-number."""
+    """Say why ``A`` is not a numeric 2-D array: a ragged pattern, a complex number, a number
+    too large for a float, or a non-number."""
     try:
         rows = list(A)
         widths = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else None for r in rows]
@@ -897,8 +1186,12 @@ def _unconvertible(A: Any, exc: Exception) -> str:
                 f"pattern 0 has {widths[0]}; every pattern needs one value per column")
     for r, row in enumerate(np.atleast_2d(np.asarray(A, dtype=object))):
         for c, x in enumerate(np.atleast_1d(row)):
+            if isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real):
+                return f"{x!r} at pattern {r}, column {c} is complex; give real numbers (the real parts: numpy.real)"
             if isinstance(x, (str, bytes)) or not isinstance(x, numbers.Real):
                 return f"{x!r} at pattern {r}, column {c} is not a number"
+            if isinstance(x, numbers.Integral) and not _finite(x):
+                return f"the integer at pattern {r}, column {c} is too large for a float (beyond ±1.8e308)"
     return f"it holds something that is not a number ({str(exc).split(':')[-1].strip()})"
 
 

@@ -68,12 +68,12 @@ class Unit:
     @property
     def predecessors(self) -> list[Unit]:
         """Units with an edge into this one, in insertion order."""
-        return [] if self._network is None else list(self._network.graph.predecessors(self))
+        return [] if self._network is None else list(self._network._graph.predecessors(self))
 
     @property
     def successors(self) -> list[Unit]:
         """Units this one has an edge into, in insertion order."""
-        return [] if self._network is None else list(self._network.graph.successors(self))
+        return [] if self._network is None else list(self._network._graph.successors(self))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

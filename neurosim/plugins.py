@@ -7,6 +7,12 @@ party's), then the plugins passed in (module objects, dotted module names, paths
 ``.py`` files, or any object with hook implementations), and checks that no hook name is
 misspelt. It then asks each plugin for what it provides and validates everything in one
 place (:class:`Registry`). Nothing is created at import time; one registry per run.
+
+A registry records how it was made, so that it pickles (a pluggy plugin manager does not):
+it is rebuilt on unpickling, from :func:`default_registry` for the default one and otherwise
+from its plugins again: modules by dotted name or file path, other plugin objects by value.
+Registries are read-only after creation, so :func:`copy.copy` and :func:`copy.deepcopy`
+return the registry itself.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import importlib
 import importlib.util
 import inspect
 import os
+import pickle
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +149,8 @@ class Registry:
     """Validated activations, losses and initialisers, each with the plugin that gave it.
 
     Build one with :func:`make_registry`; it reads its plugin manager once, at creation.
+    A registry made by :func:`make_registry` or :func:`default_registry` can be pickled
+    (see the module notes); one built here from a plugin manager directly cannot.
 
     Parameters
     ----------
@@ -164,6 +174,10 @@ class Registry:
 
     def __init__(self, manager: pluggy.PluginManager):
         self.manager = manager
+        #: How to make this registry again (set by make_registry and default_registry):
+        #: ``_DEFAULT``, or ``(plugins, entry_points)`` with ``plugins`` a tuple of
+        #: ``(_ModuleRef or plugin object, plugin name)``; None when not known.
+        self._recipe: Any = None
         self._items: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self._owners: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
         for kind, (_cls, hook_name) in KINDS.items():
@@ -321,6 +335,70 @@ class Registry:
         counts = ", ".join(f"{len(v)} {k}{'es' if k.endswith('s') else 's'}" for k, v in self._items.items())
         return f"Registry({counts})"
 
+    def __reduce__(self):
+        """Pickle as the recipe that makes this registry again (its plugin manager does not pickle).
+
+        Raises
+        ------
+        PluginError
+            When the registry was not made by :func:`make_registry` or
+            :func:`default_registry`, or one of its plugin objects cannot be pickled.
+        """
+        if self._recipe is _DEFAULT:
+            return default_registry, ()
+        if self._recipe is None:
+            raise PluginError("this registry was built from a plugin manager directly, so it cannot be pickled "
+                              "(nor can a network or result that uses it); make it with neurosim.make_registry(...)")
+        plugins, _entry_points = self._recipe
+        for obj, name in plugins:
+            if isinstance(obj, _ModuleRef):
+                continue
+            try:
+                pickle.dumps(obj)
+            except Exception as exc:
+                raise PluginError(f"plugin {name!r} cannot be pickled ({type(exc).__name__}: {exc}), so neither can "
+                                  "the registry that holds it, nor a network or result that uses that registry; "
+                                  "make the plugin a module (give its dotted name or .py path) or an instance of a "
+                                  "class defined at the top level of a module") from None
+        return _rebuild_registry, self._recipe
+
+    def __copy__(self) -> Registry:
+        return self              # read-only after creation: a copy would be the same registry
+
+    def __deepcopy__(self, memo: dict) -> Registry:
+        return self
+
+
+#: The recipe of the registry :func:`default_registry` returns.
+_DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class _ModuleRef:
+    """A plugin module recorded for :func:`_rebuild_registry`: by name, and its file if any."""
+
+    name: str
+    file: str | None
+
+    def spec(self) -> Any:
+        """The module itself when imported (or importable) by name, else its file path."""
+        module = sys.modules.get(self.name)
+        if module is not None:
+            return module
+        try:
+            return importlib.import_module(self.name)
+        except ImportError:
+            if self.file is None:
+                raise PluginError(f"plugin module {self.name!r} cannot be imported here, so the registry that "
+                                  "used it cannot be rebuilt; install it") from None
+            return self.file       # a module loaded from a file: load it from there again
+
+
+def _rebuild_registry(plugins: tuple, entry_points: bool) -> Registry:
+    """Make a registry again from its recipe (the unpickling side of ``Registry.__reduce__``)."""
+    specs = [obj.spec() if isinstance(obj, _ModuleRef) else obj for obj, _name in plugins]
+    return _build_registry(specs, entry_points, None, [name for _obj, name in plugins])
+
 
 def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
                   base_dir: str | Path | None = None) -> Registry:
@@ -347,6 +425,17 @@ def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
         A plugin cannot be loaded, implements a hook that does not exist (a misspelt
         name), or provides something invalid or already provided.
     """
+    if isinstance(plugins, (str, bytes, Path)):
+        raise PluginError(f"plugins must be a list of plugins (module objects, dotted module names, .py paths or "
+                          f"plugin objects), not the single {type(plugins).__name__} {plugins!r}; write "
+                          f"[{plugins!r}]")
+    return _build_registry(plugins, entry_points, base_dir)
+
+
+def _build_registry(plugins: Iterable[Any], entry_points: bool, base_dir: str | Path | None,
+                    names: list[str] | None = None) -> Registry:
+    """:func:`make_registry`, registering ``plugins[k]`` as ``names[k]`` when names are given
+    (so a plugin object rebuilt from a pickle keeps the name it had), and recording the recipe."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if entry_points:
@@ -355,11 +444,12 @@ def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
         except Exception as exc:
             raise PluginError(f"a plugin advertised under the entry-point group {ENTRY_POINT_GROUP!r} failed to "
                               f"load: {type(exc).__name__}: {exc}; reinstall or uninstall that package") from exc
-    for spec in plugins:
+    recipe = []
+    for k, spec in enumerate(plugins):
         obj = load_plugin(spec, base_dir)
         if pm.is_registered(obj):
             continue
-        name = plugin_name(obj)
+        name = plugin_name(obj) if names is None else names[k]
         for attr in dir(obj):
             if attr.startswith("neurosim_") and callable(getattr(obj, attr, None)) and \
                     pm.parse_hookimpl_opts(obj, attr) is None:
@@ -369,12 +459,16 @@ def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,
             pm.register(obj, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from exc
+        recorded = _ModuleRef(obj.__name__, getattr(obj, "__file__", None)) if inspect.ismodule(obj) else obj
+        recipe.append((recorded, name))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"{exc}; hooks neurosim knows: "
                           f"{', '.join(n for n in dir(hookspecs) if n.startswith('neurosim_'))}") from exc
-    return Registry(pm)
+    registry = Registry(pm)
+    registry._recipe = (tuple(recipe), bool(entry_points))
+    return registry
 
 
 @functools.cache
@@ -382,6 +476,9 @@ def default_registry() -> Registry:
     """Return the registry of installed plugins, created on first use and then reused.
 
     Used by a :class:`~neurosim.Network` built without ``plugins=`` or ``registry=``.
-    Scenario runs create their own registry with :func:`make_registry`.
+    Scenario runs create their own registry with :func:`make_registry`. It pickles by
+    reference: unpickled, it is this process's default registry.
     """
-    return make_registry()
+    registry = make_registry()
+    registry._recipe = _DEFAULT
+    return registry

@@ -128,7 +128,7 @@ def build_network(sc: Scenario) -> Network:
                 guard(path, net.set_weight, parts[0], parts[1], weight)
             guard(path, net.set_trainable, parts[0], parts[1], trainable)
             if label:
-                net.graph.edges[net[parts[0]], net[parts[1]]]["label"] = label
+                net.set_label(parts[0], parts[1], label)
         else:
             guard(path, net.connect, parts[0], parts[1], weight, trainable=trainable, label=label)
 
