@@ -13,6 +13,8 @@ DiGraph, and the internal graph itself stays a plain, fast ``networkx.DiGraph``.
 neuron names as nodes, carrying the attributes :data:`NODE_ATTRIBUTES` and
 :data:`EDGE_ATTRIBUTES`, so that the round trip is exact; a plain DAG without them is read
 as before: sources become inputs, sinks outputs, and one bias unit feeds every neuron.
+:func:`network_to_dict` and :func:`network_from_dict` do the same for a plain, JSON-ready
+mapping (the ``neurosim-network`` format, version 1, of ``network.json``).
 """
 
 from __future__ import annotations
@@ -28,14 +30,19 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import networkx as nx
 
-from .errors import CycleError, TopologyError
+from .errors import CycleError, DataError, TopologyError
 from .neurons import Neuron
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
 
-__all__ = ["read_only_view", "to_networkx", "from_networkx", "fill_adjacency", "NODE_ATTRIBUTES", "EDGE_ATTRIBUTES"]
+__all__ = ["read_only_view", "to_networkx", "from_networkx", "fill_adjacency", "network_to_dict", "network_from_dict",
+           "NODE_ATTRIBUTES", "EDGE_ATTRIBUTES", "FORMAT", "VERSION"]
+
+#: The name and version of the JSON-ready network format (:func:`network_to_dict`).
+FORMAT = "neurosim-network"
+VERSION = 1
 
 #: Node attributes :func:`to_networkx` writes and :func:`from_networkx` reads: ``kind``
 #: (``"input"``, ``"bias"`` or ``"neuron"``), and for computing neurons ``activation``,
@@ -452,3 +459,104 @@ def _build(cls: type[Network], G: nx.DiGraph, weight: str | None, bias: bool | N
                                    if name not in net))
     net._connect_acyclic(G, units, weight, shared)
     return net
+
+
+def network_to_dict(net: Network) -> dict:
+    """A JSON-ready description of ``net``: units, edges, weights and plugins used.
+
+    Parameters
+    ----------
+    net : neurosim.Network
+
+    Returns
+    -------
+    dict
+        ``{"format": "neurosim-network", "version": 1, "dtype": ..., "units": [...],
+        "edges": [...], "plugins": {"activation": {name: plugin}}}``. Units keep their
+        order (the input and output column order); edges are listed neuron by neuron,
+        each neuron's in the order it sums them, so :func:`network_from_dict` rebuilds a
+        network that computes the same bits.
+    """
+    weights = net.weights()                   # compiles: weights not given yet are drawn
+    graph = net._synced_graph()
+    units = []
+    for u in graph.nodes:
+        entry: dict[str, Any] = {"name": u.name, "kind": u.kind}
+        if isinstance(u, Neuron):
+            entry["activation"] = u.activation
+            if u.output:
+                entry["output"] = net.outputs.index(u)
+            if u.group is not None:
+                entry["group"] = u.group
+        units.append(entry)
+    edges = []
+    for v, sources in graph._pred.items():
+        for u, data in sources.items():
+            edge = {"src": u.name, "dst": v.name, "weight": weights[(u.name, v.name)]}
+            if not data.get("trainable", True):
+                edge["trainable"] = False
+            if data.get("label"):
+                edge["label"] = data["label"]
+            edges.append(edge)
+    plugins = {name: net.registry.owner("activation", name) for name in sorted({u.activation for u in net.neurons})}
+    return {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype), "units": units, "edges": edges,
+            "plugins": {"activation": plugins}}
+
+
+def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> Network:
+    """Rebuild a network from :func:`network_to_dict`'s mapping (through :func:`from_networkx`).
+
+    Parameters
+    ----------
+    cls : type
+        :class:`~neurosim.Network` (or a subclass).
+    data : dict
+        The mapping (e.g. loaded from ``network.json``).
+    **network_kwargs
+        Passed to the network (``registry``, ``plugins``).
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataError
+        When the mapping is not a neurosim network of a version this code reads, or an
+        entry is malformed (the message names it: ``units[3]``, ``edges[7]``).
+    """
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+        raise DataError(f"not a {FORMAT} mapping (its 'format' is {found!r:.60}); give what Network.to_dict() "
+                        "or network.json holds")
+    if data.get("version") != VERSION:
+        raise DataError(f"{FORMAT} version {data.get('version')!r:.60} is not supported; this neurosim reads "
+                        f"version {VERSION}")
+    G = nx.DiGraph()
+    where = "units"
+    try:
+        for k, entry in enumerate(data["units"]):
+            where = f"units[{k}]"
+            attrs = {"kind": entry["kind"]}
+            if entry["kind"] == Neuron.kind:
+                attrs["activation"] = entry["activation"]
+                attrs["output"] = "output" in entry
+                if "output" in entry:
+                    attrs["output_index"] = entry["output"]
+                if entry.get("group") is not None:
+                    attrs["group"] = entry["group"]
+            if entry["name"] in G:
+                raise TopologyError(f"{where}: a unit named {entry['name']!r} comes twice; names must be unique")
+            G.add_node(entry["name"], **attrs)
+        for k, edge in enumerate(data["edges"]):
+            where = f"edges[{k}]"
+            u, v = edge["src"], edge["dst"]
+            for end in (u, v):
+                if end not in G:
+                    raise TopologyError(f"{where}: {end!r} is not one of the units")
+            G.add_edge(u, v, weight=edge["weight"], trainable=edge.get("trainable", True),
+                       **({"label": edge["label"]} if edge.get("label") else {}))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"malformed {FORMAT} data at {where}: missing or wrong field ({type(exc).__name__}: "
+                        f"{exc!s:.80})") from None
+    return from_networkx(cls, G, bias=False, dtype=data.get("dtype", "float64"), **network_kwargs)

@@ -1,5 +1,4 @@
-"""Files neurosim reads and writes: bounded reads, atomic writes, the results-folder lock
-and the versioned network format.
+"""Files neurosim reads and writes: bounded reads, atomic writes and the results-folder lock.
 
 :func:`read_text` is the one way neurosim reads a file it is pointed at (a scenario file,
 a CSV or FANN data file): it takes only a regular file, looks at it before opening it and
@@ -38,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError
-from .neurons import BiasUnit, InputUnit, Neuron
 from .resources import describe_bytes
 
 try:
@@ -48,11 +46,8 @@ except ImportError:  # pragma: no cover - Windows
     import msvcrt
 
 __all__ = ["read_text", "regular_file", "parse_toml", "folder_lock", "sweep_temporaries", "atomic_write",
-           "atomic_write_all", "json_text", "write_json", "network_to_dict", "network_from_dict", "FileError",
-           "TOMLLimitError", "SCENARIO_FILE_LIMIT", "DATA_FILE_LIMIT", "LOCK_NAME", "FORMAT", "VERSION"]
-
-FORMAT = "neurosim-network"
-VERSION = 1
+           "atomic_write_all", "json_text", "write_json", "FileError",
+           "TOMLLimitError", "SCENARIO_FILE_LIMIT", "DATA_FILE_LIMIT", "LOCK_NAME"]
 
 #: Largest scenario file :func:`neurosim.load_scenario` reads, in bytes (16 MB).
 SCENARIO_FILE_LIMIT = 16_000_000
@@ -546,94 +541,3 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     Path
     """
     return atomic_write(path, json_text(data))
-
-
-def network_to_dict(net) -> dict:
-    """A JSON-ready description of ``net``: units, edges, weights and plugins used.
-
-    Parameters
-    ----------
-    net : neurosim.Network
-
-    Returns
-    -------
-    dict
-        ``{"format": "neurosim-network", "version": 1, "dtype": ..., "units": [...],
-        "edges": [...], "plugins": {activation: plugin}}``. Units keep their order (the
-        input and output column order).
-    """
-    weights = net.weights()
-    units = []
-    for u in net.graph.nodes:
-        entry: dict[str, Any] = {"name": u.name, "kind": u.kind}
-        if isinstance(u, Neuron):
-            entry["activation"] = u.activation
-            if u.output:
-                entry["output"] = net.outputs.index(u)
-            if u.group is not None:
-                entry["group"] = u.group
-        units.append(entry)
-    edges = []
-    for u, v, data in net.graph.edges(data=True):
-        edge = {"src": u.name, "dst": v.name, "weight": weights[(u.name, v.name)]}
-        if not data.get("trainable", True):
-            edge["trainable"] = False
-        if data.get("label"):
-            edge["label"] = data["label"]
-        edges.append(edge)
-    plugins = {name: net.registry.owner("activation", name) for name in sorted({u.activation for u in net.neurons})}
-    return {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype), "units": units, "edges": edges,
-            "plugins": {"activation": plugins}}
-
-
-def network_from_dict(data: dict, **network_kwargs: Any):
-    """Rebuild a network from :func:`network_to_dict`'s mapping.
-
-    Parameters
-    ----------
-    data : dict
-        The mapping (e.g. loaded from ``network.json``).
-    **network_kwargs
-        Passed to :class:`~neurosim.Network` (``registry``, ``plugins``).
-
-    Returns
-    -------
-    neurosim.Network
-
-    Raises
-    ------
-    DataError
-        When the mapping is not a neurosim network of a version this code reads, or an
-        entry is malformed (the message names it).
-    """
-    from .network import Network
-
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise DataError(f"not a {FORMAT} file (its 'format' is {data.get('format') if isinstance(data, dict) else None!r})")
-    if data.get("version") != VERSION:
-        raise DataError(f"{FORMAT} version {data.get('version')!r} is not supported; this neurosim reads "
-                        f"version {VERSION}")
-    net = Network(dtype=data.get("dtype", "float64"), **network_kwargs)
-    outputs = []
-    where = "units"
-    try:
-        for k, entry in enumerate(data["units"]):
-            where = f"units[{k}]"
-            kind = entry["kind"]
-            if kind == InputUnit.kind:
-                net.add_input(entry["name"])
-            elif kind == BiasUnit.kind:
-                net.add_bias(entry["name"])
-            else:
-                net.add_neuron(entry["name"], entry["activation"], group=entry.get("group"))
-                if "output" in entry:
-                    outputs.append((entry["output"], entry["name"]))
-        for _, name in sorted(outputs):
-            net.set_output(name)
-        for k, edge in enumerate(data["edges"]):
-            where = f"edges[{k}]"
-            net.connect(edge["src"], edge["dst"], edge["weight"], trainable=edge.get("trainable", True),
-                        label=edge.get("label"))
-    except (KeyError, TypeError) as exc:
-        raise DataError(f"malformed {FORMAT} data at {where}: missing or wrong field {exc}") from None
-    return net

@@ -1102,11 +1102,9 @@ class Network:
     def to_dict(self) -> dict:
         """Return the network as a JSON-ready mapping (format ``neurosim-network`` v1).
 
-        See :func:`neurosim.io.network_to_dict`; :meth:`from_dict` reads it back.
+        See :func:`neurosim.graphs.network_to_dict`; :meth:`from_dict` reads it back.
         """
-        from .io import network_to_dict
-
-        return network_to_dict(self)
+        return graphs.network_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict, **kwargs: Any) -> Network:
@@ -1123,9 +1121,7 @@ class Network:
         -------
         Network
         """
-        from .io import network_from_dict
-
-        return network_from_dict(data, **kwargs)
+        return graphs.network_from_dict(cls, data, **kwargs)
 
     def to_networkx(self) -> nx.DiGraph:
         """Return a new, writable graph of the network with neuron names as nodes.

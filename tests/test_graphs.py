@@ -383,3 +383,46 @@ def test_an_acyclic_graph_is_checked_once_not_edge_by_edge(monkeypatch):
     assert net.n_weights == len(pairs) + len(net.neurons)
     assert {(u.name, v.name) for u, v in net.graph.edges if u.kind != "bias"} == {(str(i), str(j)) for i, j in pairs}
     net.compile()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_dags_round_trip_through_the_file_format_bit_for_bit(random_case_factory, seed):
+    """to_dict lists each neuron's edges in the order it sums them, so from_dict rebuilds
+    a network computing the same bits (json, as network.json holds it)."""
+    import json
+
+    case = random_case_factory(seed)
+    copy = neurosim.Network.from_dict(json.loads(json.dumps(case.net.to_dict())))
+    assert copy.to_dict() == case.net.to_dict()
+    for v in case.net.neurons:           # each neuron sums its inputs in the same order
+        assert [u.name for u in copy[v.name].predecessors] == [u.name for u in v.predecessors]
+    np.testing.assert_array_equal(copy.forward(case.X), case.net.forward(case.X))
+    loss = case.loss
+    assert copy.gradients(case.X, case.T, loss)[1] == case.net.gradients(case.X, case.T, loss)[1]
+
+
+def test_the_file_format_keeps_the_order_a_neuron_sums_in():
+    net = neurosim.Network(seed=0)
+    for name in ("a", "b", "c"):
+        net.add_input(name)
+    net.add_neuron("o", "identity", output=True)
+    for name in ("c", "a", "b"):                       # not the order the inputs were added in
+        net.connect(name, "o", weight=0.1)
+    copy = neurosim.Network.from_dict(net.to_dict())
+    assert [u.name for u in copy["o"].predecessors] == ["c", "a", "b"]
+
+
+@pytest.mark.parametrize("mutate, fragments", [
+    (lambda d: d["units"][1].pop("kind"), ("units[1]", "'kind'")),
+    (lambda d: d["edges"][2].update(src="nowhere"), ("edges[2]", "'nowhere' is not one of the units")),
+    (lambda d: d["units"].append(dict(d["units"][0])), ("units[", "comes twice")),
+    (lambda d: d.update(units=5), ("malformed", "units")),
+    (lambda d: d["edges"][0].update(weight="heavy"), ("weight", "'heavy'")),
+])
+def test_a_malformed_network_mapping_is_refused_naming_the_entry(mutate, fragments):
+    data = layered(seed=2).to_dict()
+    mutate(data)
+    with pytest.raises(neurosim.NeurosimError) as info:
+        neurosim.Network.from_dict(data)
+    missing = [f for f in fragments if f not in str(info.value)]
+    assert not missing, f"{info.value} lacks {missing}"
