@@ -28,33 +28,44 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["describe", "signature", "probe", "VARIANTS", "variants_for_this_machine"]
+__all__ = ["describe", "signature", "fingerprint", "probe", "disabled_features", "variant_environment",
+           "variants_for_this_machine", "VARIANTS", "MAX_VARIANTS"]
 
-#: Environment settings that select another CPU's arithmetic, by ``platform.machine()``:
-#: ``(OPENBLAS_CORETYPE, NPY_DISABLE_CPU_FEATURES)``. Each changes the kernels of a part of
-#: the computation (OpenBLAS: matrix products; numpy: elementwise loops such as ``exp``
-#: and the pairwise sums of reductions). On x86-64 the first three are OpenBLAS's kernels
-#: for AVX2, AVX and AVX-512 machines, each also without numpy's AVX-512 loops, and the
-#: last an SSE-only machine (Nehalem kernels, numpy's baseline loops only).
+#: Settings that make this machine compute as other CPUs do, by ``platform.machine()``:
+#: ``(OPENBLAS_CORETYPE, numpy level)``. The core selects OpenBLAS's kernels for that
+#: processor family (the matrix products); the level turns numpy's SIMD loops off
+#: (elementwise functions such as ``exp``, the pairwise sums of reductions): ``""`` keeps
+#: them, ``"no-avx512"`` turns off every AVX-512 loop, ``"baseline"`` every loop beyond
+#: numpy's baseline (:func:`disabled_features` spells a level out for the installed numpy).
+#: The list is longer than a test needs: a setting this CPU cannot run (AVX-512 kernels on
+#: an AVX2 machine crash) or that computes as another one does is left out by
+#: :func:`variants_for_this_machine`, so at least four remain on any x86-64 machine.
 VARIANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "x86_64": (
         ("Haswell", ""),
         ("Sandybridge", ""),
-        ("SkylakeX", "X86_V4 AVX512_ICL"),
-        ("Haswell", "X86_V4 AVX512_ICL"),
-        ("Sandybridge", "X86_V4 AVX512_ICL"),
-        ("Nehalem", "X86_V3 X86_V4 AVX512_ICL"),
+        ("SkylakeX", "no-avx512"),
+        ("Haswell", "no-avx512"),
+        ("Sandybridge", "no-avx512"),
+        ("Haswell", "baseline"),
+        ("Nehalem", "baseline"),
+        ("Sandybridge", "baseline"),
+        ("Nehalem", ""),
     ),
     "aarch64": (
         ("ARMV8", ""),
         ("NEOVERSEN1", ""),
         ("CORTEXA57", ""),
-        ("ARMV8", "ASIMDHP ASIMDDP ASIMDFHM"),
-        ("NEOVERSEN1", "ASIMDHP ASIMDDP ASIMDFHM"),
+        ("ARMV8", "baseline"),
+        ("NEOVERSEN1", "baseline"),
+        ("CORTEXA57", "baseline"),
     ),
 }
 VARIANTS["AMD64"] = VARIANTS["x86_64"]
 VARIANTS["arm64"] = VARIANTS["aarch64"]
+#: How many variants :func:`variants_for_this_machine` keeps at most (each costs a run of
+#: the scenario library in the tests).
+MAX_VARIANTS = 6
 
 _CORENAME_SYMBOLS = ("openblas_get_corename", "openblas_get_corename64_", "scipy_openblas_get_corename64_",
                      "scipy_openblas_get_corename")
@@ -110,18 +121,72 @@ def _blas_core() -> str | None:
     return None
 
 
+def disabled_features(level: str) -> str:
+    """``NPY_DISABLE_CPU_FEATURES`` for a numpy level of :data:`VARIANTS`, for this numpy.
+
+    numpy does not turn off what depends on a feature it is told to turn off
+    (``X86_V4`` alone leaves ``AVX512_ICL`` on), so every dispatched extension of the level
+    is named.
+
+    Parameters
+    ----------
+    level : {"", "no-avx512", "baseline"}
+
+    Returns
+    -------
+    str
+        Space-separated names, empty for ``""``.
+    """
+    _baseline, dispatch, _features = _cpu_tables()
+    if level == "baseline":
+        return " ".join(dispatch)
+    if level == "no-avx512":
+        return " ".join(f for f in dispatch if f.startswith(("AVX512", "X86_V4")))
+    if level:
+        raise ValueError(f"unknown numpy level {level!r}; use '', 'no-avx512' or 'baseline'")
+    return ""
+
+
+def fingerprint() -> str:
+    """A digest of the bits a few representative computations give in this process.
+
+    A matrix product (OpenBLAS's kernels), ``exp`` and ``tanh`` (numpy's SIMD loops) and a
+    long pairwise sum, on fixed inputs: two processes with the same fingerprint compute
+    these the same way. Computing it also runs the BLAS kernels, so a setting this CPU
+    cannot execute fails here, in the probe, rather than in a test.
+
+    Returns
+    -------
+    str
+        A hex digest.
+    """
+    import hashlib
+
+    def values(*shape):
+        return np.sin(np.arange(int(np.prod(shape)), dtype=np.float64) * 0.7371 + 0.1).reshape(shape)
+
+    # OpenBLAS picks kernels by shape too: a large square product can agree where the
+    # small, odd and vector-shaped products of a training step do not
+    parts = [values(m, k) @ values(k, n) for m, k, n in ((96, 96, 64), (6, 24, 100), (13, 37, 5), (1, 200, 50),
+                                                          (50, 200, 1))]
+    x = values(4000) * 3.0
+    parts += [np.exp(x), np.tanh(x), np.sum(values(100, 24), axis=0), np.array([np.sum(values(100_003))])]
+    return hashlib.sha256(b"".join(np.ascontiguousarray(p).tobytes() for p in parts)).hexdigest()[:16]
+
+
 def signature() -> dict[str, Any]:
     """What decides this process's arithmetic: the BLAS kernels and numpy's SIMD loops in use.
 
     Returns
     -------
     dict
-        ``{"blas_core": "SkylakeX", "simd": ["X86_V3", "X86_V4", "AVX512_ICL"]}``: two
-        processes with equal signatures (and equal library versions) compute the same
-        bits.
+        ``{"blas_core": "SkylakeX", "simd": ["X86_V3", "X86_V4", "AVX512_ICL"],
+        "fingerprint": "..."}``: two processes with equal signatures (and equal library
+        versions) compute the same bits.
     """
     _baseline, dispatch, features = _cpu_tables()
-    return {"blas_core": _blas_core(), "simd": [f for f in dispatch if features.get(f)]}
+    return {"blas_core": _blas_core(), "simd": [f for f in dispatch if features.get(f)],
+            "fingerprint": fingerprint()}
 
 
 def describe() -> dict[str, Any]:
@@ -134,14 +199,15 @@ def describe() -> dict[str, Any]:
         chosen at run time), ``simd`` (``baseline``: extensions numpy was compiled for;
         ``found``: further extensions it found on this CPU and uses; ``not_found``: those
         it could dispatch to but did not, because the CPU lacks them or
-        ``NPY_DISABLE_CPU_FEATURES`` turned them off), ``machine``, ``python`` and the
-        environment settings that change the arithmetic, when set.
+        ``NPY_DISABLE_CPU_FEATURES`` turned them off), ``fingerprint`` (see
+        :func:`fingerprint`: equal fingerprints, equal arithmetic), ``machine``, ``python``
+        and the environment settings that change the arithmetic, when set.
 
     Examples
     --------
     >>> info = describe()
     >>> sorted(info)
-    ['blas', 'environment', 'machine', 'numpy', 'python', 'simd']
+    ['blas', 'environment', 'fingerprint', 'machine', 'numpy', 'python', 'simd']
     """
     baseline, dispatch, features = _cpu_tables()
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES")
@@ -151,33 +217,37 @@ def describe() -> dict[str, Any]:
         "blas": {**_blas_build(), "core": _blas_core()},
         "simd": {"baseline": baseline, "found": [f for f in dispatch if features.get(f)],
                  "not_found": [f for f in dispatch if not features.get(f)]},
+        "fingerprint": fingerprint(),
         "machine": platform.machine(),
         "python": platform.python_version(),
         "environment": env,
     }
 
 
-def variant_environment(core: str, disabled: str) -> dict[str, str]:
+def variant_environment(core: str, level: str) -> dict[str, str]:
     """The environment of a child process that computes with another CPU's arithmetic.
 
     Parameters
     ----------
     core : str
         ``OPENBLAS_CORETYPE`` (empty: leave OpenBLAS to choose).
-    disabled : str
-        ``NPY_DISABLE_CPU_FEATURES``, space-separated (empty: every SIMD loop numpy found).
+    level : str
+        A numpy level of :data:`VARIANTS` (``""``: every SIMD loop numpy found).
 
     Returns
     -------
     dict
-        A copy of ``os.environ`` with the two set (or removed when empty).
+        A copy of ``os.environ`` with the two settings made (or removed when empty), and
+        one BLAS thread (children run side by side; a product this small runs on one
+        thread anyway).
     """
     env = dict(os.environ)
-    for key, value in (("OPENBLAS_CORETYPE", core), ("NPY_DISABLE_CPU_FEATURES", disabled)):
+    for key, value in (("OPENBLAS_CORETYPE", core), ("NPY_DISABLE_CPU_FEATURES", disabled_features(level))):
         if value:
             env[key] = value
         else:
             env.pop(key, None)
+    env["OPENBLAS_NUM_THREADS"] = "1"
     return env
 
 
@@ -202,7 +272,8 @@ def probe(env: Mapping[str, str]) -> dict[str, Any]:
     code = "import json, neurosim.arithmetic as a; print(json.dumps(a.signature()))"
     done = subprocess.run([sys.executable, "-c", code], env=dict(env), capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise RuntimeError(f"a Python with {_settings(env)} failed: {done.stderr.strip()[-500:]}")
+        why = f"killed by signal {-done.returncode}" if done.returncode < 0 else done.stderr.strip()[-300:]
+        raise RuntimeError(f"a Python with {_settings(env)} failed ({why})")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -214,37 +285,41 @@ def _settings(env: Mapping[str, str]) -> str:
 def variants_for_this_machine() -> tuple[list[tuple[str, str, dict]], list[str]]:
     """The :data:`VARIANTS` that really change the arithmetic here, each probed once.
 
-    A setting counts when its child process reports the OpenBLAS kernels it asked for
-    (or did not ask) and no numpy SIMD extension it asked to disable is still in use,
-    and when its signature differs from the native one and from every variant before it.
+    A setting counts when its child process runs (AVX-512 kernels on an AVX2 CPU crash
+    it), reports the OpenBLAS kernels it asked for, no longer uses the numpy extensions
+    it turned off, and computes other bits (:func:`fingerprint`) than this machine's
+    native settings and every variant kept before it. At most :data:`MAX_VARIANTS` are
+    kept.
 
     Returns
     -------
-    effective : list of (core, disabled, signature)
+    effective : list of (core, level, signature)
         The variants to test under.
     skipped : list of str
-        One line for each variant left out, saying why (an unknown name, an extension
-        this CPU does not have, the same arithmetic as another).
+        One line for each candidate left out, saying why (it crashed, an unknown name,
+        an extension this CPU does not have, the same bits as another setting).
     """
-    native = probe(variant_environment("", ""))
-    seen = [native]
+    seen = [probe(variant_environment("", ""))["fingerprint"]]
     effective, skipped = [], []
-    for core, disabled in VARIANTS.get(platform.machine(), ()):
-        env = variant_environment(core, disabled)
-        label = _settings(env)
+    for core, level in VARIANTS.get(platform.machine(), ()):
+        env = variant_environment(core, level)
+        label = f"{core or 'native'} kernels, numpy {level or 'all loops'}"
+        if len(effective) == MAX_VARIANTS:
+            skipped.append(f"{label}: not needed ({MAX_VARIANTS} variants are enough)")
+            continue
         try:
             got = probe(env)
-        except RuntimeError as exc:
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
             skipped.append(f"{label}: {exc}")
             continue
-        still_on = [f for f in disabled.split() if f in got["simd"]]
+        still_on = [f for f in env.get("NPY_DISABLE_CPU_FEATURES", "").split() if f in got["simd"]]
         if core and got["blas_core"] is not None and got["blas_core"].lower() != core.lower():
             skipped.append(f"{label}: OpenBLAS used its {got['blas_core']} kernels instead")
         elif still_on:
             skipped.append(f"{label}: numpy still uses {', '.join(still_on)}")
-        elif got in seen:
-            skipped.append(f"{label}: the same arithmetic as an earlier setting ({got})")
+        elif got["fingerprint"] in seen:
+            skipped.append(f"{label}: computes the same bits as the native settings or an earlier variant")
         else:
-            seen.append(got)
-            effective.append((core, disabled, got))
+            seen.append(got["fingerprint"])
+            effective.append((core, level, got))
     return effective, skipped

@@ -87,8 +87,8 @@ def variants():
 def library(variants):
     """``{label: child output}``: the library under the native arithmetic and every variant."""
     envs = {"native": arithmetic.variant_environment("", "")}
-    for core, disabled, _sig in variants:
-        envs[f"{core}|{disabled}"] = arithmetic.variant_environment(core, disabled)
+    for core, level, _sig in variants:
+        envs[f"{core}|{level}"] = arithmetic.variant_environment(core, level)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(zip(envs, pool.map(_run_library, envs.values())))
     return results
@@ -98,7 +98,7 @@ def _variant_ids():
     """The labels the variant tests are parametrised with (probing here would cost a
     subprocess per variant at collection; the ``library`` fixture skips what is not
     effective)."""
-    return [f"{core}|{disabled}" for core, disabled in arithmetic.VARIANTS.get(arithmetic.describe()["machine"], ())]
+    return [f"{core}|{level}" for core, level in arithmetic.VARIANTS.get(arithmetic.describe()["machine"], ())]
 
 
 def test_summary_records_the_arithmetic(tmp_path):
@@ -111,11 +111,43 @@ def test_summary_records_the_arithmetic(tmp_path):
     assert info == arithmetic.describe()
 
 
-def test_a_setting_numpy_or_openblas_do_not_know_is_not_counted():
+def test_a_setting_numpy_or_openblas_do_not_know_changes_nothing():
     """``OPENBLAS_CORETYPE=Bogus`` and ``NPY_DISABLE_CPU_FEATURES=BOGUS`` are ignored by
-    the libraries without a word; the probe sees that they change nothing."""
-    native = arithmetic.probe(arithmetic.variant_environment("", ""))
-    assert arithmetic.probe(arithmetic.variant_environment("Bogus", "BOGUS")) == native
+    the libraries without a word: the probe computes the native bits under them."""
+    env = {**arithmetic.variant_environment("", ""), "OPENBLAS_CORETYPE": "Bogus", "NPY_DISABLE_CPU_FEATURES": "BOGUS"}
+    assert arithmetic.probe(env)["fingerprint"] == arithmetic.probe(arithmetic.variant_environment("", ""))["fingerprint"]
+
+
+def test_only_settings_that_run_and_change_the_bits_are_counted(monkeypatch):
+    """A setting that crashes its child, is ignored (other kernels reported), keeps a loop
+    on it should have turned off, or computes bits already seen is left out, saying why."""
+    answers = {
+        ("", ""): {"blas_core": "Haswell", "simd": ["X86_V3"], "fingerprint": "native"},
+        ("A", ""): RuntimeError("a Python with OPENBLAS_CORETYPE='A' failed (killed by signal 4)"),
+        ("B", ""): {"blas_core": "Haswell", "simd": ["X86_V3"], "fingerprint": "b"},
+        ("C", ""): {"blas_core": "C", "simd": ["X86_V3"], "fingerprint": "native"},
+        ("C", "baseline"): {"blas_core": "C", "simd": ["X86_V3"], "fingerprint": "c0"},
+        ("D", ""): {"blas_core": "D", "simd": ["X86_V3"], "fingerprint": "d"},
+        ("E", ""): {"blas_core": "E", "simd": ["X86_V3"], "fingerprint": "d"},
+    }
+
+    def probe(env):
+        answer = answers[(env.get("OPENBLAS_CORETYPE", ""), "baseline" if env.get("NPY_DISABLE_CPU_FEATURES") else "")]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(arithmetic, "probe", probe)
+    monkeypatch.setattr(arithmetic, "disabled_features", lambda level: "X86_V3" if level else "")
+    monkeypatch.setattr(arithmetic.platform, "machine", lambda: "test")
+    monkeypatch.setitem(arithmetic.VARIANTS, "test", (("A", ""), ("B", ""), ("C", ""), ("C", "baseline"),
+                                                      ("D", ""), ("E", "")))
+    effective, skipped = arithmetic.variants_for_this_machine()
+    assert [(core, level) for core, level, _ in effective] == [("D", "")]
+    reasons = "\n".join(skipped)
+    for why in ("signal 4", "used its Haswell kernels instead", "the same bits", "numpy still uses X86_V3"):
+        assert why in reasons, reasons
+    assert len(skipped) == 5
 
 
 def test_same_machine_same_bits(tmp_path):
