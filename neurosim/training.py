@@ -18,7 +18,7 @@ import numpy as np
 from .errors import DataError, NumericalError
 from .resources import require_memory
 
-__all__ = ["SGD", "StopCriterion", "train", "diverged", "MODES"]
+__all__ = ["SGD", "StopCriterion", "train", "diverged", "history_bytes", "MODES"]
 
 MODES = ("online", "batch", "minibatch")
 
@@ -120,14 +120,8 @@ class StopCriterion:
     """
 
     def __init__(self, error_below: float | None = None, within: float | None = None):
-        bounds = {}
-        for name, value in (("error_below", error_below), ("within", within)):
-            if value is not None:
-                value = _rate(f"StopCriterion: {name}", value)
-                if value <= 0:
-                    raise DataError(f"StopCriterion: {name} must be > 0 (or None), not {value!r}; no run could "
-                                    "meet it, so training would never stop")
-            bounds[name] = value
+        bounds = {name: None if value is None else _rate(name, value, positive=True)
+                  for name, value in (("error_below", error_below), ("within", within))}
         self.error_below, self.within = bounds["error_below"], bounds["within"]
 
     def __call__(self, error, Y: np.ndarray, T: np.ndarray):
@@ -161,18 +155,36 @@ def _real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def _rate(name: str, value, below: float | None = None) -> float:
-    """``value`` as a float in ``[0, below)``, else a DataError naming the hyper-parameter."""
+def _rate(name: str, value, below: float | None = None, positive: bool = False) -> float:
+    """``value`` as a float in ``[0, below)`` (``(0, ...)`` when ``positive``), else a
+    DataError naming the hyper-parameter."""
     if not _real(value):
-        raise DataError(f"{name} must be a number, not {value!r}")
+        raise DataError(f"{name} must be a number, not {value!r:.60}")
     try:
         value = float(value)
     except OverflowError:
-        raise DataError(f"{name} {value!r} is too large for a float") from None
-    if not math.isfinite(value) or value < 0 or (below is not None and value >= below):
-        bound = f"in [0, {below:g})" if below is not None else ">= 0"
-        raise DataError(f"{name} must be a finite number {bound}, not {value!r}")
+        raise DataError(f"{name} {value!r:.60} is too large for a float") from None
+    if not math.isfinite(value) or value < 0 or (positive and value == 0) or (below is not None and value >= below):
+        bound = f"in [0, {below:g})" if below is not None else "> 0" if positive else ">= 0"
+        hint = "; a stop criterion no run can meet would never stop training" if positive else ""
+        raise DataError(f"{name} must be a finite number {bound}, not {value!r}{hint}")
     return value
+
+
+def history_bytes(epochs: int, members: int = 1) -> float:
+    """Bytes of the learning curve of ``epochs`` epochs for ``members`` networks (a float:
+    products of user-given counts cannot overflow).
+
+    Parameters
+    ----------
+    epochs : int
+    members : int, default 1
+
+    Returns
+    -------
+    float
+    """
+    return 8.0 * epochs * members
 
 
 class _History:
@@ -183,7 +195,7 @@ class _History:
         self.lead = lead
         members = int(np.prod(lead)) if lead else 1
         if known:     # every epoch will run: refuse now a curve the machine could never hold
-            require_memory(8.0 * epochs * members, f"the learning curve of {epochs} epochs"
+            require_memory(history_bytes(epochs, members), f"the learning curve of {epochs} epochs"
                            + (f" for {members} members" if lead else ""),
                            "train for fewer epochs, or add a stop criterion", now=False)
         self.array = np.full((min(epochs, 1024),) + lead, np.nan)
@@ -193,7 +205,7 @@ class _History:
         if epoch >= len(self.array):
             rows = min(2 * len(self.array), self.epochs)
             members = int(np.prod(self.lead)) if self.lead else 1
-            require_memory(8.0 * rows * members, f"after {epoch} epochs, the learning curve",
+            require_memory(history_bytes(rows, members), f"after {epoch} epochs, the learning curve",
                            "train for fewer epochs, or loosen the stop criterion")
             grown = np.full((rows,) + self.lead, np.nan)
             grown[:len(self.array)] = self.array

@@ -50,15 +50,17 @@ def error(run, set="train", stat=None):
     """Total error (the training loss, summed over patterns) on the train or test set.
 
     With an ensemble and ``stat`` (min, median, mean, max): that statistic of the final
-    training errors of the members that did not diverge.
+    errors of the members that did not diverge.
     """
     _check_stat(run, stat)
     if stat is not None:
-        if set != "train":
-            raise DataError("stat over an ensemble is taken of the final training errors; use set = 'train'")
+        _patterns(run, set)             # a test set must exist
         if run.ensemble is None:        # checked before training: nothing to summarise yet
             return float("nan")
-        return _stat(run.ensemble.final_error[~run.ensemble.diverged], stat)
+        kept = ~run.ensemble.diverged
+        if set == "train":              # known already: the final training errors
+            return _stat(run.ensemble.final_error[kept], stat)
+        return _stat(run.each_member("error", set=set)[kept], stat)
     data = _patterns(run, set)
     return run.network.error(data.inputs, data.targets, loss=run.loss)
 
@@ -133,6 +135,9 @@ def epochs(run, stat=None):
     """
     _check_stat(run, stat)
     if stat is not None:
+        if run.stop is None:
+            raise DataError("epochs with stat summarises the epochs to criterion of the members that met the "
+                            "stop criterion; add [training.stop], or remove stat")
         if run.ensemble is None:        # checked before training: nothing to summarise yet
             return float("nan")
         return _stat(run.ensemble.epochs[run.ensemble.converged], stat)
@@ -151,10 +156,12 @@ def success_rate(run, success=None):
     """
     if success is not None:
         quantity, options, above, below = _success(run, success)
-        if run.ensemble is None and getattr(run, "members", None):
-            return float("nan")             # checked before training: nothing to count yet
-        values = run.each_member(quantity, **options) if run.ensemble is not None else \
-            np.array([run.registry.measure(quantity)(run, **options)])
+        if run.ensemble is not None:
+            values = run.each_member(quantity, **options)
+        else:   # one network; or an ensemble before training, whose untrained network tries the options
+            values = np.array([run.registry.measure(quantity)(run, **options)])
+            if getattr(run, "members", None):
+                return float("nan")         # nothing to count yet
         met = np.isfinite(values) & (values > above) & (values < below)
         return float(np.mean(met))
     if run.stop is None:
@@ -181,6 +188,8 @@ def _success(run, success):
     quantity = success["quantity"]
     if quantity == "success_rate":
         raise DataError("success cannot be defined by success_rate itself; name another measure")
+    if "stat" in options:
+        raise DataError("success is judged member by member, so it takes no stat; remove stat from success")
     run.registry.with_options("measure", quantity, options)
     above = -np.inf if bounds["above"] is None else float(bounds["above"])
     below = np.inf if bounds["below"] is None else float(bounds["below"])

@@ -255,8 +255,8 @@ def test_no_plugins_passes_scenarios_without_plugins(tmp_path, capsys):
 
 
 def test_no_plugins_never_loads_a_plugin_named_after_the_check(tmp_path, monkeypatch, capsys):
-    """The file is read twice (checked, then run): one that gains plugins between the reads
-    (simulated) still has none of its plugin code run."""
+    """With --no-plugins the run uses the registry the check made, of installed plugins
+    only: a scenario whose plugins appear after the check (simulated) runs none of them."""
     loaded, line = marker_plugin(tmp_path)
     path = scenario(tmp_path, "swapped.toml", extra=line)
     real = neurosim.cli.load_scenario

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import training
-from ..errors import ScenarioError
+from ..errors import NeurosimError, ScenarioError
 from ..functions import STATISTICS
 from ..io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, read_text
 from .data import _inline
@@ -216,10 +216,11 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         if not st:
             raise r.fail("training.stop", "is empty; give error_below and/or within")
         bounds = {key: r.get(st, key, "training.stop", (float,), None) for key in ("error_below", "within")}
-        for key, value in bounds.items():
-            if value is not None and value <= 0:
-                raise r.fail(f"training.stop.{key}", f"must be > 0, not {value!r}: no run could meet it, so "
-                             "training would never stop early")
+        for key, value in bounds.items():            # StopCriterion says what a bound must be
+            try:
+                training.StopCriterion(**{key: value})
+            except NeurosimError as exc:
+                raise r.fail(f"training.stop.{key}", str(exc).removeprefix(f"{key} ")) from None
         stop = training.StopCriterion(**bounds)
     seed = r.get(meta, "seed", "scenario", (int,), None, minimum=0)
     sc = Scenario(
@@ -240,6 +241,11 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
         shuffle=r.get(t, "shuffle", "training", (bool,), False),
     )
+    for key in ("learning_rate", "momentum", "weight_decay"):       # what SGD takes (weight_decay < 1)
+        try:
+            setattr(training.SGD(0.0), key, getattr(sc, key))
+        except NeurosimError as exc:
+            raise r.fail(f"training.{key}", str(exc).removeprefix(f"{key} ")) from None
     if sc.shuffle and mode == "batch":
         raise r.fail("training.shuffle", "applies to mode = 'online' or 'minibatch'; batch mode sums the "
                      "gradient over all patterns, so their order does not matter")

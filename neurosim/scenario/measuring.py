@@ -185,10 +185,16 @@ def _checked(e: Expectation, actual: float, run: RunState) -> tuple:
     """``(expectation, actual, met, bound)``; when ``actual`` is NaN the bound says why."""
     met, bound = e.check(actual)
     ens = run.ensemble
-    if ens is not None and e.stat is not None and ens.n_diverged:
-        bound += ("; undefined: every ensemble member diverged" if ens.diverged.all() else
-                  f"; {ens.n_diverged} of {ens.members} members diverged and are left out")
-    elif ens is not None and not math.isfinite(actual) and isinstance(run.network, _Diverged):
+    if ens is None:
+        return e, actual, met, bound
+    if e.stat is not None and ens.diverged.all():
+        bound += "; undefined: every ensemble member diverged"
+    elif e.stat is not None:
+        if ens.n_diverged:
+            bound += f"; {ens.n_diverged} of {ens.members} members diverged and are left out"
+        if not math.isfinite(actual) and e.quantity == "epochs" and not ens.converged.any():
+            bound += "; undefined: no member met the stop criterion"
+    elif not math.isfinite(actual) and isinstance(run.network, _Diverged):
         bound += f"; undefined: ensemble member 0 (seed {run.network.seed}) diverged"
     return e, actual, met, bound
 
@@ -216,7 +222,7 @@ def _measure(sc: Scenario, e: Expectation, run: RunState) -> float:
             return math.nan
         raise
     except NeurosimError as exc:
-        raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(e.options, str(exc))}", str(exc)) from None
+        raise ScenarioError(sc.source, f"expect[{e.index}]{_culprit(options, str(exc))}", str(exc)) from None
     except (TypeError, ValueError) as exc:    # a plugin measure that did not check its options
         raise ScenarioError(sc.source, f"expect[{e.index}]", f"measure {e.quantity!r} failed on these options "
                             f"({type(exc).__name__}: {exc}); check their types") from None

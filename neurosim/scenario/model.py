@@ -113,6 +113,7 @@ class Scenario:
             ``self``, with ``registry``, ``train`` and ``test`` set.
         """
         r = _Reader(self.source)
+        self.__dict__.pop("_prepared", None)      # what a check built belongs to the old registry
         if registry is not None and not isinstance(registry, Registry):
             raise r.fail("", "registry must be a neurosim Registry (neurosim.make_registry(...)), not "
                          f"{registry!r:.60}")

@@ -48,11 +48,9 @@ def _prepare(sc: Scenario) -> _Prepared:
         net = sc.build_network()
         draws = sc.random_draws(net)
         _check_memory(sc, net)
+        _check_targets(sc)
         X, T = sc.train.inputs, sc.train.targets
-        try:
-            optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)
-        except NeurosimError as exc:
-            raise ScenarioError(sc.source, "training", str(exc)) from None
+        optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)   # checked by load
         run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry)
         try:
             initial_error = net.error(X, T, sc.loss)
@@ -75,7 +73,7 @@ def _check_memory(sc: Scenario, net: Network) -> None:
     members = sc.ensemble or 1
     parts = {"training.ensemble": plan.parameter_bytes(members) if sc.ensemble else 0.0,
              "data": plan.state_bytes(len(sc.train), members),
-             "training.epochs": 8.0 * sc.epochs * members if sc.stop is None else 0.0}
+             "training.epochs": training.history_bytes(sc.epochs, members) if sc.stop is None else 0.0}
     # the ensemble is to blame whenever it multiplies the need (unless the history is most of it)
     key = "training.ensemble" if sc.ensemble and sc.ensemble > 1 and max(parts, key=parts.get) != "training.epochs" \
         else max(parts, key=parts.get)
@@ -90,6 +88,22 @@ def _check_memory(sc: Scenario, net: Network) -> None:
         require_memory(sum(parts.values()), what, fix, now=key != "training.epochs")
     except ResourceError as exc:
         raise ScenarioError(sc.source, key, str(exc)) from None
+
+
+def _check_targets(sc: Scenario) -> None:
+    """Refuse training or test targets outside the range the loss is defined on (a bce
+    target of 2), naming the data key they came from."""
+    loss = sc.registry.loss(sc.loss)
+    d = sc.data["data"]
+    for patterns, table, path in ((sc.train, d, "data"), (sc.test, d.get("test", d), "data.test" if "test" in d
+                                                           else "data")):
+        if patterns is None:
+            continue
+        try:
+            loss.check_targets(patterns.targets)
+        except NeurosimError as exc:
+            key = next((f"{path}.{k}" for k in ("targets", "dataset", "file") if k in table), path)
+            raise ScenarioError(sc.source, key, f"{'test' if path == 'data.test' else 'training'} {exc}") from None
 
 
 @contextlib.contextmanager

@@ -7,6 +7,8 @@ the arithmetic the run used) as a set, under the results folder's lock.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import os
 from dataclasses import dataclass, field
@@ -76,15 +78,23 @@ class ScenarioResult:
         return self.scenario.seed if self.draws else None
 
     @property
+    def all_diverged(self) -> bool:
+        """True for an ensemble whose every member diverged: the run failed, whatever it
+        expected."""
+        return self.ensemble is not None and bool(self.ensemble.diverged.all())
+
+    @property
     def passed(self) -> bool:
-        """True when every expectation was met."""
-        return all(met for _e, _a, met, _b in self.checks)
+        """True when every expectation was met (and training did not diverge)."""
+        return all(met for _e, _a, met, _b in self.checks) and not self.all_diverged
 
     @property
     def failures(self) -> list[str]:
-        """One line per unmet expectation."""
-        return [f"{self.scenario.source}: expect[{e.index}]: {e.describe(self.network)}: got {a:.10g}, wanted {b}"
-                for e, a, met, b in self.checks if not met]
+        """One line per unmet expectation (and one when every ensemble member diverged)."""
+        lines = [f"{self.scenario.source}: training: every one of the {self.ensemble.members} ensemble members "
+                 "diverged; lower training.learning_rate or scale the inputs"] if self.all_diverged else []
+        return lines + [f"{self.scenario.source}: expect[{e.index}]: {e.describe(self.network)}: got {a:.10g}, "
+                        f"wanted {b}" for e, a, met, b in self.checks if not met]
 
     @property
     def epochs_run(self) -> int:
@@ -102,6 +112,8 @@ class ScenarioResult:
         For an ensemble whose member 0 diverged, the network's numbers are None (the
         ``ensemble`` statistics summarise the others).
         """
+        if self.__dict__.get("_metrics") is not None:          # report() and save() both ask
+            return copy.deepcopy(self._metrics)
         sc, net = self.scenario, self.network
         out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
                "train_error": self.final_error if net is not None else None}
@@ -115,7 +127,8 @@ class ScenarioResult:
                 out["test_accuracy"] = accuracy(state, set="test")
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble.summary()
-        return out
+        self._metrics = out
+        return copy.deepcopy(out)
 
     def report(self) -> str:
         """The text ``neurosim run`` prints: forward pass, errors, weights, expectations."""
@@ -140,18 +153,17 @@ class ScenarioResult:
                      f"learning rate {sc.learning_rate_at(0):g}, {momentum}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
-                     + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else ""))
+                     + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else "")
+                     + (" (every ensemble member diverged)" if self.all_diverged else ""))
         trainable = [(u, v) for (u, v) in self.initial_weights if net is not None and net.trainable(u, v)]
-        if net is None:
-            pass
-        elif len(trainable) <= 40:
+        if net is not None and len(trainable) <= 40:
             lines.append("trainable weights, before -> after:")
             for u, v in trainable:
                 label = net.edge_label(u, v)
                 label = label if label != f"{u} -> {v}" else ""
                 lines.append(f"  {label:>4}  {u:>6} -> {v:<6} {self.initial_weights[(u, v)]:>14.10g} -> "
                              f"{net.weight(u, v):.9g}")
-        else:
+        elif net is not None:
             lines.append(f"{len(trainable)} trainable weights (not listed)")
         if net is not None:
             lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}:"
@@ -220,9 +232,12 @@ class ScenarioResult:
         files = {"learning_curve": (out / "learning_curve.csv", curve),
                  "network": (out / "network.json", json_text(self.network.to_dict()) if self.network else None),
                  "summary": (out / "summary.json", json_text(summary))}
-        files = {name: pair for name, pair in files.items() if pair[1] is not None}   # member 0 diverged: no network
         with folder_lock(out):       # no other run writes here meanwhile, so no live temporary is swept
             sweep_temporaries(out, ["learning_curve.csv", "network.json", "summary.json"])
+            if files["network"][1] is None:      # member 0 diverged: no network, and none of an older run's
+                del files["network"]
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(out / "network.json")
             paths = atomic_write_all(dict(files.values()))
         return dict(zip(files, paths))
 

@@ -8,6 +8,7 @@ stages that end at the checkpoints, or an ensemble at once, and measures every e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Mapping
@@ -92,13 +93,10 @@ def _run_single(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
         if stop_at <= run.epochs:
             continue
         want = stop_at - run.epochs
-        try:
+        with _training(sc):
             part = net.train(X, T, sc.loss, epochs=want, mode=sc.mode, batch_size=sc.batch_size,
                              optimizer=optimizer, stop=sc.stop, shuffle=orders,
                              schedule=lambda epoch: sc.apply_schedule(optimizer, run.epochs + epoch))
-        except NumericalError as exc:
-            raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
-                                 f"{sc.learning_rate_at(0):g} at the start)") from None
         parts.append(part)
         run.history = np.concatenate(parts)
         run.epochs += len(part)
@@ -124,14 +122,11 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     X, T = sc.train.inputs, sc.train.targets
     optimizer = p.optimizer
     seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
-    try:
+    with _training(sc):
         result = p.network.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
                                  optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
                                  schedule=lambda epoch: sc.apply_schedule(optimizer, epoch),
                                  shuffle=sc.pattern_orders())
-    except NumericalError as exc:
-        raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
-                             f"{sc.learning_rate_at(0):g} at the start)") from None
     first = None if result.diverged[0] else result.network(0)
     history = result.history[:result.epochs[0], 0]
     run = RunState(first if first is not None else _Diverged(0, sc.seed), sc.train, sc.test, sc.loss, history,
@@ -141,3 +136,13 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
                           wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws)
+
+
+@contextlib.contextmanager
+def _training(sc: Scenario):
+    """A run that diverges names the file and the learning rate it started with."""
+    try:
+        yield
+    except NumericalError as exc:
+        raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
+                             f"{sc.learning_rate_at(0):g} at the start)") from None
