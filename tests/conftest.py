@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -380,3 +383,53 @@ def random_case_constants():
     return {"configs": CONFIG_NAMES, "loss_of": dict(CONFIGS), "f_of_zero": dict(F_OF_ZERO),
             "relu_margin": RELU_MARGIN, "out_margin": OUT_MARGIN, "max_error": MAX_ERROR,
             "elementwise": ELEMENTWISE}
+
+
+# --- refusals and time limits, for every test module ------------------------------------------
+
+
+def _refused(exc_type, fragments, func, *args, **kwargs):
+    """Call ``func``; check it raises ``exc_type`` (a NeurosimError) whose message holds every
+    fragment, and that no warning escaped. Returns the error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(Exception) as info:
+            func(*args, **kwargs)
+    err = info.value
+    assert isinstance(err, exc_type) and isinstance(err, neurosim.NeurosimError), \
+        f"expected {exc_type.__name__}, got {type(err).__name__}: {err}"
+    missing = [f for f in fragments if f not in str(err)]
+    assert not missing, f"message {str(err)!r} does not contain {missing}"
+    assert not caught, f"warnings leaked: {[str(w.message) for w in caught]}"
+    return err
+
+
+@pytest.fixture
+def refused():
+    """``refused(exc_type, fragments, func, *args, **kwargs) -> error``: ``func(*args,
+    **kwargs)`` must raise ``exc_type`` (a NeurosimError) with every fragment in its message,
+    and let no warning escape."""
+    return _refused
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int, expired=None):
+    """Raise ``expired`` (default: an AssertionError saying the body blocked) when the body
+    takes longer than ``seconds``, instead of hanging the test run (POSIX: SIGALRM)."""
+    def alarm(signum, frame):
+        raise expired if expired is not None else AssertionError(f"blocked for {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def time_limit():
+    """``with time_limit(seconds, expired=None):`` fails the test (or raises ``expired``,
+    e.g. ``KeyboardInterrupt`` to play a Ctrl-C) when the body runs longer."""
+    return _time_limit

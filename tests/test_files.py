@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -52,32 +51,6 @@ mode = "batch"
 """
 
 
-def refused(exc_type: type[neurosim.NeurosimError], fragments: list[str], func, *args, **kwargs):
-    """Call ``func``; it must raise ``exc_type`` with every fragment in its message."""
-    with pytest.raises(Exception) as info:
-        func(*args, **kwargs)
-    err = info.value
-    assert isinstance(err, exc_type), f"expected {exc_type.__name__}, got {type(err).__name__}: {err}"
-    missing = [f for f in fragments if f not in str(err)]
-    assert not missing, f"message {str(err)!r} does not contain {missing}"
-    return err
-
-
-@contextlib.contextmanager
-def deadline(seconds: int = 10):
-    """Fail (instead of hanging the test run) when the body blocks for ``seconds``."""
-    def expired(signum, frame):
-        raise AssertionError(f"blocked for {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def command_refuses(argv: list[str], capsys, fragments: list[str]) -> str:
     """``neurosim ARGV`` exits 2 with one ``error: ...`` line holding ``fragments`` and no traceback."""
     assert main(argv) == 2
@@ -101,10 +74,10 @@ def scenario_with_data_file(tmp_path: Path, data_file: str | Path, fmt: str = "c
 
 
 @posix
-def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
+def test_a_fifo_is_refused_without_blocking(tmp_path, capsys, refused, time_limit):
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
-    with deadline():
+    with time_limit(10):
         err = refused(ScenarioError, [f"{fifo}: is a FIFO (named pipe), not a .toml scenario file"],
                       neurosim.load_scenario, fifo)
         assert err.key == ""
@@ -119,21 +92,21 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
 
 
 @posix
-def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(tmp_path, monkeypatch):
+def test_a_fifo_swapped_in_after_the_look_is_not_waited_on(tmp_path, monkeypatch, refused, time_limit):
     """The look before opening can be raced; the open itself must not block either."""
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
     real_stat = os.stat
     monkeypatch.setattr(os, "stat", lambda path, **kw: real_stat(__file__) if path == str(fifo) else
                         real_stat(path, **kw))
-    with deadline():
+    with time_limit(10):
         refused(nsio.FileError, [f"{fifo}: is a FIFO (named pipe), not a scenario"], nsio.read_text, fifo,
                 limit=100, what="a scenario")
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero") or os.name != "posix", reason="needs /dev/zero and SIGALRM")
-def test_dev_zero_is_refused_without_being_read(tmp_path, capsys):
-    with deadline():
+def test_dev_zero_is_refused_without_being_read(tmp_path, capsys, refused, time_limit):
+    with time_limit(10):
         refused(ScenarioError, ["/dev/zero: is a character device, not a .toml scenario file"],
                 neurosim.load_scenario, "/dev/zero")
         command_refuses(["run", "/dev/zero"], capsys, ["/dev/zero: is a character device"])
@@ -143,7 +116,7 @@ def test_dev_zero_is_refused_without_being_read(tmp_path, capsys):
 
 
 @posix
-def test_a_directory_and_a_socket_are_refused(tmp_path):
+def test_a_directory_and_a_socket_are_refused(tmp_path, refused):
     folder = tmp_path / "folder.toml"
     folder.mkdir()
     refused(ScenarioError, [f"{folder}: is a directory, not a .toml scenario file"], neurosim.load_scenario, folder)
@@ -158,7 +131,7 @@ def test_a_directory_and_a_socket_are_refused(tmp_path):
 
 
 @posix
-def test_a_symbolic_link_loop_is_refused_with_the_file_named(tmp_path, capsys):
+def test_a_symbolic_link_loop_is_refused_with_the_file_named(tmp_path, capsys, refused):
     loop = tmp_path / "loop.toml"
     loop.symlink_to(loop.name)           # Path.resolve() raises RuntimeError on this in Python 3.11
     refused(ScenarioError, [f"{loop}: is a symbolic link that loops back on itself", "point it at a file"],
@@ -171,7 +144,7 @@ def test_a_symbolic_link_loop_is_refused_with_the_file_named(tmp_path, capsys):
             neurosim.run_scenario, scenario_with_data_file(tmp_path, data))
 
 
-def test_a_file_that_cannot_be_read_names_the_file_and_the_fix(tmp_path, monkeypatch, capsys):
+def test_a_file_that_cannot_be_read_names_the_file_and_the_fix(tmp_path, monkeypatch, capsys, refused):
     # Simulated: the tests may run as root, which any file lets read.
     scenario = tmp_path / "private.toml"
     scenario.write_text(OR_TOML)
@@ -193,7 +166,7 @@ def test_a_file_that_cannot_be_read_names_the_file_and_the_fix(tmp_path, monkeyp
     assert err.errno == errno.EACCES
 
 
-def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read(tmp_path, capsys):
+def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read(tmp_path, capsys, refused):
     big = tmp_path / "big.toml"
     with open(big, "wb") as fh:          # sparse: no disk space, and never read
         fh.truncate(nsio.SCENARIO_FILE_LIMIT + 1)
@@ -204,7 +177,7 @@ def test_a_scenario_file_past_the_limit_is_refused_before_it_is_read(tmp_path, c
     command_refuses(["run", str(big)], capsys, ["16,000,001 bytes", "16,000,000 bytes"])
 
 
-def test_a_data_file_past_the_limit_is_refused_before_it_is_read(tmp_path):
+def test_a_data_file_past_the_limit_is_refused_before_it_is_read(tmp_path, refused):
     big = tmp_path / "big.csv"
     with open(big, "wb") as fh:
         fh.truncate(nsio.DATA_FILE_LIMIT + 1)
@@ -215,7 +188,7 @@ def test_a_data_file_past_the_limit_is_refused_before_it_is_read(tmp_path):
             scenario_with_data_file(tmp_path, big))
 
 
-def test_a_file_longer_than_its_size_said_is_cut_off_at_the_limit(tmp_path):
+def test_a_file_longer_than_its_size_said_is_cut_off_at_the_limit(tmp_path, refused):
     path = tmp_path / "t.txt"
     path.write_text("x" * 100)
     assert nsio.read_text(path, limit=100, what="a text") == "x" * 100
@@ -226,7 +199,7 @@ def test_a_file_longer_than_its_size_said_is_cut_off_at_the_limit(tmp_path):
                             "(more than its size said)"], nsio.read_text, "/proc/self/status", limit=10, what="a text")
 
 
-def test_read_text_keeps_line_ends_and_drops_a_bom_only_when_asked(tmp_path):
+def test_read_text_keeps_line_ends_and_drops_a_bom_only_when_asked(tmp_path, refused):
     path = tmp_path / "t.csv"
     path.write_bytes("\ufeffa,b\r\n1,2\r\n".encode())
     assert nsio.read_text(path, limit=100, what="x", encoding="utf-8-sig") == "a,b\r\n1,2\r\n"
@@ -241,7 +214,7 @@ DEEP = "[" * 5000 + "]" * 5000
 LONG = "7" * 5000
 
 
-def test_deeply_nested_arrays_in_a_scenario_are_refused(tmp_path, capsys):
+def test_deeply_nested_arrays_in_a_scenario_are_refused(tmp_path, capsys, refused):
     path = tmp_path / "deep.toml"
     path.write_text(OR_TOML + f"\n[extra]\ndeep = {DEEP}\n")
     err = refused(ScenarioError, [f"{path}: cannot be read: arrays or tables are nested too deeply to read",
@@ -250,7 +223,7 @@ def test_deeply_nested_arrays_in_a_scenario_are_refused(tmp_path, capsys):
     command_refuses(["check", str(path)], capsys, [f"{path}: cannot be read: arrays or tables are nested"])
 
 
-def test_an_integer_past_the_digit_limit_in_a_scenario_is_refused(tmp_path, capsys):
+def test_an_integer_past_the_digit_limit_in_a_scenario_is_refused(tmp_path, capsys, refused):
     path = tmp_path / "long.toml"
     path.write_text(OR_TOML.replace("epochs = 20", f"epochs = {LONG}"))
     line = OR_TOML.splitlines().index("epochs = 20") + 1
@@ -277,7 +250,7 @@ def test_set_values_past_the_limits_are_refused(tmp_path, capsys):
 MUST = "a plugin file must be a regular .py file, or give a dotted module name"
 
 
-def test_a_plugin_path_that_is_not_a_py_file_is_refused(tmp_path, capsys):
+def test_a_plugin_path_that_is_not_a_py_file_is_refused(tmp_path, capsys, refused):
     notes = tmp_path / "notes.txt"
     notes.write_text("print('not a plugin')\n")
     refused(PluginError, [f"plugin file {str(notes)!r} is not a .py file; {MUST}"], neurosim.make_registry,
@@ -294,7 +267,7 @@ def test_a_plugin_path_that_is_not_a_py_file_is_refused(tmp_path, capsys):
 
 
 @posix
-def test_a_plugin_path_that_is_a_directory_a_loop_or_a_fifo_is_refused(tmp_path):
+def test_a_plugin_path_that_is_a_directory_a_loop_or_a_fifo_is_refused(tmp_path, refused, time_limit):
     folder = tmp_path / "folder.py"
     folder.mkdir()
     refused(PluginError, [f"plugin file {str(folder)!r} is a directory, not a .py file; {MUST}"],
@@ -305,7 +278,7 @@ def test_a_plugin_path_that_is_a_directory_a_loop_or_a_fifo_is_refused(tmp_path)
             neurosim.make_registry, ["loop.py"], base_dir=tmp_path)
     fifo = tmp_path / "fifo.py"
     os.mkfifo(fifo)
-    with deadline():
+    with time_limit(10):
         refused(PluginError, [f"plugin file {str(fifo)!r} is a FIFO (named pipe), not a .py file; {MUST}"],
                 neurosim.make_registry, [str(fifo)])
 
@@ -365,7 +338,7 @@ def test_a_sigkill_between_write_and_rename_is_cleaned_up_by_the_next_save(tmp_p
     assert_whole_results(out)
 
 
-def test_a_save_into_a_folder_another_run_holds_is_refused_and_sweeps_nothing(tmp_path):
+def test_a_save_into_a_folder_another_run_holds_is_refused_and_sweeps_nothing(tmp_path, refused):
     fcntl = pytest.importorskip("fcntl")
     out = tmp_path / "res"
     result = or_result()
@@ -405,10 +378,10 @@ def test_the_lock_is_reentrant_for_its_thread_only(tmp_path):
 
 
 @posix
-def test_a_lock_file_that_is_a_link_or_a_fifo_is_refused(tmp_path):
+def test_a_lock_file_that_is_a_link_or_a_fifo_is_refused(tmp_path, refused, time_limit):
     (tmp_path / "victim").write_text("keep me")
     (tmp_path / nsio.LOCK_NAME).symlink_to(tmp_path / "victim")
-    with deadline():
+    with time_limit(10):
         refused(nsio.FileError, [f"{tmp_path}: .neurosim.lock there is a symbolic link; remove it"],
                 nsio.folder_lock(tmp_path).__enter__)
         (tmp_path / nsio.LOCK_NAME).unlink()

@@ -17,13 +17,11 @@ a few epochs, except where the mutation is the number of epochs itself.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import math
 import random
 import shutil
-import signal
 import tomllib
 from pathlib import Path
 
@@ -165,23 +163,6 @@ def folder(tmp_path_factory):
     return top
 
 
-@contextlib.contextmanager
-def time_limit(seconds: int, interrupt: bool = False):
-    """Raise TimeoutError after ``seconds`` (a hang); or, with ``interrupt``, press Ctrl-C."""
-    def expired(signum, frame):
-        if interrupt:
-            raise KeyboardInterrupt
-        raise TimeoutError(f"the case took more than {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _strict_json(text: str):
     def refuse(constant):
         raise ValueError(f"summary.json holds {constant}, which is not JSON")
@@ -190,17 +171,17 @@ def _strict_json(text: str):
 
 
 @pytest.mark.parametrize("name, tree", _cases(CASES_PER_RUN))
-def test_mutated_scenario_is_run_or_refused_cleanly(name, tree, folder, capsys):
+def test_mutated_scenario_is_run_or_refused_cleanly(name, tree, folder, capsys, time_limit):
     path = folder / f"{name}.toml"
     path.write_text(to_toml(tree))
     out = folder / f"{name}-out"
     shutil.rmtree(out, ignore_errors=True)
-    with time_limit(TIME_LIMIT):
+    with time_limit(TIME_LIMIT, TimeoutError(f"check took more than {TIME_LIMIT} s: a hang")):
         checked = main(["check", str(path)])
     check_err = capsys.readouterr().err
     # A valid scenario may ask for a long run (a million epochs): it is interrupted as by
     # Ctrl-C, and must then stop cleanly with status 130.
-    with time_limit(RUN_LIMIT, interrupt=checked == 0):
+    with time_limit(RUN_LIMIT, KeyboardInterrupt() if checked == 0 else TimeoutError("run took too long")):
         ran = main(["run", "-q", str(path), "--out", str(out)])
     run_err = capsys.readouterr().err
     assert checked in (0, 2)

@@ -17,7 +17,6 @@ checked once for the whole graph, not per edge.
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -29,22 +28,6 @@ from neurosim import CycleError, DataError, TopologyError
 
 ROOT = Path(__file__).resolve().parents[1]
 MAZUR = ROOT / "scenarios" / "mazur.toml"
-
-
-def refused(exc_type, fragments, func, *args, **kwargs):
-    """Call ``func``; check it raises ``exc_type`` (a NeurosimError) whose message holds every
-    fragment, and that no warning escaped."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with pytest.raises(Exception) as info:
-            func(*args, **kwargs)
-    err = info.value
-    assert isinstance(err, exc_type) and isinstance(err, neurosim.NeurosimError), \
-        f"expected {exc_type.__name__}, got {type(err).__name__}: {err}"
-    missing = [f for f in fragments if f not in str(err)]
-    assert not missing, f"message {str(err)!r} does not contain {missing}"
-    assert not caught, f"warnings leaked: {[str(w.message) for w in caught]}"
-    return err
 
 
 def worked_example() -> neurosim.Network:
@@ -137,7 +120,7 @@ WRITES = {
 
 
 @pytest.mark.parametrize("write", list(WRITES))
-def test_every_write_through_the_graph_is_refused(write):
+def test_every_write_through_the_graph_is_refused(write, refused):
     net = layered()
     net.compile()
     before = net.to_dict()
@@ -278,7 +261,7 @@ def test_a_plain_digraph_still_reads_sources_sinks_and_one_bias():
     assert neurosim.Network.from_networkx(G).biases[0].name == "bias_unit"
 
 
-def test_bias_is_not_added_twice():
+def test_bias_is_not_added_twice(refused):
     G = worked_example().to_networkx()
     for bias in (None, True, False):
         assert [u.name for u in neurosim.Network.from_networkx(G, bias=bias).biases] == ["b1", "b2"]
@@ -326,14 +309,14 @@ BAD_ATTRIBUTES = {
 
 
 @pytest.mark.parametrize("bad", list(BAD_ATTRIBUTES))
-def test_bad_attributes_name_the_node_or_edge(bad):
+def test_bad_attributes_name_the_node_or_edge(bad, refused):
     G = worked_example().to_networkx()
     change, exc, fragments = BAD_ATTRIBUTES[bad]
     change(G)
     refused(exc, fragments, neurosim.Network.from_networkx, G)
 
 
-def test_weights_beyond_float32_are_refused_in_a_float32_network():
+def test_weights_beyond_float32_are_refused_in_a_float32_network(refused):
     G = nx.DiGraph([("x", "y")])
     G.edges["x", "y"]["weight"] = 1e39
     refused(DataError, ("'x' -> 'y'", "too large for float32"), neurosim.Network.from_networkx, G, dtype=np.float32)
@@ -355,7 +338,7 @@ def test_weights_of_any_real_type_are_taken_as_floats_and_missing_ones_drawn():
     assert all(d["weight"] is None for *_, d in drawn.graph.edges(data=True))
 
 
-def test_a_cycle_is_found_once_and_named():
+def test_a_cycle_is_found_once_and_named(refused):
     G = nx.DiGraph([("x", "a"), ("a", "b"), ("b", "c"), ("c", "a"), ("c", "y")])
     err = refused(CycleError, ("the graph has the cycle", "a -> b -> c -> a", "acyclic"),
                   neurosim.Network.from_networkx, G)

@@ -12,7 +12,6 @@ deep-copying networks and registries (an equal network that trains on identicall
 
 import copy
 import pickle
-import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -24,22 +23,6 @@ from neurosim import DataError, PluginError, ResourceError, TopologyError, resou
 
 DATA = Path(__file__).resolve().parent / "data"
 MAZUR = Path(__file__).resolve().parents[1] / "scenarios" / "mazur.toml"
-
-
-def refused(exc_type, fragments, func, *args, **kwargs):
-    """Call ``func``; check it raises ``exc_type`` (a NeurosimError) whose message holds every
-    fragment, and that no warning escaped."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with pytest.raises(Exception) as info:
-            func(*args, **kwargs)
-    err = info.value
-    assert isinstance(err, exc_type) and isinstance(err, neurosim.NeurosimError), \
-        f"expected {exc_type.__name__}, got {type(err).__name__}: {err}"
-    missing = [f for f in fragments if f not in str(err)]
-    assert not missing, f"message {str(err)!r} does not contain {missing}"
-    assert not caught, f"warnings leaked: {[str(w.message) for w in caught]}"
-    return err
 
 
 def small(seed=0):
@@ -134,11 +117,11 @@ def test_network_round_trips_through_its_file_format():
     ({"dtype": np.longdouble}, DataError, ("float64 or float32", "only", str(np.dtype(np.longdouble)))),
     ({"dtype": "int32"}, DataError, ("float64 or float32", "only", "int32")),
 ])
-def test_network_refuses_bad_constructor_arguments(kwargs, exc, fragments):
+def test_network_refuses_bad_constructor_arguments(kwargs, exc, fragments, refused):
     refused(exc, fragments, neurosim.Network, **kwargs)
 
 
-def test_layers_must_be_iterables_of_units():
+def test_layers_must_be_iterables_of_units(refused):
     net = neurosim.Network(seed=0)
     net.add_layer("i", 2, kind="input")
     net.add_neuron("o", output=True)
@@ -159,7 +142,7 @@ def test_layers_must_be_iterables_of_units():
     assert net.n_weights == 4
 
 
-def test_weights_too_large_for_the_dtype_are_refused():
+def test_weights_too_large_for_the_dtype_are_refused(refused):
     net = neurosim.Network(seed=0)
     net.add_input("i1")
     net.add_neuron("o1", output=True)
@@ -185,7 +168,7 @@ def test_weights_too_large_for_the_dtype_are_refused():
     net.connect("i1", "o1", weight=1e39)                     # float64 holds it
 
 
-def test_flags_must_be_bools():
+def test_flags_must_be_bools(refused):
     net = neurosim.Network(seed=0)
     net.add_layer("i", 2, kind="input")
     net.add_layer("h", 2)
@@ -207,7 +190,7 @@ def test_flags_must_be_bools():
     assert "o1" not in net and not net.outputs
 
 
-def test_labels_are_set_with_set_label_and_must_be_strings():
+def test_labels_are_set_with_set_label_and_must_be_strings(refused):
     net = small()
     net.set_label("h1", "o1", "w5")
     assert net.edge_label("h1", "o1") == "w5"
@@ -227,7 +210,7 @@ def _one_to_one(dtype=np.float64):
 
 
 @pytest.mark.parametrize("method", ["forward", "gradients", "error", "train"])
-def test_complex_data_is_refused_not_truncated(method):
+def test_complex_data_is_refused_not_truncated(method, refused):
     net = _one_to_one()
     good_X, good_T = [[0.5, 0.25]], [[1.0]]
     call = getattr(net, method)
@@ -242,7 +225,7 @@ def test_complex_data_is_refused_not_truncated(method):
 
 
 @pytest.mark.parametrize("method", ["forward", "train"])
-def test_data_beyond_float32_is_too_large_not_missing(method):
+def test_data_beyond_float32_is_too_large_not_missing(method, refused):
     net = _one_to_one(np.float32)
     call = getattr(net, method)
     args = ([[0.5, 1e39]],) if method == "forward" else ([[0.5, 1e39]], [[1.0]])
@@ -256,13 +239,13 @@ def test_data_beyond_float32_is_too_large_not_missing(method):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_integers_too_large_for_a_float_are_a_data_error(dtype):
+def test_integers_too_large_for_a_float_are_a_data_error(dtype, refused):
     net = _one_to_one(dtype)
     refused(DataError, ("X", "pattern 0, column 1", "too large for a float"), net.forward, [[1, 10**400]])
     refused(DataError, ("T", "too large for a float"), net.gradients, [[1, 2]], [[10**400]])
 
 
-def test_train_refuses_what_is_not_an_optimiser():
+def test_train_refuses_what_is_not_an_optimiser(refused):
     net = small()
     w = net.weights()
     refused(DataError, ("optimizer must be an optimiser object", "step", "neurosim.SGD(", "'sgd'"),
@@ -284,7 +267,7 @@ def test_train_defaults_are_unchanged():
     assert a.weights() == b.weights() == c.weights()
 
 
-def test_ensemble_seeds_must_be_one_per_member():
+def test_ensemble_seeds_must_be_one_per_member(refused):
     net = small()
     refused(DataError, ("seeds must be a list with one seed per ensemble member", "ensemble=2", "int 5"),
             net.train, X, T, ensemble=2, seeds=5)
@@ -302,7 +285,7 @@ def little_memory(monkeypatch):
     monkeypatch.setattr(resources, "available_memory", lambda now=True: 8 * 10**9)
 
 
-def test_layers_too_large_for_memory_are_refused_before_building(little_memory):
+def test_layers_too_large_for_memory_are_refused_before_building(little_memory, refused):
     net = neurosim.Network(seed=0)
     net.add_layer("i", 2, kind="input")
     refused(ResourceError, ("layer 'h' of 1000000000 neurons and 2000000000 connections", "memory",
@@ -312,7 +295,7 @@ def test_layers_too_large_for_memory_are_refused_before_building(little_memory):
     assert len(net) == 2
 
 
-def test_connect_all_too_large_for_memory_is_refused_before_adding(monkeypatch):
+def test_connect_all_too_large_for_memory_is_refused_before_adding(monkeypatch, refused):
     net = neurosim.Network(seed=0)
     srcs = net.add_layer("i", 60, kind="input")
     dsts = [net.add_neuron(f"h{k}") for k in range(50)]
@@ -449,7 +432,7 @@ def test_a_plugin_object_is_pickled_by_value_and_keeps_its_name():
     assert clone.to_dict() == net.to_dict() and clone.forward([1.0]).tolist() == [1.5]
 
 
-def test_an_unpicklable_plugin_object_is_named():
+def test_an_unpicklable_plugin_object_is_named(refused):
     class Local:                         # a class inside a function cannot be pickled
         @neurosim.hookimpl
         def neurosim_register_losses(self, register):
