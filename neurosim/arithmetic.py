@@ -282,7 +282,7 @@ def _settings(env: Mapping[str, str]) -> str:
     return " ".join(shown) or "the native settings"
 
 
-def variants_for_this_machine() -> tuple[list[tuple[str, str, dict]], list[str]]:
+def variants_for_this_machine() -> tuple[list[tuple[str, str, dict]], dict[tuple[str, str], str]]:
     """The :data:`VARIANTS` that really change the arithmetic here, each probed once.
 
     A setting counts when its child process runs (AVX-512 kernels on an AVX2 CPU crash
@@ -295,30 +295,29 @@ def variants_for_this_machine() -> tuple[list[tuple[str, str, dict]], list[str]]
     -------
     effective : list of (core, level, signature)
         The variants to test under.
-    skipped : list of str
-        One line for each candidate left out, saying why (it crashed, an unknown name,
-        an extension this CPU does not have, the same bits as another setting).
+    skipped : dict
+        ``{(core, level): why}`` for each candidate left out (it crashed, an unknown
+        name, an extension this CPU does not have, the same bits as another setting).
     """
     seen = [probe(variant_environment("", ""))["fingerprint"]]
-    effective, skipped = [], []
+    effective, skipped = [], {}
     for core, level in VARIANTS.get(platform.machine(), ()):
         env = variant_environment(core, level)
-        label = f"{core or 'native'} kernels, numpy {level or 'all loops'}"
         if len(effective) == MAX_VARIANTS:
-            skipped.append(f"{label}: not needed ({MAX_VARIANTS} variants are enough)")
+            skipped[core, level] = f"not needed ({MAX_VARIANTS} variants are enough)"
             continue
         try:
             got = probe(env)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            skipped.append(f"{label}: {exc}")
+            skipped[core, level] = str(exc)
             continue
         still_on = [f for f in env.get("NPY_DISABLE_CPU_FEATURES", "").split() if f in got["simd"]]
         if core and got["blas_core"] is not None and got["blas_core"].lower() != core.lower():
-            skipped.append(f"{label}: OpenBLAS used its {got['blas_core']} kernels instead")
+            skipped[core, level] = f"OpenBLAS used its {got['blas_core']} kernels instead"
         elif still_on:
-            skipped.append(f"{label}: numpy still uses {', '.join(still_on)}")
+            skipped[core, level] = f"numpy still uses {', '.join(still_on)}"
         elif got["fingerprint"] in seen:
-            skipped.append(f"{label}: computes the same bits as the native settings or an earlier variant")
+            skipped[core, level] = "computes the same bits as the native settings or an earlier variant"
         else:
             seen.append(got["fingerprint"])
             effective.append((core, level, got))

@@ -76,18 +76,18 @@ def variants():
     if len(effective) < MINIMUM_VARIANTS:
         why = (f"only {len(effective)} arithmetic variants change the arithmetic on this machine "
                f"({arithmetic.describe()['machine']}); the cross-machine tests need {MINIMUM_VARIANTS}:\n  "
-               + "\n  ".join(skipped))
+               + "\n  ".join(f"{core}|{level}: {reason}" for (core, level), reason in skipped.items()))
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    return effective
+    return effective, {f"{core}|{level}": reason for (core, level), reason in skipped.items()}
 
 
 @pytest.fixture(scope="module")
 def library(variants):
     """``{label: child output}``: the library under the native arithmetic and every variant."""
     envs = {"native": arithmetic.variant_environment("", "")}
-    for core, level, _sig in variants:
+    for core, level, _sig in variants[0]:
         envs[f"{core}|{level}"] = arithmetic.variant_environment(core, level)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(zip(envs, pool.map(_run_library, envs.values())))
@@ -144,7 +144,7 @@ def test_only_settings_that_run_and_change_the_bits_are_counted(monkeypatch):
                                                       ("D", ""), ("E", "")))
     effective, skipped = arithmetic.variants_for_this_machine()
     assert [(core, level) for core, level, _ in effective] == [("D", "")]
-    reasons = "\n".join(skipped)
+    reasons = "\n".join(skipped.values())
     for why in ("signal 4", "used its Haswell kernels instead", "the same bits", "numpy still uses X86_V3"):
         assert why in reasons, reasons
     assert len(skipped) == 5
@@ -161,17 +161,17 @@ def test_same_machine_same_bits(tmp_path):
 
 
 @pytest.mark.parametrize("label", _variant_ids())
-def test_every_scenario_holds_under_another_arithmetic(label, library):
+def test_every_scenario_holds_under_another_arithmetic(label, library, variants):
     if label not in library:
-        pytest.skip(f"{label} does not change the arithmetic on this machine")
+        pytest.skip(f"{label}: {variants[1][label]}")
     failures = {Path(p).name: r["failures"] for p, r in library[label]["scenarios"].items() if not r["passed"]}
     assert not failures, f"under {label}: {failures}"
 
 
 @pytest.mark.parametrize("label", _variant_ids())
-def test_single_runs_agree_across_arithmetic(label, library):
+def test_single_runs_agree_across_arithmetic(label, library, variants):
     if label not in library:
-        pytest.skip(f"{label} does not change the arithmetic on this machine")
+        pytest.skip(f"{label}: {variants[1][label]}")
     native, other = library["native"]["scenarios"], library[label]["scenarios"]
     assert library[label]["signature"] != library["native"]["signature"]
     compared = 0
