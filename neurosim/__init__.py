@@ -39,7 +39,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns",
-    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError", "SGD",
+    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError",
+    "SGD",
     "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
     "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",

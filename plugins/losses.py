@@ -62,7 +62,8 @@ def _cce_softmax_delta(y, t):
 MSE = Loss("mse", _mse_value, lambda y, t: y - t,
            description="E = ½ Σ (t − y)², the half *sum* of squares over patterns and outputs")
 BCE = Loss("bce", _bce_value, _bce_gradient, fused={"sigmoid": lambda y, t: y - t},
-           description="E = −Σ [t log y + (1−t) log(1−y)]; with sigmoid outputs delta = y − t", targets=(0.0, 1.0))
+           description="E = −Σ [t log y + (1−t) log(1−y)]; with sigmoid outputs delta = y − t",
+           targets=(0.0, 1.0))
 CCE = Loss("cce", _cce_value, _cce_gradient, fused={"softmax": _cce_softmax_delta},
            description="E = −Σ t log y; with a softmax group delta = y − t", targets=(0.0, 1.0))
 

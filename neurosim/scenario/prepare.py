@@ -58,7 +58,8 @@ def _prepare(sc: Scenario) -> _Prepared:
             outs = sorted({u.activation for u in net.outputs})
             raise ScenarioError(sc.source, "training.loss", f"{exc}. The untrained network already gives no finite "
                                 f"error: does {sc.loss!r} suit outputs with activation {', '.join(outs)}? (bce "
-                                "needs outputs in (0, 1), e.g. sigmoid; cce needs softmax or sigmoid outputs)") from None
+                                "needs outputs in (0, 1), e.g. sigmoid; cce needs softmax or sigmoid outputs)"
+                                ) from None
         initial = {e.index: _measure(sc, e, run) for e in sc.expectations}     # also validates every one
         net.forward(X[:1])
         initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}

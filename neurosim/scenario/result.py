@@ -153,7 +153,8 @@ class ScenarioResult:
                      f"learning rate {sc.learning_rate_at(0):g}, {momentum}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
-                     + f", {self.epochs_run} of {sc.epochs} epochs" + (" (stop criterion met)" if self.stopped_early else "")
+                     + f", {self.epochs_run} of {sc.epochs} epochs"
+                     + (" (stop criterion met)" if self.stopped_early else "")
                      + (" (every ensemble member diverged)" if self.all_diverged else ""))
         trainable = [(u, v) for (u, v) in self.initial_weights if net is not None and net.trainable(u, v)]
         if net is not None and len(trainable) <= 40:
