@@ -79,15 +79,21 @@ def _results_folder(out: str | None) -> Iterator[Path | None]:
     """The ``--out`` folder while a run trains and saves: created (with missing parents) and
     held with :func:`neurosim.io.folder_lock`; the folders it created are removed again
     when nothing was written into them. ``None`` without ``--out``."""
-    if not out:
+    if out is None:
         yield None
         return
+    if not out.strip():
+        raise ScenarioError("--out", repr(out), "is empty; give the path of a results folder")
     folder = Path(out)
-    created = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))
     try:
+        created = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScenarioError("--out", out, f"cannot be used as the results folder ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:           # ValueError: an embedded NUL byte
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, FileExistsError):
+            why = "a file or link that is not a folder is in the way"
+        raise ScenarioError("--out", out[:80] + ("..." if len(out) > 80 else ""),
+                            f"cannot be used as the results folder ({why})") from None
     with contextlib.ExitStack() as stack:
         stack.callback(_remove_empty, created)
         try:
@@ -147,6 +153,17 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
+def _seed(text: str) -> int:
+    """``--seed``: a whole number >= 0 (argparse reports anything else as a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is a whole number >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``neurosim`` command."""
     parser = argparse.ArgumentParser(prog="neurosim", description="Run backpropagation experiments "
@@ -159,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a key, e.g. --set training.epochs=100 or --set "
                           "network.layers[1].size=4 (repeatable)")
-    run.add_argument("--seed", type=int, help="override scenario.seed")
+    run.add_argument("--seed", type=_seed, help="override scenario.seed (a whole number >= 0)")
     run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here "
                      "(created if missing; one run at a time: another run into DIR is refused)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")

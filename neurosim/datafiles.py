@@ -631,6 +631,13 @@ def read_patterns(path: PathLike, format: str | None = None, **options: Any) -> 
     """
     name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
     known = ", ".join(f"{fmt} ({', '.join(suffixes)})" for fmt, suffixes in FORMATS.items())
+    if format is None and isinstance(name, str):      # a missing file, a directory, a device: say so first
+        try:
+            files.regular_file(name, what="a data file")
+        except files.FileError as err:
+            if err.errno == errno.ENOENT:
+                raise DataError(f"{name}: no such file{_nearby_files(Path(name))}") from None
+            raise
     if format is None:
         suffix = Path(name).suffix.lower() if isinstance(name, str) else ""
         format = next((fmt for fmt, suffixes in FORMATS.items() if suffix in suffixes), None)

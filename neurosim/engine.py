@@ -628,6 +628,15 @@ class Plan:
                                             f"{f.activation!r}, neuron {u.name!r} uses {u.activation!r}; "
                                             "a group shares one activation")
                     groups[u] = g
+        sizes: dict[str, int] = {}
+        for g in groups.values():
+            sizes[g] = sizes.get(g, 0) + 1
+        for g, size in sizes.items():
+            if size == 1:
+                u = first[g]
+                raise TopologyError(f"group {g!r} has one neuron, {u.name!r}: {u.activation} over a group of one "
+                                    "always gives 1, so nothing could be learned; give the group more neurons, or "
+                                    "use an elementwise activation (sigmoid for one output)")
         return groups
 
     def _generations(self, graph: nx.DiGraph, groups: dict[Unit, str]) -> list[list]:

@@ -19,6 +19,7 @@ import numpy as np
 from . import training
 from .engine import Plan
 from .errors import DataError, NumericalError, PluginError
+from .resources import require_memory
 
 __all__ = ["EnsembleResult", "train_ensemble"]
 
@@ -196,6 +197,13 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     """
     if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 1:
         raise DataError(f"ensemble must be a whole number of members >= 1, not {members!r}")
+    single = net.compile()       # draws the single network's weights, so we know which are drawn
+    # before anything of size K is made (the seeds included): the weights, a pass over
+    # the data and, when every epoch will run, the learning curve of every member
+    require_memory(single.parameter_bytes(members) + single.state_bytes(len(X), members) + 100.0 * members
+                   + (training.history_bytes(epochs, members) if stop is None else 0.0),
+                   f"training {members} ensemble members of this network on {len(X)} patterns",
+                   "train fewer members at once")
     if seeds is None:
         if net.seed is None:
             raise DataError("an ensemble draws member k's weights from seed + k: build the network with "
@@ -216,7 +224,6 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     except Exception as exc:
         raise PluginError(f"loss {loss.name!r} ({net.registry.owner('loss', loss.name)!r}) cannot train an ensemble: "
                           f"{exc}; its value must sum over axis=(-2, -1) only, one total per member") from None
-    single = net.compile()       # draws the single network's weights, so we know which are drawn
     template = net.to_dict()
 
     def init_weights(fan_in, fan_out, k):

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import DataError
+
 __all__ = ["Activation", "Loss", "Initializer", "Dataset", "Patterns", "Measure", "STATISTICS"]
 
 Array = np.ndarray
@@ -155,6 +157,9 @@ class Loss:
         The closed range targets must lie in, e.g. ``(0.0, 1.0)`` for the
         cross-entropies (a target of 2 makes their error negative); None for any finite
         target. Training and error computations refuse targets outside it.
+    min_outputs : int, default 1
+        The fewest outputs the loss makes sense for (``cce``: 2, one per class; with a
+        single output every pattern whose target is 0 would add nothing to the error).
 
     Notes
     -----
@@ -170,9 +175,10 @@ class Loss:
     )
     description: str = ""
     targets: tuple[float, float] | None = None
+    min_outputs: int = 1
 
     def check_targets(self, T: Array) -> None:
-        """Refuse targets outside :attr:`targets`.
+        """Refuse targets outside :attr:`targets`, and fewer outputs than :attr:`min_outputs`.
 
         Parameters
         ----------
@@ -184,14 +190,15 @@ class Loss:
         DataError
             Naming the first target out of range, its pattern and output column.
         """
+        if T.shape[-1] < self.min_outputs:
+            raise DataError(f"the {self.name} loss needs at least {self.min_outputs} outputs and the network has "
+                            f"{T.shape[-1]}; {self.description}")
         if self.targets is None:
             return
         low, high = self.targets
         bad = np.argwhere((T < low) | (T > high))
         if len(bad):
             r, c = bad[0]
-            from .errors import DataError
-
             raise DataError(f"target {float(T[r, c])!r} at pattern {r}, output {c} is outside [{low:g}, {high:g}], the "
                             f"range the {self.name} loss is defined on; scale the targets into it or use another "
                             "loss (mse takes any targets)")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import networkx as nx
 
 from .errors import CycleError, DataError, TopologyError
-from .neurons import Neuron
+from .neurons import Neuron, Unit
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -256,6 +256,16 @@ class _Neighbours(_Level):
         return _Attributes(value, ("edge", node, key) if direction == "succ" else ("edge", key, node))
 
 
+#: What ``networkx.freeze`` disables, each refused by :func:`_refuse_structure`.
+_STRUCTURE = ("add_node", "add_nodes_from", "remove_node", "remove_nodes_from", "add_edge", "add_edges_from",
+              "add_weighted_edges_from", "remove_edge", "remove_edges_from", "clear", "clear_edges")
+
+
+def _refuse_structure(*args: Any, **kwargs: Any) -> NoReturn:
+    raise TopologyError(f"{_READ_ONLY}: change the network through its methods (net.add_neuron, net.connect, "
+                        f"net.disconnect, ...), which keep the compiled plan in step, {_COPY_HINT}")
+
+
 def read_only_view(G: nx.DiGraph) -> nx.DiGraph:
     """A frozen view of ``G`` whose attribute dicts are read-only too (``net.graph``).
 
@@ -267,13 +277,14 @@ def read_only_view(G: nx.DiGraph) -> nx.DiGraph:
     Returns
     -------
     networkx.DiGraph
-        A frozen DiGraph that reads ``G`` live: structural changes raise
-        ``networkx.NetworkXError`` (networkx's frozen-graph refusal); writing node, edge
-        or graph attributes raises :class:`~neurosim.errors.TopologyError` naming the
-        network method that makes the change. ``copy()`` and ``networkx.DiGraph(view)``
-        give ordinary, writable graphs.
+        A frozen DiGraph that reads ``G`` live: adding or removing nodes or edges, and
+        writing node, edge or graph attributes, raise
+        :class:`~neurosim.errors.TopologyError` naming the network method that makes the
+        change. ``copy()`` and ``networkx.DiGraph(view)`` give ordinary, writable graphs.
     """
     view = nx.freeze(nx.DiGraph())
+    for name in _STRUCTURE:            # networkx's frozen refusal, in the network's words
+        setattr(view, name, _refuse_structure)
     view._graph = G
     view.graph = _Attributes(G.graph, ("graph",))
     view._node = _Nodes(G._node, ("nodes",))
@@ -306,19 +317,24 @@ def to_networkx(net: Network) -> nx.DiGraph:
     out_index = {u: k for k, u in enumerate(net.outputs)}
     G = nx.DiGraph()
     for u in graph.nodes:
-        attrs: dict[str, Any] = {"kind": u.kind}
-        if isinstance(u, Neuron):
-            attrs["activation"] = u.activation
-            attrs["output"] = u.output
-            if u.output:
-                attrs["output_index"] = out_index[u]
-            if u.group is not None:
-                attrs["group"] = u.group
-        G.add_node(u.name, **attrs)
+        G.add_node(u.name, **_unit_attributes(u, out_index))
     fill_adjacency(G, ((u.name, ((v.name, _edge_attributes(d)) for v, d in nbrs.items()))
                        for u, nbrs in graph._succ.items()),
                    ((v.name, (u.name for u in nbrs)) for v, nbrs in graph._pred.items()))
     return G
+
+
+def _unit_attributes(unit: Unit, out_index: Mapping | None = None) -> dict:
+    """:data:`NODE_ATTRIBUTES` of a neuron object (``out_index``: each output's column, by
+    default looked up in its network)."""
+    attrs: dict[str, Any] = {"kind": unit.kind}
+    if isinstance(unit, Neuron):
+        attrs.update(activation=unit.activation, output=unit.output)
+        if unit.output and (out_index is not None or unit.network is not None):
+            attrs["output_index"] = out_index[unit] if out_index is not None else unit.network.outputs.index(unit)
+        if unit.group is not None:
+            attrs["group"] = unit.group
+    return attrs
 
 
 def _edge_attributes(data: Mapping) -> dict:
@@ -413,12 +429,13 @@ def _build(cls: type[Network], G: nx.DiGraph, weight: str | None, bias: bool | N
     n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     require_memory((n_nodes + 1.0) * BYTES_PER_UNIT + (float(n_edges) + n_nodes) * BYTES_PER_EDGE,
                    f"a network of the graph's {n_nodes} nodes and {n_edges} edges", "use a smaller graph")
-    described = any("kind" in attrs for _, attrs in G.nodes(data=True))
+    nodes = [(node, _unit_attributes(node) if isinstance(node, Unit) else attrs) for node, attrs in G.nodes(data=True)]
+    described = any("kind" in attrs for _, attrs in nodes)
     units: dict[Hashable, Any] = {}
     outputs: list[tuple[float, int, Any]] = []
     has_bias = False
-    for k, (node, attrs) in enumerate(G.nodes(data=True)):
-        name = str(node)
+    for k, (node, attrs) in enumerate(nodes):
+        name = node.name if isinstance(node, Unit) else str(node)
         if name in net:
             raise TopologyError(f"two nodes of the graph are both named {name!r} as strings; relabel "
                                 "them (networkx.relabel_nodes) so their names are unique")

@@ -138,6 +138,9 @@ def regular_file(path: str | os.PathLike, *, what: str) -> os.stat_result:
         a socket or a device.
     """
     name = os.fspath(path)
+    if "\0" in name:
+        raise FileError(name.replace("\0", "\\0"), f"holds a NUL character, which no file name can; give the path "
+                        f"of {what}")
     try:
         st = os.stat(name)
     except OSError as exc:

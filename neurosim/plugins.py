@@ -96,8 +96,9 @@ def load_plugin(spec: Any, base_dir: str | Path | None = None) -> Any:
             regular_file(path, what="a .py file")      # a FIFO would block the import forever
         except FileError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                relative = "relative to the scenario file" if base_dir is not None else "relative to this folder"
                 raise PluginError(f"plugin file {shown!r} does not exist; give a path to a .py file "
-                                  "(relative to the scenario file) or a dotted module name") from None
+                                  f"({relative}) or a dotted module name") from None
             raise PluginError(f"plugin file {shown!r} {exc.problem}; {must}") from None
         path = Path(os.path.realpath(path))
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
@@ -455,6 +456,11 @@ def _build_registry(plugins: Iterable[Any], entry_points: bool, base_dir: str | 
                     pm.parse_hookimpl_opts(obj, attr) is None:
                 raise PluginError(f"plugin {name!r}: {attr} looks like a hook but is not marked "
                                   "@neurosim.hookimpl, so it would be ignored; add the decorator")
+        if not inspect.ismodule(obj) and not any(attr.startswith("neurosim_") and
+                                                 pm.parse_hookimpl_opts(obj, attr) is not None for attr in dir(obj)):
+            raise PluginError(f"plugin {name!r} ({type(obj).__name__} {obj!r:.60}) implements no neurosim hook; a "
+                              "plugin is a module, a .py path or an object with @neurosim.hookimpl functions named "
+                              "neurosim_register_... (see docs/plugins.md)")
         try:
             pm.register(obj, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:

@@ -116,6 +116,6 @@ def require_memory(nbytes: float, what: str, fix: str, *, now: bool = True) -> N
     """
     available = available_memory(now)
     if available is not None and nbytes > available:
-        has = "is available" if now else "this machine has"
-        raise ResourceError(f"{what} would need about {describe_bytes(nbytes)} of memory, but only "
-                            f"{describe_bytes(available)} {has}; {fix}")
+        has = f"only {describe_bytes(available)} is available" if now else \
+            f"this machine has only {describe_bytes(available)}"
+        raise ResourceError(f"{what} would need about {describe_bytes(nbytes)} of memory, but {has}; {fix}")

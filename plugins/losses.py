@@ -65,7 +65,8 @@ BCE = Loss("bce", _bce_value, _bce_gradient, fused={"sigmoid": lambda y, t: y - 
            description="E = −Σ [t log y + (1−t) log(1−y)]; with sigmoid outputs delta = y − t",
            targets=(0.0, 1.0))
 CCE = Loss("cce", _cce_value, _cce_gradient, fused={"softmax": _cce_softmax_delta},
-           description="E = −Σ t log y; with a softmax group delta = y − t", targets=(0.0, 1.0))
+           description="E = −Σ t log y over one output per class; with a softmax group delta = y − t (for one "
+                       "output, use bce)", targets=(0.0, 1.0), min_outputs=2)
 
 
 @hookimpl

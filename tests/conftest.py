@@ -223,8 +223,10 @@ def _draw_spec(rng: np.random.Generator, config: str, *, n_layers: int, max_widt
     plan: list[str] = []
     if config == "mse":
         plan += [pick(ELEMENTWISE) for _ in range(int(rng.integers(1, 3)))] + ["softmax"] * int(rng.integers(2, 4))
-    elif config in ("bce_sigmoid", "cce_sigmoid"):
+    elif config == "bce_sigmoid":
         plan += ["sigmoid"] * int(rng.integers(1, 4))
+    elif config == "cce_sigmoid":                      # cce takes one output per class: two or more
+        plan += ["sigmoid"] * int(rng.integers(2, 4))
     elif config == "bce_softmax":
         plan += ["softmax"] * int(rng.integers(2, 4)) + ["sigmoid"] * int(rng.integers(1, 3))
     elif config == "cce_softmax":

@@ -137,7 +137,7 @@ def test_out_problems_are_reported_as_before_training(tmp_path, capsys):
     (tmp_path / "a_file").write_text("x")
     long = scenario(tmp_path, epochs=10**9)             # would not finish if it trained first
     refused_by_the_command(["run", str(long), "--out", str(tmp_path / "a_file")], capsys,
-                           [f"error: --out: {tmp_path / 'a_file'}: cannot be used as the results folder (File exists)"])
+                           [f"error: --out: {tmp_path / 'a_file'}: cannot be used as the results folder (a file or link that is not a folder is in the way)"])
     refused_by_the_command(["run", str(long), "--out", str(tmp_path / "a_file" / "res")], capsys,
                            ["cannot be used as the results folder (Not a directory)"])
 

@@ -456,7 +456,10 @@ def test_read_patterns_refusals(tmp_path):
     path = write(tmp_path, "xor.txt", XOR.read_text())
     refused(["xor.txt: cannot tell the format from the extension '.txt'", "format='csv'",
              "csv (.csv), fann (.data, .train, .test, .fann)"], read_patterns, path)
+    write(tmp_path, "xor", XOR.read_text())
     refused(["cannot tell the format from a file name without an extension"], read_patterns, tmp_path / "xor")
+    refused([f"{tmp_path / 'nowhere'}: no such file"], read_patterns, tmp_path / "nowhere")
+    refused([f"{tmp_path}: is a directory, not a data file"], read_patterns, tmp_path)
     refused(["xor.txt: unknown format 'fan'; did you mean 'fann'? formats: csv, fann"],
             read_patterns, path, format="fan")
     refused(["xor.data: the fann format takes no options, got classes"], read_patterns, XOR, classes="x")

@@ -454,7 +454,25 @@ def test_overflowing_error_is_a_numerical_error_without_warnings(method):
 @pytest.mark.parametrize("loss", ["bce", "cce"])
 def test_cross_entropy_of_an_output_at_zero_is_a_numerical_error_without_warnings(loss):
     net = _identity_output(1.0)
-    refused_quietly(NumericalError, (loss, "not finite"), net.gradients, [[0.0]], [[1.0]], loss=loss)
+    net.add_neuron("o2", "identity", output=True)       # cce takes one output per class
+    net.connect("x", "o2", weight=0.5)
+    refused_quietly(NumericalError, (loss, "not finite"), net.gradients, [[0.0]], [[1.0, 0.0]], loss=loss)
+
+
+def test_cce_on_one_output_is_refused():
+    """−t log y over one output: every pattern whose target is 0 adds nothing, so the net
+    'learns' without learning anything."""
+    refused(DataError, ("cce loss needs at least 2 outputs", "has 1", "use bce"), _identity_output(1.0).train,
+            [[0.5], [0.2]], [[1.0], [0.0]], loss="cce")
+
+
+def test_a_group_of_one_is_refused():
+    """softmax over one neuron always gives 1: nothing could be learned."""
+    net = neurosim.Network()
+    net.add_input("x")
+    net.add_neuron("o", "softmax", output=True)
+    net.connect("x", "o", weight=0.5)
+    refused(TopologyError, ("group 'outputs' has one neuron, 'o'", "always gives 1", "sigmoid"), net.forward, [1.0])
 
 
 # --- plugins ------------------------------------------------------------------------------
@@ -1009,11 +1027,14 @@ def test_check_refuses_what_run_refuses_before_training():
 
 def test_targets_outside_zero_one_are_refused_by_the_cross_entropies():
     net = two_two_one()
+    net.add_neuron("o2", "sigmoid", output=True)          # two outputs, as cce needs
+    net.connect("h1", "o2", weight=0.3)
     for loss in ("bce", "cce"):
-        refused(DataError, ("target 2.0", "pattern 0, output 0", "[0, 1]", loss), net.train, XOR_X, [2, 2, 2, 2],
+        refused(DataError, ("target 2.0", "pattern 0, output 0", "[0, 1]", loss), net.train, XOR_X,
+                [[2, 0]] * 4, loss=loss)
+        refused(DataError, ("-0.5", "pattern 1, output 1"), net.error, XOR_X, [[0, 1], [1, -0.5], [1, 0], [0, 1]],
                 loss=loss)
-        refused(DataError, ("-0.5", "pattern 1"), net.error, XOR_X, [0, -0.5, 1, 0], loss=loss)
-    assert net.error(XOR_X, [2, 2, 2, 2], loss="mse") > 0             # mse takes any target
+    assert net.error(XOR_X, [[2, 2]] * 4, loss="mse") > 0             # mse takes any target
 
 
 @pytest.mark.parametrize("make, fragments", [
@@ -1320,3 +1341,46 @@ def test_a_closed_pipe_ends_the_command_quietly():
         os.close(write_end)
     err = done.stderr.decode()
     assert done.returncode == 1 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+# --- what a new user tried ---------------------------------------------------------------------
+
+
+def test_an_ensemble_too_large_for_memory_is_refused_before_anything_of_its_size_is_made():
+    import time
+
+    started = time.perf_counter()
+    refused(neurosim.ResourceError, ("training 1000000000 ensemble members", "train fewer members"),
+            two_two_one().train, XOR_X, XOR_T, ensemble=10**9)
+    assert time.perf_counter() - started < 5          # refused at once, not after building 10^9 seeds
+    scenario_refused(xor_mapping(), "training.ensemble", ("1000000000 ensemble members",),
+                     overrides={"training.ensemble": 10**9}, run=load_and_resolve)
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["--out", "a" * 300], ["error: --out: " + "a" * 80 + "...", "File name too long"]),
+    (["--out", ""], ["error: --out: '': is empty"]),
+])
+def test_out_folders_that_cannot_be_are_refused_without_a_traceback(argv, fragments, capsys):
+    assert main(["run", "-q", str(MAZUR), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and all(f in err for f in fragments), err
+
+
+def test_a_negative_seed_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(MAZUR), "--seed", "-1"])
+    assert info.value.code == 2 and "argument --seed: -1 is negative" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("call, fragments", [
+    (lambda: neurosim.Network(plugins=[1]), ("implements no neurosim hook",)),
+    (lambda: neurosim.load_scenario(with_key("expect", [{"quantty": "error", "below": 1.0}])),
+     ("expect[0].quantty", "did you mean 'quantity'")),
+    (lambda: neurosim.load_scenario(with_key("expect", [{"quantity": "error", "below": 0.1, "above": 0.5}])),
+     ("no value is below 0.1 and above 0.5",)),
+    (lambda: neurosim.run_scenario("or.toml\0"), ("holds a NUL character",)),
+    (lambda: neurosim.run_scenario(xor_mapping(), out="results"), ("out: is not a scenario table", "result.save")),
+])
+def test_what_a_new_user_tried_is_refused_clearly(call, fragments):
+    refused(NeurosimError, fragments, call)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import training
-from ..errors import NeurosimError, ScenarioError
+from ..errors import NeurosimError, ScenarioError, closest
 from ..functions import STATISTICS
 from ..io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, read_text
 from .data import _inline
@@ -39,7 +39,13 @@ def _source_name(source: Any) -> str:
     if isinstance(source, Mapping):
         return "<mapping>"
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source) if isinstance(os.fspath(source), str) else repr(source)
+        name = os.fspath(source)
+        if not isinstance(name, str):
+            raise ScenarioError(repr(source), "", "a scenario path must be text (str or pathlib.Path), not bytes")
+        if "\0" in name:
+            raise ScenarioError(name.replace("\0", "\\0"), "", "holds a NUL character, which no file name can; "
+                                "give the path of a .toml scenario file")
+        return name
     raise ScenarioError(f"<{type(source).__name__}>", "", f"{source!r:.60} is not a scenario; give the path of a "
                         ".toml scenario file or a mapping with its tables")
 
@@ -63,6 +69,11 @@ def _merge_overrides(source: Any, overrides: Mapping[str, Any] | None, more: Map
             merged[prefix] = value
 
     for key, value in more.items():
+        table = key.split(".")[0]
+        if key != "seed" and table not in SCHEMA[""]:
+            hint = ("; to write results, call result.save(DIR) on what run_scenario returns" if key == "out" else "")
+            raise ScenarioError(name, key, f"is not a scenario table, so it cannot be a keyword override; "
+                                f"keywords name tables (training={{'epochs': 100}}), dotted keys or seed={hint}")
         flatten("scenario.seed" if key == "seed" else key, value)
     return merged
 
@@ -267,6 +278,10 @@ def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:
         raise r.fail(path, f"must be a table, not {type(table).__name__}")
     e = dict(table)
     base = {k: e.pop(k) for k in list(e) if k in SCHEMA["expect"]}
+    if "quantity" not in base:
+        typo = closest("quantity", [str(k) for k in e])
+        if typo is not None:
+            raise r.fail(f"{path}.{typo}", "unknown key; did you mean 'quantity'? (the measure to take)")
     q = r.get(base, "quantity", path, (str,))
     ex = Expectation(
         index=i, quantity=q,
@@ -281,6 +296,9 @@ def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:
     if ex.after is not None and ex.after > epochs:
         raise r.fail(f"{path}.after", f"is {ex.after} but training.epochs is {epochs}; measure at most after "
                      "the last epoch")
+    if ex.below is not None and ex.above is not None and ex.below <= ex.above:
+        raise r.fail(path, f"no value is below {ex.below:g} and above {ex.above:g}; the bounds are strict "
+                     "(actual < below, actual > above): give below > above")
     if ex.value is None and ex.below is None and ex.above is None and not ex.options:
         # (with other keys, a misspelt bound is reported by resolve, which knows the options)
         raise r.fail(path, "gives no bound; add value (with tolerance), below or above")

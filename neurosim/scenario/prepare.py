@@ -69,26 +69,30 @@ def _prepare(sc: Scenario) -> _Prepared:
 
 def _check_memory(sc: Scenario, net: Network) -> None:
     """Refuse, naming the key that asks for it, a run that cannot fit in memory: the
-    ensemble's weights, the state of a pass over the training set, the learning curve."""
+    ensemble's weights, the state of a pass over the training set, the learning curve.
+
+    The need of one network is checked first, and its largest part named; then the
+    ensemble's, which multiplies every part and is to blame when only it does not fit.
+    """
     plan = net.compile()
-    members = sc.ensemble or 1
-    parts = {"training.ensemble": plan.parameter_bytes(members) if sc.ensemble else 0.0,
-             "data": plan.state_bytes(len(sc.train), members),
-             "training.epochs": training.history_bytes(sc.epochs, members) if sc.stop is None else 0.0}
-    # the ensemble is to blame whenever it multiplies the need (unless the history is most of it)
-    key = "training.ensemble" if sc.ensemble and sc.ensemble > 1 and max(parts, key=parts.get) != "training.epochs" \
-        else max(parts, key=parts.get)
-    what = {"training.ensemble": f"training {members} ensemble members of this network",
-            "data": f"a pass over the {len(sc.train)} training patterns"
-                    + (f" for {members} ensemble members" if sc.ensemble else ""),
-            "training.epochs": f"the learning curve of {sc.epochs} epochs"
-                               + (f" for {members} members" if sc.ensemble else "")}[key]
-    fix = {"training.ensemble": "train fewer members at once", "data": "use fewer or smaller patterns",
-           "training.epochs": "train for fewer epochs, or add [training.stop]"}[key]
-    try:
-        require_memory(sum(parts.values()), what, fix, now=key != "training.epochs")
-    except ResourceError as exc:
-        raise ScenarioError(sc.source, key, str(exc)) from None
+
+    def parts(members: int) -> dict[str, float]:
+        return {"training.ensemble": plan.parameter_bytes(members) if members > 1 else 0.0,
+                "data": plan.state_bytes(len(sc.train), members),
+                "training.epochs": training.history_bytes(sc.epochs, members) if sc.stop is None else 0.0}
+
+    what = {"data": f"a pass over the {len(sc.train)} training patterns",
+            "training.epochs": f"the learning curve of {sc.epochs} epochs"}
+    fix = {"data": "use fewer or smaller patterns", "training.epochs": "train for fewer epochs, or add [training.stop]"}
+    for members in (1,) + ((sc.ensemble,) if sc.ensemble and sc.ensemble > 1 else ()):
+        need = parts(members)
+        key = "training.ensemble" if members > 1 else max(need, key=need.get)
+        try:
+            require_memory(sum(need.values()), what[key] if members == 1 else
+                           f"training {members} ensemble members of this network", fix[key] if members == 1 else
+                           "train fewer members at once", now=key != "training.epochs")
+        except ResourceError as exc:
+            raise ScenarioError(sc.source, key, str(exc)) from None
 
 
 def _check_targets(sc: Scenario) -> None:

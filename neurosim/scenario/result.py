@@ -126,6 +126,7 @@ class ScenarioResult:
                 out["test_error"] = sc.registry.measure("error")(state, set="test")
                 out["test_accuracy"] = accuracy(state, set="test")
         if self.ensemble is not None:
+            out["of"] = f"ensemble member 0 (seed {sc.seed})"       # the network's numbers above
             out["ensemble"] = self.ensemble.summary()
         self._metrics = out
         return copy.deepcopy(out)

@@ -128,8 +128,7 @@ def check_integers(r: _Reader, data: Mapping) -> None:
         elif isinstance(node, int) and not isinstance(node, bool) and not -INT64 <= node < INT64:
             digits = int(abs(node).bit_length() * math.log10(2)) + 1       # str() refuses 4,300 digits
             raise r.fail(path, f"{'a negative' if node < 0 else 'an'} integer of about {digits} digits does not "
-                         "fit in 64 bits (TOML integers lie between -2^63 and 2^63 - 1); give a smaller number, "
-                         "or a float such as 1e30")
+                         "fit in 64 bits (TOML integers lie between -2^63 and 2^63 - 1); give a smaller number")
 
 
 def _accepts(registry: Registry, measure: str, option: str) -> bool:
