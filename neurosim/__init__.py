@@ -28,8 +28,9 @@ from .hookspecs import hookimpl, hookspec
 from .network import Network
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
+from .rules import Optimizer, Progress, StopRule
 from .scenario import ScenarioResult, load_scenario, run_scenario
-from .training import SGD
+from .training import SGD, StopCriterion
 
 try:
     __version__ = version("neurosim")
@@ -38,10 +39,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
-    "Network", "Patterns",
-    "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError",
-    "SGD",
-    "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
-    "hookimpl",
-    "hookspec", "load_scenario", "make_registry", "run_scenario",
+    "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
+    "PluginError", "Progress", "Registry", "ResourceError", "SGD", "ScenarioError", "ScenarioResult", "StopCriterion",
+    "StopRule", "TopologyError", "Unit", "__version__", "datafiles", "default_registry", "hookimpl", "hookspec",
+    "load_scenario", "make_registry", "run_scenario",
 ]

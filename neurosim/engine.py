@@ -809,6 +809,23 @@ class Plan:
         """Targets ``(batch, k)`` laid out like the state: ``(k, batch)`` or ``(k, 1, batch)``."""
         return t.T if self.members is None else t.T[:, None, :]
 
+    def member_of(self) -> np.ndarray | None:
+        """For an ensemble, the member each entry of ``theta`` belongs to; None for one network.
+
+        Rules that treat members apart (iRprop+ reverts a member's step when that
+        member's error rose) index their state with it.
+
+        Returns
+        -------
+        ndarray of int or None
+            ``(K * P,)``, laid out as ``theta`` (member-minor within each level's block).
+        """
+        if self.members is None:
+            return None
+        K = self.members
+        return np.concatenate([np.broadcast_to(np.arange(K)[None, :, None], lv.W.shape).ravel()
+                               for lv in self.levels] or [np.zeros(0, np.intp)])
+
     def member_theta(self) -> np.ndarray:
         """Parameters as ``(P,)``, or ``(K, P)`` for an ensemble: one vector per member.
 

@@ -106,3 +106,78 @@ def neurosim_register_measures(register: Register) -> None:
     register : callable
         ``register(measure: neurosim.Measure) -> None``.
     """
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+@hookspec
+def neurosim_register_optimizers(register: Register) -> None:
+    """Provide optimisation rules.
+
+    Call ``register(cls)`` once for each subclass of :class:`neurosim.Optimizer` the
+    plugin provides (the class, not an instance: ``net.train(optimizer="name",
+    optimizer_options={...})`` and a scenario's ``[training.optimizer]`` make one with
+    the user's options, which are its constructor's keyword arguments). The class sets
+    ``name`` and implements ``update(theta, grad, mask, error)``; it is tried with its
+    defaults on a small vector when registered.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(cls: type[neurosim.Optimizer]) -> None``.
+    """
+
+
+@hookspec
+def neurosim_register_stop_criteria(register: Register) -> None:
+    """Provide stop criteria.
+
+    Call ``register(cls)`` once for each subclass of :class:`neurosim.StopRule`: it sets
+    ``name``, takes its options as constructor keywords, and answers
+    ``__call__(progress)`` with a bool (one per member for an ensemble). A scenario's
+    ``[training.stop]`` and ``net.train(stop={...})`` name criteria by ``name``.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(cls: type[neurosim.StopRule]) -> None``.
+    """
+
+
+@hookspec
+def neurosim_train_start(progress: Any) -> None:
+    """Training is about to run its first epoch.
+
+    Called once per call of ``Network.train`` (and per scenario run), with a
+    :class:`neurosim.Progress` at epoch 0. Only when some plugin implements one of the
+    three training hooks are they called at all.
+
+    Parameters
+    ----------
+    progress : neurosim.Progress
+    """
+
+
+@hookspec
+def neurosim_epoch_end(progress: Any) -> None:
+    """An epoch has ended: its error (and validation error) is recorded.
+
+    Called after every epoch with a :class:`neurosim.Progress`; call
+    ``progress.request_stop()`` to end training after this epoch.
+
+    Parameters
+    ----------
+    progress : neurosim.Progress
+    """
+
+
+@hookspec
+def neurosim_train_end(progress: Any) -> None:
+    """Training has ended (all its epochs, or stopped early).
+
+    Parameters
+    ----------
+    progress : neurosim.Progress
+        At the last epoch run.
+    """

@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from . import graphs, training
+from . import graphs
 from .engine import Plan
 from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, PluginError, TopologyError,
                      did_you_mean, with_article)
@@ -880,10 +880,11 @@ class Network:
 
     def train(self, X: Any, T: Any, loss: str = "mse", learning_rate: float | None = None, epochs: int = 1,
               mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
-              weight_decay: float | None = None, optimizer: training.SGD | None = None,
-              stop: Any = None, ensemble: int | None = None, seeds: list | None = None, schedule: Any = None,
-              shuffle: Any = False):
-        """Train by backpropagation and gradient descent.
+              weight_decay: float | None = None, optimizer: Any = None, stop: Any = None,
+              ensemble: int | None = None, seeds: list | None = None, schedule: Any = None, shuffle: Any = False,
+              *, optimizer_options: Mapping[str, Any] | None = None, callbacks: Iterable[Any] = (),
+              validation: Any = None):
+        """Train by backpropagation and an optimisation rule (plain SGD by default).
 
         Parameters
         ----------
@@ -892,7 +893,7 @@ class Network:
         loss : str, default "mse"
             Name of a registered loss.
         learning_rate : float, default 0.1
-            Step size (of the optimiser made here: not with ``optimizer``).
+            Step size of the SGD made here (not with ``optimizer``, which has its own).
         epochs : int, default 1
             Sweeps through the training set.
         mode : {'online', 'batch', 'minibatch'}, default 'online'
@@ -901,32 +902,32 @@ class Network:
             patterns then updates once (Rumelhart et al. eq. 8); ``minibatch`` updates
             every ``batch_size`` patterns.
         momentum : float, default 0.0
-            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates
-            (not with ``optimizer``).
+            ``dw(t) = -lr · dE/dw(t) + momentum · dw(t-1)`` (eq. 9), ``t`` counting updates.
         batch_size : int, optional
             Patterns per update in ``minibatch`` mode.
         weight_decay : float, default 0.0
-            After each change every trainable weight shrinks by this fraction (not with
-            ``optimizer``).
-        optimizer : neurosim.SGD, optional
-            Continue with this optimiser (and its momentum) instead of a new one made
-            from ``learning_rate``, ``momentum`` and ``weight_decay``, which it carries
-            itself (giving them too is refused); pass the same one to successive calls to
-            train in stages.
-        stop : callable, optional
-            ``stop(error, Y, T) -> bool`` asked after every epoch, e.g.
-            ``neurosim.training.StopCriterion(error_below=0.01)``; training ends early
-            when it says True.
+            After each change every trainable weight shrinks by this fraction.
+        optimizer : str or neurosim.Optimizer, optional
+            A registered optimiser's name (``"sgd"``, ``"rprop"``, ``"quickprop"``,
+            ``"adam"``; its options in ``optimizer_options``), or an optimiser object
+            (used as it is, state and all: pass the same one to successive calls to train
+            in stages). Not together with ``learning_rate``, ``momentum`` or
+            ``weight_decay``, which would then be ignored. Rprop and Quickprop train in
+            batch mode only. See docs/training.md for every rule's equations.
+        stop : mapping, StopCriterion, StopRule or callable, optional
+            When to stop early: ``{"error_below": 0.01, "bit_fail": {"limit": 0.4}}``
+            names registered stop criteria with their options (any of them stops), as
+            does ``neurosim.training.StopCriterion(...)``; a callable ``stop(error, Y, T)
+            -> bool`` is asked after every epoch too. ``early_stopping`` needs
+            ``validation``.
         ensemble : int, optional
             Train this many independent copies in one vectorised run instead, each with
             its own initial weights (those the initialiser draws from ``seeds[k]``;
-            explicit weights are shared), and return an
-            :class:`~neurosim.ensemble.EnsembleResult`. The network itself is unchanged.
+            explicit weights are shared) and its own optimiser state, and return an
+            :class:`~neurosim.training.EnsembleResult`. The network itself is unchanged.
         seeds : list, optional
-            Member seeds for ``ensemble``, one per member (anything
-            ``numpy.random.default_rng`` takes); default ``seed + k`` for
-            ``Network(seed=seed)``. Member k equals a single run of
-            ``Network(seed=seeds[k])`` built the same way.
+            Member seeds for ``ensemble``; default ``seed + k`` for ``Network(seed=seed)``.
+            Member k equals a single run of ``Network(seed=seeds[k])`` built the same way.
         schedule : callable, optional
             ``schedule(epoch)`` is called before each epoch's first update (0-based), e.g.
             to change the optimiser's ``learning_rate`` or ``momentum`` from that epoch on
@@ -937,65 +938,43 @@ class Network:
             the orders from a stream of the network's own (seeded from ``seed``, and
             continuing from one call to the next); an int seeds a new stream; a
             Generator is used as it is. An ensemble's members all see the same orders.
+        optimizer_options : mapping, optional
+            Options of the optimiser named by ``optimizer`` (``{"variant": "irprop+"}``).
+        callbacks : list of callable, optional
+            ``callback(progress)`` after every epoch with a :class:`~neurosim.Progress`
+            (epoch, error, validation error, time); returning True or calling
+            ``progress.request_stop()`` ends training.
+        validation : (array_like, array_like), optional
+            Inputs and targets of a validation set, whose error is measured after every
+            epoch (``progress.validation_error``; the ``early_stopping`` criterion).
 
         Returns
         -------
         ndarray or EnsembleResult
             ``history[k]``: total error over the whole training set after ``k + 1`` epochs
-            (shorter than ``epochs`` when ``stop`` ended training early); with
-            ``ensemble``, the per-member results and statistics.
+            (shorter than ``epochs`` when training stopped early); with ``ensemble``, the
+            per-member results and statistics.
 
         Raises
         ------
         DataError
             Bad data or hyper-parameters, an ``optimizer`` that is not an optimiser or
-            comes with ``learning_rate``, ``momentum`` or ``weight_decay``, or ``seeds``
-            that are not one seed per member.
+            comes with ``learning_rate``, ``momentum`` or ``weight_decay``, a batch-only
+            optimiser in another mode, or ``seeds`` that are not one seed per member.
+        PluginError
+            An unknown optimiser or stop criterion (with the closest name), or options
+            it does not take.
         NumericalError
             When training diverges to NaN or infinity.
         """
-        given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
-                                                 ("weight_decay", weight_decay)) if value is not None}
-        if optimizer is not None:
-            if not callable(getattr(optimizer, "step", None)):
-                raise DataError(f"optimizer must be an optimiser object with a step(theta, grad, mask) method, such "
-                                f"as neurosim.SGD(learning_rate=0.1, momentum=0.9), not {optimizer!r}")
-            if given:
-                ignored = ", ".join(f"{name}={value!r}" for name, value in given.items())
-                raise DataError(f"optimizer {optimizer!r} brings its own learning rate, momentum and weight decay, "
-                                f"so {ignored} would be ignored; set them on the optimiser (neurosim.SGD(...)) or "
-                                "leave optimizer out")
-        if not isinstance(mode, str) or mode not in training.MODES:
-            raise DataError(f"unknown training mode {mode!r:.60}; use one of {', '.join(training.MODES)}")
-        if seeds is not None and ensemble is None:
-            raise DataError("seeds applies to an ensemble (ensemble=K, one seed per member); a single network "
-                            "draws its weights from Network(seed=...)")
-        if batch_size is not None and mode != "minibatch":
-            raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
-                            "updates after every pattern (online) or once per epoch (batch)")
-        for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
-            if value is None and name == "batch_size":
-                continue
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-                what = "sweeps through the data" if name == "epochs" else "patterns per update in minibatch mode"
-                raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r}")
-        order_rng = self._shuffle_rng(shuffle, mode)
-        plan, Xa, Ta, _single, loss_ = self._prepare(X, T, loss)
-        if optimizer is None:         # SGD checks the hyper-parameters (finite numbers >= 0)
-            optimizer = training.SGD(given.get("learning_rate", 0.1), given.get("momentum", 0.0),
-                                     given.get("weight_decay", 0.0))
-        if ensemble is not None:
-            from .ensemble import train_ensemble
+        from .training.fit import fit        # training sits above the network: imported when used
 
-            return train_ensemble(self, Xa, Ta, loss_, members=ensemble, seeds=seeds,
-                                  optimizer=optimizer, epochs=int(epochs), mode=mode, batch_size=batch_size,
-                                  stop=stop, schedule=schedule, shuffle=order_rng)
-        try:
-            return training.train(plan, Xa, Ta, loss_, optimizer=optimizer, epochs=int(epochs), mode=mode,
-                                  batch_size=batch_size, stop=stop, schedule=schedule, shuffle=order_rng)
-        finally:
-            plan.last_single = False
-            self._synced = False
+        return fit(self, X, T, loss, learning_rate=learning_rate, epochs=epochs, mode=mode, momentum=momentum,
+                   batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer,
+                   optimizer_options=optimizer_options, stop=stop, ensemble=ensemble, seeds=seeds,
+                   schedule=schedule, shuffle=shuffle, callbacks=list(callbacks) if not isinstance(
+                       callbacks, (str, bytes)) and isinstance(callbacks, Iterable) else callbacks,
+                   validation=validation)
 
     def _shuffle_rng(self, shuffle: Any, mode: str) -> np.random.Generator | None:
         """The generator of pattern orders that ``train(shuffle=...)`` asks for, or None."""
@@ -1193,4 +1172,4 @@ def _unconvertible(A: Any, exc: Exception) -> str:
 
 def _what_of(what: str) -> str:
     """The kind of units the columns of an array named ``what`` belong to."""
-    return "input units" if what == "X" else "output neurons"
+    return "input units" if what.endswith("X") else "output neurons"

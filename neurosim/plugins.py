@@ -36,6 +36,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginError, did_you_mean, with_article
 from .functions import Activation, Dataset, Initializer, Loss, Measure
+from .rules import Optimizer, StopRule
 from .io import FileError, regular_file
 
 __all__ = ["Registry", "make_registry", "default_registry", "load_plugin", "plugin_name"]
@@ -49,14 +50,21 @@ KINDS: dict[str, tuple[type, str]] = {
     "initializer": (Initializer, "neurosim_register_initializers"),
     "dataset": (Dataset, "neurosim_register_datasets"),
     "measure": (Measure, "neurosim_register_measures"),
+    "optimizer": (Optimizer, "neurosim_register_optimizers"),
+    "stop criterion": (StopRule, "neurosim_register_stop_criteria"),
 }
+#: Kinds whose plugins register classes (subclasses of the kind's base), made with options
+#: when used, rather than ready-made records.
+CLASS_KINDS = ("optimizer", "stop criterion")
 
 
 #: kind -> (its function that takes options, how many leading arguments are not options)
-OPTION_FUNCTIONS: dict[str, tuple[str, int]] = {
+OPTION_FUNCTIONS: dict[str, tuple[str | None, int]] = {
     "initializer": ("draw", 3),
     "dataset": ("generate", 0),
     "measure": ("compute", 1),
+    "optimizer": (None, 0),          # the class itself: its constructor's keywords
+    "stop criterion": (None, 0),
 }
 
 
@@ -195,7 +203,11 @@ class Registry:
 
     def _register(self, kind: str, plugin_name: str, obj: Any) -> None:
         cls = KINDS[kind][0]
-        if not isinstance(obj, cls):
+        if kind in CLASS_KINDS:
+            if not (isinstance(obj, type) and issubclass(obj, cls)) or inspect.isabstract(obj):
+                raise PluginError(f"plugin {plugin_name!r} registered {obj!r} as {with_article(kind)}; register a "
+                                  f"subclass of neurosim.{cls.__name__} that implements its abstract methods")
+        elif not isinstance(obj, cls):
             raise PluginError(f"plugin {plugin_name!r} registered {obj!r} as {with_article(kind)}; "
                               f"register a neurosim.{cls.__name__}(...) instead")
         name = obj.name
@@ -272,7 +284,7 @@ class Registry:
         obj = self.get(kind, name)
         attr, n_fixed = OPTION_FUNCTIONS[kind]
         try:
-            params = list(inspect.signature(getattr(obj, attr)).parameters.values())[n_fixed:]
+            params = list(inspect.signature(obj if attr is None else getattr(obj, attr)).parameters.values())[n_fixed:]
         except (TypeError, ValueError):
             return None
         if any(p.kind is p.VAR_KEYWORD for p in params):
@@ -314,6 +326,14 @@ class Registry:
         """Return the dataset generator registered as ``name`` (see :meth:`get`)."""
         return self.get("dataset", name)
 
+    def optimizer(self, name: str) -> type[Optimizer]:
+        """Return the optimiser class registered as ``name`` (see :meth:`get`)."""
+        return self.get("optimizer", name)
+
+    def stop_criterion(self, name: str) -> type[StopRule]:
+        """Return the stop criterion class registered as ``name`` (see :meth:`get`)."""
+        return self.get("stop criterion", name)
+
     def measure(self, name: str) -> Measure:
         """Return the measure registered as ``name`` (see :meth:`get`)."""
         return self.get("measure", name)
@@ -329,8 +349,8 @@ class Registry:
 
     def listing(self) -> dict[str, list[tuple[str, str, str]]]:
         """Return ``{kind: [(name, plugin, description), ...]}`` for ``neurosim list``."""
-        return {kind: [(n, self._owners[kind][n], getattr(self._items[kind][n], "description", ""))
-                       for n in self.names(kind)] for kind in KINDS}
+        return {kind: [(n, self._owners[kind][n], _description(self._items[kind][n])) for n in self.names(kind)]
+                for kind in KINDS}
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{len(v)} {k}{'es' if k.endswith('s') else 's'}" for k, v in self._items.items())
@@ -399,6 +419,13 @@ def _rebuild_registry(plugins: tuple, entry_points: bool) -> Registry:
     """Make a registry again from its recipe (the unpickling side of ``Registry.__reduce__``)."""
     specs = [obj.spec() if isinstance(obj, _ModuleRef) else obj for obj, _name in plugins]
     return _build_registry(specs, entry_points, None, [name for _obj, name in plugins])
+
+
+def _description(obj: Any) -> str:
+    """A registered object's one-line description (a class's: its docstring's first line)."""
+    if isinstance(obj, type):
+        return (inspect.getdoc(obj) or "").split("\n")[0]
+    return getattr(obj, "description", "")
 
 
 def make_registry(plugins: Iterable[Any] = (), *, entry_points: bool = True,

@@ -248,12 +248,15 @@ def test_integers_too_large_for_a_float_are_a_data_error(dtype, refused):
 def test_train_refuses_what_is_not_an_optimiser(refused):
     net = small()
     w = net.weights()
-    refused(DataError, ("optimizer must be an optimiser object", "step", "neurosim.SGD(", "'sgd'"),
-            net.train, X, T, optimizer="sgd")
+    refused(DataError, ("optimizer must be a neurosim.Optimizer", "neurosim.SGD(0.1)", "step"),
+            net.train, X, T, optimizer=5)
+    refused(PluginError, ("unknown optimizer 'sdg'", "did you mean 'sgd'"), net.train, X, T, optimizer="sdg")
     opt = neurosim.SGD(0.5)
     for name in ("learning_rate", "momentum", "weight_decay"):
-        refused(DataError, (f"{name}=0.25 would be ignored", "optimizer", "neurosim.SGD"),
+        refused(DataError, (f"{name}=0.25 would be ignored", "optimizer", "own hyper-parameters"),
                 net.train, X, T, optimizer=opt, **{name: 0.25})
+    refused(DataError, ("'sgd' optimiser takes its own options", "learning_rate=0.25 would be ignored"),
+            net.train, X, T, optimizer="sgd", learning_rate=0.25)
     assert net.weights() == w, "nothing may be trained"
 
 

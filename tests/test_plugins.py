@@ -35,7 +35,8 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 DECLARED_ENTRY_POINTS = PYPROJECT["project"]["entry-points"]["neurosim"]
 BUILTIN_MODULES = {"activation": "neurosim_plugins.activations", "loss": "neurosim_plugins.losses",
                    "initializer": "neurosim_plugins.initializers", "dataset": "neurosim_plugins.datasets",
-                   "measure": "neurosim_plugins.measures"}
+                   "measure": "neurosim_plugins.measures", "optimizer": "neurosim_plugins.optimizers",
+                   "stop criterion": "neurosim_plugins.stopping"}
 #: The plugin name (entry-point name) that owns each built-in kind.
 BUILTIN_OWNER = {kind: next((ep for ep, mod in DECLARED_ENTRY_POINTS.items() if mod == module), None)
                  for kind, module in BUILTIN_MODULES.items()}
@@ -141,7 +142,7 @@ def test_builtins_come_from_the_entry_points_pyproject_declares():
     assert BUILTIN_ACTIVATIONS <= set(registry.names("activation"))
     assert BUILTIN_LOSSES <= set(registry.names("loss"))
     assert BUILTIN_INITIALIZERS <= set(registry.names("initializer"))
-    # pyproject advertises exactly the three built-in modules, never a bare `plugins.*`.
+    # pyproject advertises exactly the built-in modules, never a bare `plugins.*`.
     assert sorted(DECLARED_ENTRY_POINTS.values()) == sorted(BUILTIN_MODULES.values())
     assert None not in BUILTIN_OWNER.values()
     for name in BUILTIN_ACTIVATIONS:

@@ -232,7 +232,7 @@ def test_shuffle_true_is_seeded_and_continues_across_calls():
 def test_schedule_and_stop_must_be_functions_and_schedule_sees_only_epochs_that_run():
     with pytest.raises(neurosim.DataError, match=r"schedule must be a function schedule\(epoch\)"):
         xor_net().train(XOR_X, XOR_T, schedule=[(0, 0.1)])
-    with pytest.raises(neurosim.DataError, match=r"stop must be a function stop\(error, Y, T\)"):
+    with pytest.raises(neurosim.DataError, match=r"stop must be a mapping of stop criteria .* or a function stop\(error, Y, T\)"):
         xor_net().train(XOR_X, XOR_T, stop=0.1)
     seen = []
     history = xor_net().train(XOR_X, XOR_T, epochs=50, mode="batch", schedule=seen.append,

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import training
-from .engine import Plan
-from .errors import DataError, NumericalError, PluginError
-from .resources import require_memory
+from ..engine import Plan
+from ..errors import DataError, NumericalError, PluginError
+from ..resources import require_memory
+from .loop import Trainer, history_bytes
 
 __all__ = ["EnsembleResult", "train_ensemble"]
 
@@ -106,7 +106,7 @@ class EnsembleResult:
         NumericalError
             When member ``k`` diverged.
         """
-        from .network import Network
+        from ..network import Network
 
         k = self._check_member(k)
         data = dict(self._template)
@@ -170,8 +170,8 @@ class EnsembleResult:
 
 
 def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, seeds: list | None,
-                   optimizer: training.SGD, epochs: int, mode: str, batch_size: int | None = None,
-                   stop=None, schedule=None, shuffle=None) -> EnsembleResult:
+                   optimizer, epochs: int, mode: str, batch_size: int | None = None,
+                   stop=None, schedule=None, shuffle=None, **more: Any) -> EnsembleResult:
     """Train ``members`` copies of ``net``'s topology at once (see ``Network.train``).
 
     Parameters
@@ -186,10 +186,12 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     seeds : list, optional
         One seed per member (anything ``numpy.random.default_rng`` takes). Default:
         ``net.seed + k``, which needs ``Network(seed=<int>)``.
-    optimizer : SGD
+    optimizer : neurosim.Optimizer
         Hyper-parameters shared by all members (its state is per member).
     epochs, mode, batch_size, stop, schedule, shuffle
-        As for :func:`neurosim.training.train` (every member sees the same pattern orders).
+        As for :class:`neurosim.training.Trainer` (every member sees the same pattern orders).
+    **more
+        ``callbacks``, ``hooks``, ``validation``: as for the Trainer.
 
     Returns
     -------
@@ -201,7 +203,7 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     # before anything of size K is made (the seeds included): the weights, a pass over
     # the data and, when every epoch will run, the learning curve of every member
     require_memory(single.parameter_bytes(members) + single.state_bytes(len(X), members) + 100.0 * members
-                   + (training.history_bytes(epochs, members) if stop is None else 0.0),
+                   + (history_bytes(epochs, members) if stop is None else 0.0),
                    f"training {members} ensemble members of this network on {len(X)} patterns",
                    "train fewer members at once")
     if seeds is None:
@@ -232,8 +234,9 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     plan = Plan(net._synced_graph(), net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
                 members=members, redraw=True)
     del single
-    history = training.train(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode,
-                             batch_size=batch_size, stop=stop, schedule=schedule, shuffle=shuffle)
+    trainer = Trainer(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode, batch_size=batch_size,
+                      stop=stop, schedule=schedule, shuffle=shuffle, **more)
+    history = trainer.run()
     ran = np.isfinite(history)
     epochs_run = ran.sum(axis=0)
     with np.errstate(all="ignore"):
@@ -241,10 +244,9 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         Y = plan.output_values(plan.last)
         final = np.asarray(loss.value(Y, T), dtype=float)
         theta = plan.member_theta()
-        blown = ~np.isfinite(final) | ~np.isfinite(theta).all(axis=1)
+        blown = trainer.diverged | ~np.isfinite(final) | ~np.isfinite(theta).all(axis=1)
         final[blown] = np.nan                     # diverged members: frozen, never converged
-        converged = (np.asarray(stop(final, Y, T), dtype=bool) & ~blown if stop is not None
-                     else np.zeros(members, bool))
+        converged = ~trainer.active & ~blown      # a stop criterion froze them, the last epoch's included
     return EnsembleResult(
         seeds=list(seeds), history=history, epochs=epochs_run, converged=converged, final_error=final,
         theta=theta, diverged=blown, stopping=stop is not None,

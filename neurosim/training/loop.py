@@ -1,0 +1,391 @@
+"""The epoch loop: online, minibatch and batch training of a compiled plan.
+
+:class:`Trainer` holds everything a run is at any moment — the epoch reached, the
+learning curve so far, which ensemble members still train, the optimiser with its state,
+the stop criteria, the stream the pattern orders come from — so that a run can stop,
+be saved and go on exactly where it was (:mod:`neurosim.training.checkpoints`).
+:meth:`Trainer.run` runs the epochs: every update is one forward and one backward pass
+over a chunk of patterns and one optimiser step; after every epoch the error on the whole
+training set is recorded (in batch mode the next epoch's pass measures it, so the history
+costs no extra pass), the stop criteria, callbacks and the plugins' ``epoch end`` hooks
+are asked, and members that are done or diverged are frozen while the others go on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, NumericalError
+from ..resources import require_memory
+from ..rules import Optimizer, Progress, StopRule
+
+__all__ = ["Trainer", "train", "diverged", "history_bytes", "MODES"]
+
+MODES = ("online", "batch", "minibatch")
+
+
+def history_bytes(epochs: int, members: int = 1) -> float:
+    """Bytes of the learning curve of ``epochs`` epochs for ``members`` networks (a float:
+    products of user-given counts cannot overflow).
+
+    Parameters
+    ----------
+    epochs : int
+    members : int, default 1
+
+    Returns
+    -------
+    float
+    """
+    return 8.0 * epochs * members
+
+
+class _History:
+    """The training error after each epoch, grown as epochs run (never preallocated whole:
+    ``epochs = 10**9`` with an early stop must not reserve 8 GB up front)."""
+
+    def __init__(self, epochs: int, lead: tuple, known: bool):
+        self.lead = lead
+        members = int(np.prod(lead)) if lead else 1
+        if known:     # every epoch will run: refuse now a curve the machine could never hold
+            require_memory(history_bytes(epochs, members), f"the learning curve of {epochs} epochs"
+                           + (f" for {members} members" if lead else ""),
+                           "train for fewer epochs, or add a stop criterion", now=False)
+        self.array = np.full((min(epochs, 1024),) + lead, np.nan)
+        self.epochs = epochs
+
+    def __setitem__(self, epoch: int, value) -> None:
+        if epoch >= len(self.array):
+            rows = min(2 * len(self.array), self.epochs)
+            members = int(np.prod(self.lead)) if self.lead else 1
+            require_memory(history_bytes(rows, members), f"after {epoch} epochs, the learning curve",
+                           "train for fewer epochs, or loosen the stop criterion")
+            grown = np.full((rows,) + self.lead, np.nan)
+            grown[:len(self.array)] = self.array
+            self.array = grown
+        self.array[epoch] = value
+
+    def upto(self, epochs: int) -> np.ndarray:
+        """The first ``epochs`` entries (a copy when the array holds more)."""
+        return self.array[:epochs] if epochs == len(self.array) else self.array[:epochs].copy()
+
+
+def _chunk_size(mode: str, n: int, batch_size: int | None) -> int:
+    if mode == "online":
+        return 1
+    if mode == "batch":
+        return n
+    if mode == "minibatch":
+        if batch_size is None or int(batch_size) < 1:
+            raise DataError("mode 'minibatch' needs batch_size >= 1 (patterns per weight update)")
+        return int(batch_size)
+    raise DataError(f"unknown training mode {mode!r:.60}; use one of {', '.join(MODES)}")
+
+
+class Trainer:
+    """One training run of a compiled plan, its whole state in one object.
+
+    Parameters
+    ----------
+    plan : neurosim.engine.Plan
+    X, T : ndarray
+        Validated inputs ``(n, n_inputs)`` and targets ``(n, n_outputs)``.
+    loss : neurosim.Loss
+    optimizer : neurosim.Optimizer
+    epochs : int
+        Sweeps through the training set (the run's total; a resumed run goes on to it).
+    mode : {'online', 'batch', 'minibatch'}
+        ``online`` updates after every pattern, in order; ``batch`` accumulates the
+        gradient over all patterns, then updates once per epoch (Rumelhart et al. eq. 8);
+        ``minibatch`` updates after every ``batch_size`` consecutive patterns.
+    batch_size : int, optional
+        Required for ``minibatch``.
+    stop : sequence of StopRule, or callable, optional
+        Stop criteria asked after every epoch with a :class:`~neurosim.Progress` (any of
+        them stops training; for an ensemble, each member on its own: a member that
+        stops is frozen while the others go on). A plain callable ``stop(error, Y, T)``
+        is asked the same way.
+    schedule : callable, optional
+        ``schedule(epoch)`` is called before each epoch's first update (0-based, and only
+        for epochs that run), e.g. to change the optimiser's ``learning_rate``.
+    shuffle : numpy.random.Generator, optional
+        Present the patterns in a new random order every epoch (online and minibatch);
+        every ensemble member sees the same orders.
+    callbacks : sequence of callable, optional
+        ``callback(progress)`` after every epoch; a callback that returns True or calls
+        ``progress.request_stop()`` ends training.
+    hooks : pluggy hook relay, optional
+        The registry's hooks (``neurosim_train_start``, ``neurosim_epoch_end``,
+        ``neurosim_train_end``), called when plugins implement them.
+    validation : (ndarray, ndarray), optional
+        Validated inputs and targets whose error is measured after every epoch
+        (``progress.validation_error``; early stopping needs it).
+    """
+
+    def __init__(self, plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: Optimizer, epochs: int,
+                 mode: str = "online", batch_size: int | None = None, stop: Any = None, schedule=None,
+                 shuffle: np.random.Generator | None = None, callbacks: Sequence[Callable] = (), hooks=None,
+                 validation: tuple[np.ndarray, np.ndarray] | None = None):
+        self.plan, self.X, self.T, self.loss = plan, X, T, loss
+        self.optimizer, self.epochs, self.mode, self.schedule, self.shuffle = optimizer, int(epochs), mode, schedule, shuffle
+        self.size = _chunk_size(mode, X.shape[0], batch_size)
+        for name, hook, shape in (("schedule", schedule, "schedule(epoch)"),):
+            if hook is not None and not callable(hook):
+                raise DataError(f"{name} must be a function {shape}, not {type(hook).__name__} {hook!r:.60}")
+        self.rules, self.legacy_stop = _stop_rules(stop)
+        self.callbacks = list(callbacks)
+        for k, f in enumerate(self.callbacks):
+            if not callable(f):
+                raise DataError(f"callbacks[{k}] must be a function callback(progress), not {f!r:.60}")
+        if validation is None and any(rule.needs_validation for rule in self.rules):
+            names = ", ".join(rule.name for rule in self.rules if rule.needs_validation)
+            raise DataError(f"the stop criterion {names} watches the error on a validation set, and none was given; "
+                            "pass validation=(X_val, T_val), or in a scenario add [data.validation] or "
+                            "data.validation_fraction")
+        self.validation = validation
+        self.hooks = hooks if hooks is not None and _implemented(hooks) else None
+        self.lead = plan.lead                              # () or (K,) for an ensemble plan
+        self.members = plan.members
+        self.member_of = plan.member_of()
+        if isinstance(optimizer, Optimizer):
+            optimizer.bind(plan.theta, self.member_of)
+            self._step = optimizer.step
+        else:                                              # an object of one's own: step(theta, grad, mask)
+            if not callable(getattr(optimizer, "step", None)):
+                raise DataError(f"optimizer must be a neurosim.Optimizer (such as neurosim.SGD(0.1)) or have a "
+                                f"step(theta, grad, mask) method, not {optimizer!r:.60}")
+            self._step = lambda theta, grad, mask, error: optimizer.step(theta, grad, mask)
+        self.epoch = 0                                     # epochs completed
+        self.history = _History(self.epochs, self.lead, known=not self.rules and self.legacy_stop is None
+                                and not self.callbacks and self.hooks is None)
+        self.active = np.ones(self.lead, bool)             # ensemble members still training
+        self.diverged = np.zeros(self.lead, bool)          # ... and those frozen because they diverged
+        self.mask = plan.train_mask()
+        self.seconds = 0.0
+        self.stopped = False                               # a criterion or a callback ended the run early
+        self.validation_history: list = []
+        self._asked = bool(self.rules or self.legacy_stop or self.callbacks or self.hooks)
+
+    # --- one epoch's bookkeeping ----------------------------------------------------------
+
+    def _progress(self, E, train_buf, Ev) -> Progress:
+        return Progress(epoch=self.epoch, epochs=self.epochs, error=E, targets=self.T,
+                        seconds=self.seconds + time.perf_counter() - self._started, validation_error=Ev,
+                        members=self.members, active=self.active.copy() if self.lead else None,
+                        theta=self.plan.theta, member_of=self.member_of,
+                        _outputs=lambda: self.plan.outputs_of(train_buf))
+
+    def _record(self, epoch: int, E) -> None:
+        if not self.lead and math.isfinite(E) and epoch < len(self.history.array):
+            self.history.array[epoch] = E                  # the common case, kept short
+        elif self.lead:
+            bad = self.active & ~np.isfinite(E)
+            if bad.any():          # a member that diverges is frozen; the others go on
+                self.active &= ~bad
+                self.diverged |= bad
+                self.mask = self.plan.train_mask(self.active)
+            self.history[epoch] = np.where(self.active, E, np.nan)
+        else:
+            if not math.isfinite(E):
+                raise diverged(self.plan, self.loss, E, f"after epoch {epoch + 1}")
+            self.history[epoch] = E
+
+    def _epoch_end(self, epoch: int, E) -> bool:
+        """Record epoch ``epoch``'s error and ask whoever is asked; True to stop."""
+        self._record(epoch, E)
+        self.epoch = epoch + 1
+        if not self._asked:
+            return bool(self.lead) and not self.active.any()   # every member stopped or diverged
+        if self.lead and not self.active.any():
+            return True
+        train_buf = self.plan.last
+        Y = None
+        Ev = None
+        if self.validation is not None:
+            if self.validation[0].shape[0] == self.X.shape[0]:   # the same buffers: keep the outputs
+                Y = self.plan.outputs_of(train_buf)
+            self.plan.forward(self.validation[0])
+            Ev = self.loss.value(self.plan.output_values(self.plan.last), self.validation[1])
+            self.validation_history.append(Ev)
+        progress = self._progress(E, train_buf, Ev)
+        if Y is not None:
+            progress._outputs = lambda: Y
+        done = np.zeros(self.lead, bool)
+        if self.legacy_stop is not None:
+            done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
+        for rule in self.rules:
+            done |= np.asarray(rule(progress), dtype=bool)
+        for f in self.callbacks:
+            if f(progress) is True:
+                progress.request_stop()
+        if self.hooks is not None:
+            self.hooks.neurosim_epoch_end(progress=progress)
+        if progress.stop_requested:
+            self.stopped = True
+            return True
+        done &= self.active
+        if done.any():
+            self.active &= ~done
+            if self.lead:
+                self.mask = self.plan.train_mask(self.active)
+        if not self.active.any():
+            self.stopped = True
+            return True
+        return False
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self) -> np.ndarray:
+        """Run the epochs from :attr:`epoch` to :attr:`epochs` (or until stopped).
+
+        Returns
+        -------
+        ndarray of shape (epochs_run,) or (epochs_run, K)
+            ``history[k]`` is the total error over the whole training set after ``k + 1``
+            epochs; shorter than ``epochs`` when training stopped early. For an ensemble,
+            a member's entries after it stopped are NaN.
+
+        Raises
+        ------
+        NumericalError
+            When the error or the weights become NaN or infinite (a single network; an
+            ensemble freezes its diverged members and goes on).
+        """
+        plan, X, T, loss = self.plan, self.X, self.T, self.loss
+        n, size = X.shape[0], self.size
+        chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
+        single_chunk = len(chunks) == 1
+        reorder = self.shuffle is not None and not single_chunk
+        theta, grad = plan.theta, plan.grad
+        start = self.epoch
+        self._started = time.perf_counter()
+        if self.hooks is not None and start == 0:
+            self.hooks.neurosim_train_start(progress=self._progress(math.nan, plan.last, None))
+        for rule in self.rules:
+            if start == 0:
+                rule.start(self._progress(math.nan, plan.last, None))
+        try:
+            # Overflow is detected below and reported once, as a NumericalError naming where
+            # it started, instead of as a stream of numpy warnings: every epoch's error comes
+            # from a pass at the current weights, so a non-finite weight shows there by the
+            # next epoch at the latest; the weights themselves are checked once, at the end.
+            with np.errstate(all="ignore"):
+                for epoch in range(start, self.epochs):
+                    if reorder:
+                        order = self.shuffle.permutation(n)
+                        Xs, Ts = X[order], T[order]
+                        chunks = [(Xs[i:i + size], Ts[i:i + size]) for i in range(0, n, size)]
+                    for k, (Xc, Tc) in enumerate(chunks):
+                        plan.forward(Xc)
+                        # Batch mode: this pass measures the error after the previous epoch, so
+                        # the history costs no extra pass; other modes need no error per step.
+                        E = plan.backward(Tc, loss, value=single_chunk)
+                        if single_chunk and epoch > start and self._epoch_end(epoch - 1, E):
+                            return self._finish()
+                        if k == 0 and self.schedule is not None:      # only once the epoch surely runs
+                            self.schedule(epoch)
+                        self._step(theta, grad, self.mask, E if single_chunk else None)
+                    if not single_chunk or epoch == self.epochs - 1:
+                        plan.forward(X)
+                        E = loss.value(plan.output_values(plan.last), T)
+                        if self._epoch_end(epoch, E):
+                            return self._finish()
+            if not self.lead:
+                plan.check_finite(f"after {self.epochs} epochs")
+            return self._finish()
+        finally:
+            self.seconds += time.perf_counter() - self._started
+
+    def _finish(self) -> np.ndarray:
+        history = self.history.upto(self.epoch)
+        if self.rules or self.hooks is not None:
+            last = history[-1] if len(history) else math.nan
+            progress = self._progress(last, self.plan.last, self.validation_history[-1]
+                                      if self.validation_history else None)
+            for rule in self.rules:
+                rule.end(progress)
+            if self.hooks is not None:
+                self.hooks.neurosim_train_end(progress=progress)
+        return history
+
+
+def _stop_rules(stop: Any) -> tuple[list[StopRule], Callable | None]:
+    """Split ``stop`` into stop rules and a plain ``stop(error, Y, T)`` callable."""
+    if stop is None:
+        return [], None
+    rules = getattr(stop, "rules", None)        # a StopCriterion: a combination of rules
+    if rules is not None:
+        return list(rules), None
+    if isinstance(stop, StopRule):
+        return [stop], None
+    if isinstance(stop, Iterable) and not isinstance(stop, (str, bytes)) and all(isinstance(s, StopRule) for s in stop):
+        return list(stop), None
+    if callable(stop):
+        return [], stop
+    raise DataError(f"stop must be a StopCriterion, stop rules, or a function stop(error, Y, T) -> bool, not "
+                    f"{type(stop).__name__} {stop!r:.60}")
+
+
+def _implemented(hooks) -> bool:
+    """Whether any plugin implements a training lifecycle hook (else they are not called)."""
+    return any(getattr(hooks, name).get_hookimpls() for name in
+               ("neurosim_train_start", "neurosim_epoch_end", "neurosim_train_end"))
+
+
+def train(plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: Optimizer, epochs: int, mode: str = "online",
+          batch_size: int | None = None, stop: Any = None, schedule=None,
+          shuffle: np.random.Generator | None = None, **more: Any) -> np.ndarray:
+    """Train a compiled plan and return the error after each epoch (see :class:`Trainer`).
+
+    Parameters
+    ----------
+    plan : neurosim.engine.Plan
+    X, T : ndarray
+        Validated inputs and targets.
+    loss : neurosim.Loss
+    optimizer : neurosim.Optimizer
+    epochs : int
+    mode : {'online', 'batch', 'minibatch'}, default 'online'
+    batch_size : int, optional
+    stop, schedule, shuffle
+        As for :class:`Trainer`.
+    **more
+        ``callbacks``, ``hooks``, ``validation``: as for :class:`Trainer`.
+
+    Returns
+    -------
+    ndarray
+        The learning curve (see :meth:`Trainer.run`).
+    """
+    return Trainer(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode, batch_size=batch_size,
+                   stop=stop, schedule=schedule, shuffle=shuffle, **more).run()
+
+
+def diverged(plan, loss, E: float, when: str) -> NumericalError:
+    """The error to raise when the total error became NaN or infinite.
+
+    Parameters
+    ----------
+    plan : neurosim.engine.Plan
+        The plan whose last pass produced ``E``.
+    loss : neurosim.Loss
+    E : float
+        The non-finite error.
+    when : str
+        When it happened (``"epoch 3"``).
+
+    Returns
+    -------
+    NumericalError
+        Naming the first neuron whose output overflowed, if one did.
+    """
+    where = plan.first_nonfinite(plan.last)
+    start = f"; it starts at neuron {where!r}" if where else ""
+    return NumericalError(f"{when}: the {loss.name} error is {E}{start}: training diverged. Lower the "
+                          "learning rate or momentum, scale the inputs, or check that the targets suit "
+                          "this loss")

@@ -1,0 +1,170 @@
+"""The optimisers' host side: SGD, the default rule, and making any rule by name.
+
+:class:`SGD` is Rumelhart, Hinton & Williams' (1986) eq. 9, gradient descent with
+momentum, with Nesterov's look-ahead as an option and weight decay in both its forms:
+Rumelhart's shrink after each change and an L2 term added to the gradient. It is the rule
+``Network.train`` makes when no optimiser is named; the plugin ``sgd`` (in
+``plugins/optimizers.py``, beside ``rprop``, ``quickprop`` and ``adam``) registers this
+class. :func:`make_optimizer` turns what a user gives — a rule object, or a registered
+name with options — into a rule, refusing an unknown name with the closest one and a
+rule that cannot train in the mode asked for. The base class and its contract are in
+:mod:`neurosim.rules`; docs/training.md gives every rule's equations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, NeurosimError
+from ..rules import Optimizer, hyper
+
+__all__ = ["SGD", "make_optimizer"]
+
+
+class SGD(Optimizer):
+    """Gradient descent with momentum over a flat parameter vector (the rule ``sgd``).
+
+    With ``g = dE/dw`` (plus ``l2 · w`` when ``l2`` is set), the change is Rumelhart et
+    al.'s eq. 9, ``dw(t) = −learning_rate · g(t) + momentum · dw(t−1)``; with
+    ``nesterov`` the weight moves by ``momentum · dw(t) − learning_rate · g(t)`` instead
+    (the look-ahead of Nesterov's accelerated gradient, as PyTorch computes it). Then, with
+    ``weight_decay``, every trainable weight shrinks: ``w ← w − weight_decay · w``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.1
+        Step size (the lecture notes' α or η, Rumelhart et al.'s ε).
+    momentum : float, default 0.0
+        Rumelhart et al.'s α: the fraction of the previous change added to this one.
+        May be changed between steps (a momentum schedule).
+    weight_decay : float, default 0.0
+        Rumelhart's decay: after each change every trainable weight shrinks by this
+        fraction, ``w ← w (1 − weight_decay)`` (Hinton's family trees: 0.002,
+        "decremented by 0.2%"). It is not a gradient: it does not go through momentum.
+    l2 : float, default 0.0
+        An L2 penalty ``½ · l2 · Σ w²`` added to the error, so ``l2 · w`` is added to the
+        gradient before the step (and goes through momentum): PyTorch's ``weight_decay``.
+        The two forms agree only for plain SGD without momentum, where
+        ``weight_decay = learning_rate · l2``.
+    nesterov : bool, default False
+        Nesterov momentum.
+
+    Notes
+    -----
+    With momentum 0 the update is ``w ← w − lr · dE/dw``, computed exactly so, so the
+    worked example is reproduced to the last bit. Entries whose mask is 0 (frozen
+    weights, block padding, stopped ensemble members) never change.
+    """
+
+    name = "sgd"
+    learning_rate = hyper("Step size; a finite number >= 0.")
+    momentum = hyper("Fraction of the previous change added to this one; a finite number >= 0.")
+    weight_decay = hyper("Fraction every trainable weight shrinks by after each change; in [0, 1).", below=1.0)
+    l2 = hyper("L2 penalty coefficient, added to the gradient as l2 · w; a finite number >= 0.")
+
+    def __init__(self, learning_rate: float = 0.1, momentum: float = 0.0, weight_decay: float = 0.0, *,
+                 l2: float = 0.0, nesterov: bool = False):
+        super().__init__()
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.l2 = l2
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise DataError(f"nesterov must be true or false, not {nesterov!r:.60}")
+        if nesterov and not momentum:
+            raise DataError("nesterov momentum needs momentum > 0; give momentum=0.9, say, or leave nesterov out")
+        self.nesterov = bool(nesterov)
+        self._scratch: np.ndarray | None = None
+
+    def update(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray, error: Any) -> None:
+        """One step of the rule (see the class docstring).
+
+        Parameters
+        ----------
+        theta, grad, mask : ndarray
+            Flat parameters (changed in place), gradient and 1/0 trainable mask.
+        error : float, ndarray or None
+            Not used by SGD.
+        """
+        step = self._scratch
+        if step is None or step.shape != theta.shape:
+            step = self._scratch = np.empty_like(theta)
+        np.multiply(grad, mask, out=step)
+        if self.l2:
+            step += self.l2 * theta * mask
+        step *= self.learning_rate
+        if self.momentum:
+            v = self.state("velocity")
+            v *= self.momentum
+            v -= step
+            v *= mask                       # a weight frozen meanwhile keeps no momentum
+            if self.nesterov:
+                theta += self.momentum * v - step
+            else:
+                theta += v
+        else:
+            if "velocity" in self._arrays:  # momentum switched off: forget the old changes
+                self._arrays["velocity"][...] = 0.0
+            theta -= step
+        if self.weight_decay:
+            np.multiply(theta, mask, out=step)
+            step *= self.weight_decay
+            theta -= step
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """``learning_rate``, ``momentum``, ``weight_decay``, and ``l2`` and ``nesterov`` when set."""
+        shown = {"learning_rate": self.learning_rate, "momentum": self.momentum, "weight_decay": self.weight_decay}
+        if self.l2:
+            shown["l2"] = self.l2
+        if self.nesterov:
+            shown["nesterov"] = True
+        return shown
+
+
+def make_optimizer(registry, optimizer: Any, options: Mapping[str, Any] | None, mode: str) -> Optimizer:
+    """The optimisation rule ``net.train(optimizer=..., optimizer_options=...)`` asks for.
+
+    Parameters
+    ----------
+    registry : neurosim.Registry
+        Where names are looked up.
+    optimizer : str or Optimizer
+        A registered name (``"rprop"``) or a rule object (used as it is, state and all:
+        pass the same one to successive calls to train in stages).
+    options : mapping, optional
+        The named rule's options (``{"variant": "irprop+"}``); refused with an object.
+    mode : str
+        The training mode (a batch-only rule refuses online and minibatch).
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    PluginError
+        An unknown name (with the closest), or options the rule does not take.
+    DataError
+        Options with an object, bad option values, or a batch-only rule in another mode.
+    """
+    if isinstance(optimizer, str):
+        cls = registry.with_options("optimizer", optimizer, dict(options or {}))
+        try:
+            rule = cls(**dict(options or {}))
+        except NeurosimError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"optimizer {optimizer!r}: {exc}") from None
+    elif options:
+        raise DataError("optimizer_options go with an optimiser named by a string (optimizer='rprop'); an optimiser "
+                        "object has its options already")
+    else:
+        rule = optimizer
+    if getattr(rule, "batch_only", False) and mode != "batch":
+        raise DataError(f"the {rule.name} optimiser trains in batch mode only (mode='batch'): it steps by the sign "
+                        "or the change of the whole epoch's gradient, which per-pattern or per-minibatch gradients "
+                        f"do not give (they flip from one update to the next); mode={mode!r} was asked for")
+    return rule
