@@ -30,7 +30,7 @@ from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 from .rules import Optimizer, Progress, StopRule
 from .scenario import ScenarioResult, load_scenario, run_scenario
-from .training import SGD, StopCriterion
+from .training import SGD, StopCriterion, TrainingRun
 
 try:
     __version__ = version("neurosim")
@@ -41,6 +41,6 @@ __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "ScenarioError", "ScenarioResult", "StopCriterion",
-    "StopRule", "TopologyError", "Unit", "__version__", "datafiles", "default_registry", "hookimpl", "hookspec",
+    "StopRule", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles", "default_registry", "hookimpl", "hookspec",
     "load_scenario", "make_registry", "run_scenario",
 ]

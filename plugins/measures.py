@@ -29,7 +29,12 @@ def _patterns(run, set):
             raise DataError("set = 'test' needs a test set: give [data.test], data.test_fraction or "
                             "data.test_indices")
         return run.test
-    raise DataError(f"set must be 'train' or 'test', not {set!r}")
+    if set == "validation":
+        if getattr(run, "validation", None) is None:
+            raise DataError("set = 'validation' needs a validation set: give [data.validation] or "
+                            "data.validation_fraction")
+        return run.validation
+    raise DataError(f"set must be 'train', 'test' or 'validation', not {set!r}")
 
 
 def _check_stat(run, stat):

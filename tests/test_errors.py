@@ -1240,9 +1240,16 @@ def test_epochs_over_the_members_needs_a_stop_criterion():
 
 
 def test_hyper_parameters_are_refused_at_their_own_key():
-    for key, value, fragment in (("training.weight_decay", 1.0, "[0, 1)"), ("training.stop.within", 0.0, "> 0"),
-                                 ("training.stop.error_below", -1.0, "> 0")):
-        scenario_refused(xor_mapping(), key, (fragment,), overrides={key: value}, run=neurosim.load_scenario)
+    scenario_refused(xor_mapping(), "training.weight_decay", ("[0, 1)",), overrides={"training.weight_decay": 1.0},
+                     run=neurosim.load_scenario)
+    for key, value, fragment in (("training.stop.within", 0.0, "> 0"), ("training.stop.error_below", -1.0, "> 0"),
+                                 ("training.stop.bit_fail", {"count": -1}, ">= 0"),
+                                 ("training.stop.bit_fail", 0.3, "table of options"),
+                                 ("training.stop.early_stoping", True, "did you mean 'early_stopping'"),
+                                 ("training.stop.early_stopping", {"patience": 0}, ">= 1"),
+                                 ("training.stop.early_stopping", True, "validation set")):
+        # stop criteria are plugins: checked when the scenario is resolved
+        scenario_refused(xor_mapping(), key, (fragment,), overrides={key: value}, run=load_and_resolve)
 
 
 def test_a_checked_scenario_run_with_another_registry_is_prepared_again():

@@ -190,9 +190,18 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
     tests = [k for k in ("test", "test_fraction", "test_indices") if k in d]
     if len(tests) > 1:
         raise r.fail(f"data.{tests[1]}", f"conflicts with data.{tests[0]}; give one way to make the test set")
-    for table, path in ((d, "data"), (d.get("test"), "data.test")):
+    validations = [k for k in ("validation", "validation_fraction") if k in d]
+    if len(validations) > 1:
+        raise r.fail("data.validation_fraction", "conflicts with data.validation; give one way to make the "
+                     "validation set")
+    for table, path in ((d, "data"), (d.get("test"), "data.test"), (d.get("validation"), "data.validation")):
         if isinstance(table, Mapping) and "inputs" in table:   # inline patterns: check them now
             _inline(r, table, path)
+    if "validation_fraction" in d:
+        f = r.get(d, "validation_fraction", "data", (float,))
+        if not 0 < f < 1:
+            raise r.fail("data.validation_fraction", f"must be between 0 and 1 (the share of the training "
+                         f"patterns held out for validation), not {f!r}")
     if "test_fraction" in d:
         f = r.get(d, "test_fraction", "data", (float,))
         if not 0 < f < 1:
@@ -221,18 +230,8 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         if len(set(epochs_listed)) != len(epochs_listed):
             raise r.fail(f"training.{key}", "lists an epoch twice; give one value per epoch")
         schedules[key] = sorted((int(a), float(b)) for a, b in schedule)
-    stop = None
-    if "stop" in t:
-        st = r.keys(t["stop"], "training.stop", "training.stop")
-        if not st:
-            raise r.fail("training.stop", "is empty; give error_below and/or within")
-        bounds = {key: r.get(st, key, "training.stop", (float,), None) for key in ("error_below", "within")}
-        for key, value in bounds.items():            # StopCriterion says what a bound must be
-            try:
-                training.StopCriterion(**{key: value})
-            except NeurosimError as exc:
-                raise r.fail(f"training.stop.{key}", str(exc).removeprefix(f"{key} ")) from None
-        stop = training.StopCriterion(**bounds)
+    optimizer, optimizer_options = _optimizer(r, t)
+    stop = _stop(r, t)
     seed = r.get(meta, "seed", "scenario", (int,), None, minimum=0)
     sc = Scenario(
         source=name, data=data, base_dir=base_dir,
@@ -241,22 +240,24 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         seed=seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63),
         plugins=plugins,
         loss=r.get(t, "loss", "training", (str,), "mse"),
-        learning_rate=r.get(t, "learning_rate", "training", (float,), 0.1, minimum=0.0),
+        learning_rate=optimizer_options.get("learning_rate"),
         mode=mode, epochs=epochs,
-        momentum=r.get(t, "momentum", "training", (float,), 0.0, minimum=0.0),
+        momentum=optimizer_options.get("momentum", 0.0 if optimizer == "sgd" else None),
         momentum_schedule=schedules["momentum_schedule"],
         learning_rate_schedule=schedules["learning_rate_schedule"],
         batch_size=r.get(t, "batch_size", "training", (int,), None if mode != "minibatch" else _MISSING,
                          minimum=1),
-        weight_decay=r.get(t, "weight_decay", "training", (float,), 0.0, minimum=0.0),
-        stop=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
+        weight_decay=optimizer_options.get("weight_decay", 0.0 if optimizer == "sgd" else None),
+        stop_spec=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
         shuffle=r.get(t, "shuffle", "training", (bool,), False),
+        optimizer=optimizer, optimizer_options=optimizer_options,
     )
-    for key in ("learning_rate", "momentum", "weight_decay"):       # what SGD takes (weight_decay < 1)
-        try:
-            setattr(training.SGD(0.0), key, getattr(sc, key))
-        except NeurosimError as exc:
-            raise r.fail(f"training.{key}", str(exc).removeprefix(f"{key} ")) from None
+    for key in SGD_KEYS:                        # what SGD takes (weight_decay < 1)
+        if key in t:
+            try:
+                setattr(training.SGD(0.0), key, getattr(sc, key))
+            except NeurosimError as exc:
+                raise r.fail(f"training.{key}", str(exc).removeprefix(f"{key} ")) from None
     if sc.shuffle and mode == "batch":
         raise r.fail("training.shuffle", "applies to mode = 'online' or 'minibatch'; batch mode sums the "
                      "gradient over all patterns, so their order does not matter")
@@ -270,6 +271,67 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
             raise r.fail(f"expect[{e.index}].stat", "summarises the members of an ensemble; set "
                          "training.ensemble, or remove stat")
     return sc
+
+
+#: The keys of ``[training]`` that are the sgd optimiser's options (kept there for the
+#: classic scenarios, which all use it).
+SGD_KEYS = ("learning_rate", "momentum", "weight_decay")
+
+
+def _optimizer(r: _Reader, t: Mapping) -> tuple[str, dict]:
+    """``training.optimizer``: the rule's name and its options (checked by the rule itself
+    when the scenario is resolved, since a plugin may define it)."""
+    spec = t.get("optimizer", "sgd")
+    if isinstance(spec, str):
+        name, options = spec, {}
+    elif isinstance(spec, Mapping):
+        options = dict(spec)
+        if "name" not in options:
+            raise r.fail("training.optimizer.name", "is required: the optimiser's name (sgd, rprop, quickprop, "
+                         "adam, or a plugin's)")
+        name = r.get(options, "name", "training.optimizer", (str,))
+        del options["name"]
+        for key, value in options.items():
+            if isinstance(value, (Mapping, list)):
+                raise r.fail(f"training.optimizer.{key}", f"must be a number, a string or true/false, not "
+                             f"{'a table' if isinstance(value, Mapping) else 'an array'}")
+    else:
+        raise r.fail("training.optimizer", f"must be an optimiser's name or a table with name and options, not "
+                     f"{spec!r:.60}")
+    if name == "sgd":
+        for key in SGD_KEYS:
+            if key in t and key in options:
+                raise r.fail(f"training.optimizer.{key}", f"is also given as training.{key}; give it once")
+        if "learning_rate" not in options:
+            options["learning_rate"] = r.get(t, "learning_rate", "training", (float,), 0.1)
+        for key in SGD_KEYS[1:]:
+            if key in t:
+                options[key] = r.get(t, key, "training", (float,))
+    else:
+        for key in SGD_KEYS:
+            if key in t:
+                raise r.fail(f"training.{key}", f"is an option of the sgd optimiser; training.optimizer is "
+                             f"{name!r}, whose options go in its table: [training.optimizer] name = {name!r} "
+                             "with the option names of docs/training.md")
+    return name, options
+
+
+def _stop(r: _Reader, t: Mapping) -> dict | None:
+    """``[training.stop]``: criterion name -> its options (a number, true, or a table); the
+    criteria are made, and their names and options checked, when the scenario is resolved."""
+    if "stop" not in t:
+        return None
+    st = t["stop"]
+    if not isinstance(st, Mapping):
+        raise r.fail("training.stop", f"must be a table of stop criteria (error_below = 0.01, within = 0.4, ...), "
+                     f"not {st!r:.60}")
+    if not st:
+        raise r.fail("training.stop", "is empty; give a criterion such as error_below = 0.01 or within = 0.4")
+    for key, value in st.items():
+        if isinstance(value, list):
+            raise r.fail(f"training.stop.{key}", "must be a number, true/false, or a table of the criterion's "
+                         "options, not an array")
+    return dict(st)
 
 
 def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:

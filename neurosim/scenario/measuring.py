@@ -119,6 +119,8 @@ class RunState:
         ``training.ensemble`` (known before the ensemble has run).
     registry : Registry or None
         The run's plugins (what :meth:`each_member` looks measures up in).
+    validation : Patterns or None
+        The validation set (``data.validation`` or ``data.validation_fraction``), if any.
     """
 
     network: Network | None
@@ -131,6 +133,7 @@ class RunState:
     stop: Any = None
     members: int | None = None
     registry: Registry | None = None
+    validation: Patterns | None = None
 
     def each_member(self, quantity: str, **options: Any) -> np.ndarray:
         """Take measure ``quantity`` on every ensemble member's trained network.
@@ -156,7 +159,7 @@ class RunState:
         for k, net in ens.networks():
             if net is not None:
                 member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
-                                  int(ens.epochs[k]), None, self.stop, None, self.registry)
+                                  int(ens.epochs[k]), None, self.stop, None, self.registry, self.validation)
                 values[k] = measure(member, **options)
         return values
 

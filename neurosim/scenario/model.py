@@ -8,7 +8,9 @@ Scenario lives in :mod:`.load`, running one in :mod:`.run`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +44,15 @@ class Scenario:
         The parsed mapping (after overrides).
     seed : int
         The seed of every random choice; drawn and recorded when the file gives none.
-    train, test : Patterns
-        The data, after :meth:`resolve`.
+    optimizer : str
+        ``training.optimizer``'s name (``"sgd"`` by default); ``optimizer_options`` its
+        options (for sgd, ``training.learning_rate``, ``momentum`` and ``weight_decay``
+        among them).
+    stop : StopCriterion or None
+        ``[training.stop]``, after :meth:`resolve` (its criteria are plugins).
+    train, test, validation : Patterns
+        The data, after :meth:`resolve` (``test`` and ``validation`` None when the
+        scenario has none).
     """
 
     source: str
@@ -62,33 +71,94 @@ class Scenario:
     learning_rate_schedule: list
     batch_size: int | None
     weight_decay: float
-    stop: training.StopCriterion | None
+    stop_spec: dict | None
     ensemble: int | None
     expectations: list[Expectation]
     shuffle: bool = False
+    optimizer: str = "sgd"
+    optimizer_options: dict = field(default_factory=dict)
     registry: Registry | None = None
     train: Patterns | None = None
     test: Patterns | None = None
+    validation: Patterns | None = None
+    stop: training.StopCriterion | None = None
 
-    def momentum_at(self, epoch: int) -> float:
+    def momentum_at(self, epoch: int) -> float | None:
         """The momentum in force from ``epoch`` on (``momentum_schedule``, else ``momentum``)."""
         return _scheduled(self.momentum, self.momentum_schedule, epoch)
 
-    def learning_rate_at(self, epoch: int) -> float:
+    def learning_rate_at(self, epoch: int) -> float | None:
         """The learning rate in force from ``epoch`` on (``learning_rate_schedule``, else ``learning_rate``)."""
         return _scheduled(self.learning_rate, self.learning_rate_schedule, epoch)
 
-    def apply_schedule(self, optimizer: training.SGD, epoch: int) -> None:
-        """Set ``optimizer``'s learning rate and momentum to those in force at ``epoch``.
+    def schedule(self, optimizer):
+        """The ``schedule(epoch)`` function training calls for ``optimizer``, or None
+        without ``learning_rate_schedule`` and ``momentum_schedule``.
+
+        Before a schedule's first epoch the value is the rule's own (what it was made
+        with), so make the function from a rule that has not yet been changed.
 
         Parameters
         ----------
-        optimizer : neurosim.training.SGD
-        epoch : int
-            Epochs trained so far (0-based index of the epoch about to run).
+        optimizer : neurosim.Optimizer
+            The run's rule (with ``learning_rate`` / ``momentum`` where they are
+            scheduled: :meth:`make_optimizer` checks it).
+
+        Returns
+        -------
+        callable or None
+            ``schedule(epoch)``, ``epoch`` the 0-based index of the epoch about to run.
         """
-        optimizer.learning_rate = self.learning_rate_at(epoch)
-        optimizer.momentum = self.momentum_at(epoch)
+        plans = [(key, getattr(optimizer, key), schedule) for key, schedule in
+                 (("learning_rate", self.learning_rate_schedule), ("momentum", self.momentum_schedule)) if schedule]
+        if not plans:
+            return None
+
+        def apply(epoch: int) -> None:
+            for key, base, schedule in plans:
+                setattr(optimizer, key, _scheduled(base, schedule, epoch))
+        return apply
+
+    def make_optimizer(self):
+        """A fresh optimisation rule of ``training.optimizer`` with its options.
+
+        Returns
+        -------
+        neurosim.Optimizer
+
+        Raises
+        ------
+        ScenarioError
+            Naming the option at fault (``training.optimizer.delta0``), the optimiser
+            (an unknown name, with the closest), or ``training.mode`` for a batch-only
+            rule in another mode.
+        """
+        r = _Reader(self.source)
+        table = isinstance(self.data.get("training", {}).get("optimizer"), Mapping)
+        where = "training.optimizer.name" if table else "training.optimizer"
+        try:
+            self.registry.get("optimizer", self.optimizer)
+        except NeurosimError as exc:
+            raise r.fail(where, str(exc)) from None
+        try:
+            rule = training.make_optimizer(self.registry, self.optimizer, self.optimizer_options, "batch")
+        except NeurosimError as exc:
+            text = str(exc)
+            key = next((k for k in self.optimizer_options if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w])", text)),
+                       None)
+            if key is not None and self.optimizer == "sgd" and key in self.data.get("training", {}) and \
+                    not (table and key in self.data["training"]["optimizer"]):
+                raise r.fail(f"training.{key}", text) from None
+            raise r.fail(f"training.optimizer.{key}" if key else "training.optimizer", text) from None
+        if getattr(rule, "batch_only", False) and self.mode != "batch":
+            raise r.fail("training.mode", f"is {self.mode!r}, but the {rule.name} optimiser trains in batch mode "
+                         "only (mode = 'batch'): it steps by the sign or the change of the whole epoch's gradient, "
+                         "which per-pattern or per-minibatch gradients do not give (they flip from one update to "
+                         "the next)")
+        for key, what in (("learning_rate_schedule", "learning_rate"), ("momentum_schedule", "momentum")):
+            if getattr(self, key) and not hasattr(rule, what):
+                raise r.fail(f"training.{key}", f"sets {what}, which the {rule.name} optimiser does not have")
+        return rule
 
     def pattern_orders(self) -> np.random.Generator | None:
         """With ``training.shuffle``: the generator of the pattern orders, seeded from the
@@ -149,11 +219,27 @@ class Scenario:
             if len(held) >= n:
                 raise r.fail("data.test_indices", "holds out every pattern; keep some for training")
             self.train, self.test = self.train.subset(np.setdiff1d(np.arange(n), held)), self.train.subset(np.sort(held))
-        if self.test is not None and self.test.inputs.shape[1:] != self.train.inputs.shape[1:] or \
-                self.test is not None and self.test.targets.shape[1:] != self.train.targets.shape[1:]:
-            raise r.fail("data.test", f"test patterns have {self.test.inputs.shape[1]} inputs and "
-                         f"{self.test.targets.shape[1]} targets, training patterns {self.train.inputs.shape[1]} "
-                         f"and {self.train.targets.shape[1]}")
+        if "validation" in d:
+            self.validation = _load_patterns(r, r.keys(d["validation"], "data.validation", "data.validation"),
+                                             "data.validation", self.base_dir, registry)
+        elif "validation_fraction" in d:       # from what the test split left, by a stream of its own
+            n = len(self.train)
+            k = int(round(d["validation_fraction"] * n))
+            if not 0 < k < n:
+                raise r.fail("data.validation_fraction", f"leaves {k} of {n} training patterns for validation; "
+                             "choose a fraction that keeps at least one pattern in each set")
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(4)[3])
+            held = np.sort(rng.permutation(n)[:k])
+            self.train, self.validation = (self.train.subset(np.setdiff1d(np.arange(n), held)),
+                                           self.train.subset(held))
+        for other, key, what in ((self.test, "data.test", "test"), (self.validation, "data.validation",
+                                                                      "validation")):
+            if other is not None and (other.inputs.shape[1:] != self.train.inputs.shape[1:] or
+                                      other.targets.shape[1:] != self.train.targets.shape[1:]):
+                raise r.fail(key, f"{what} patterns have {other.inputs.shape[1]} inputs and "
+                             f"{other.targets.shape[1]} targets, training patterns {self.train.inputs.shape[1]} "
+                             f"and {self.train.targets.shape[1]}")
+        self.stop = self._stop_criterion(r, registry)
         if self.mode == "minibatch" and self.batch_size > len(self.train):
             raise r.fail("training.batch_size", f"is {self.batch_size} but there are only {len(self.train)} "
                          "training patterns")
@@ -179,6 +265,26 @@ class Scenario:
             if e.value is None and e.below is None and e.above is None:
                 raise r.fail(f"expect[{e.index}]", "gives no bound; add value (with tolerance), below or above")
         return self
+
+    def _stop_criterion(self, r: _Reader, registry: Registry) -> training.StopCriterion | None:
+        """``[training.stop]`` made from the registry's criteria, each error naming its key."""
+        if self.stop_spec is None:
+            return None
+        rules = []
+        for key, options in self.stop_spec.items():
+            where = f"training.stop.{key}"
+            try:
+                registry.get("stop criterion", key)
+                rule = training.make_rule(registry, key, options)
+            except NeurosimError as exc:
+                raise r.fail(where, str(exc).removeprefix(f"{key} ")) from None
+            if rule is None:                         # key = false: switched off
+                continue
+            if rule.needs_validation and self.validation is None:
+                raise r.fail(where, "watches the error on a validation set, and the scenario has none; add "
+                             "data.validation_fraction = 0.2 (say) or a [data.validation] table")
+            rules.append(rule)
+        return training.StopCriterion.from_rules(rules) if rules else None
 
     def build_network(self) -> Network:
         """Build the scenario's network (weights not given are drawn from ``seed``)."""

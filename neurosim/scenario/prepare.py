@@ -18,6 +18,7 @@ from .. import training
 from ..errors import NeurosimError, NumericalError, ResourceError, ScenarioError
 from ..network import Network
 from ..resources import require_memory
+from ..rules import Optimizer
 from .measuring import RunState, _checked, _measure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +33,7 @@ class _Prepared:
 
     network: Network
     run: RunState
-    optimizer: training.SGD
+    optimizer: Optimizer
     initial_error: float
     initial_weights: dict
     initial_state: dict
@@ -50,8 +51,9 @@ def _prepare(sc: Scenario) -> _Prepared:
         _check_memory(sc, net)
         _check_targets(sc)
         X, T = sc.train.inputs, sc.train.targets
-        optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)   # checked by load
-        run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry)
+        optimizer = sc.make_optimizer()
+        run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry,
+                       sc.validation)
         try:
             initial_error = net.error(X, T, sc.loss)
         except NumericalError as exc:

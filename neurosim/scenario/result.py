@@ -147,11 +147,20 @@ class ScenarioResult:
             for name, (net_in, out) in self.initial_state.items():
                 lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
         lines.append(f"total error ({sc.loss}) before training: {self.initial_error:.9g}")
-        momentum = f"momentum {sc.momentum:g}" + (f" (schedule {sc.momentum_schedule})" if sc.momentum_schedule else "")
+        if sc.optimizer == "sgd":
+            rule = f"learning rate {sc.learning_rate_at(0):g}, momentum {sc.momentum:g}" + (
+                f" (schedule {sc.momentum_schedule})" if sc.momentum_schedule else "")
+            extra = {k: v for k, v in sc.optimizer_options.items() if k not in ("learning_rate", "momentum",
+                                                                                 "weight_decay")}
+        else:
+            rule, extra = f"optimizer {sc.optimizer}", dict(sc.optimizer_options)
+            rule += f" (momentum schedule {sc.momentum_schedule})" if sc.momentum_schedule else ""
+        if extra:
+            rule += " (" + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in extra.items()) + ")"
         if sc.learning_rate_schedule:
-            momentum += f", learning rate schedule {sc.learning_rate_schedule}"
+            rule += f", learning rate schedule {sc.learning_rate_schedule}"
         lines.append(f"training: {sc.mode}{f' ({sc.batch_size} per update)' if sc.mode == 'minibatch' else ''}, "
-                     f"learning rate {sc.learning_rate_at(0):g}, {momentum}"
+                     f"{rule}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs"

@@ -1,8 +1,9 @@
 """Running a scenario: prepare, train, measure.
 
 :func:`run_scenario` loads (or takes) a scenario, prepares everything a run has before its
-first epoch (:func:`_prepare`, shared with :meth:`Scenario.check`), trains one network in
-stages that end at the checkpoints, or an ensemble at once, and measures every expectation
+first epoch (:func:`_prepare`, shared with :meth:`Scenario.check`), trains one network —
+pausing at every epoch an expectation is measured after — or an ensemble at once, as one
+:class:`~neurosim.training.TrainingRun`, and measures every expectation
 (:func:`_measure`: a measure's own ``stat``, or one taken on every ensemble member).
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..errors import NumericalError, ScenarioError
 from ..plugins import Registry
+from ..training import TrainingRun
 from .load import _merge_overrides, load_scenario
 from .measuring import RunState, _checked, _Diverged, _measure
 from .model import Scenario
@@ -83,59 +85,47 @@ def run_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, An
 
 
 def _run_single(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
-    """Train one network in stages that end at the checkpoints (``after``) and measure."""
-    net, run, optimizer, checks = p.network, p.run, p.optimizer, list(p.checks)
-    X, T = sc.train.inputs, sc.train.targets
-    orders = sc.pattern_orders()
-    stops = sorted({e.after for e in sc.expectations if e.after} | {sc.epochs})
-    parts, stopped = [], False
-    for stop_at in stops:
-        if stop_at <= run.epochs:
-            continue
-        want = stop_at - run.epochs
-        with _training(sc):
-            part = net.train(X, T, sc.loss, epochs=want, mode=sc.mode, batch_size=sc.batch_size,
-                             optimizer=optimizer, stop=sc.stop, shuffle=orders,
-                             schedule=lambda epoch: sc.apply_schedule(optimizer, run.epochs + epoch))
-        parts.append(part)
-        run.history = np.concatenate(parts)
-        run.epochs += len(part)
-        stopped = len(part) < want
-        if stopped:
-            break
-        checks += [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after == stop_at]
-        # A segment that ended on a checkpoint cannot have asked the stop criterion about
-        # its last epoch; ask now, so a checkpoint never buys an extra epoch of training.
-        if sc.stop is not None and run.epochs < sc.epochs and len(run.history) and \
-                sc.stop(run.history[-1], net.forward(X), T):
-            stopped = True
-            break
+    """Train one network, pausing at every epoch an expectation is measured after (``after``)."""
+    net, run, checks = p.network, p.run, list(p.checks)
+    job = TrainingRun(net, sc.train.inputs, sc.train.targets, sc.loss, **_options(sc, p))
+    with _training(sc):
+        for pause in sorted({e.after for e in sc.expectations if e.after} | {sc.epochs}):
+            job.run(until=pause)
+            run.history, run.epochs = job.history(), job.epoch
+            if job.epoch == pause:
+                checks += [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after == pause]
+            if job.finished:
+                break
     checks += [_checked(e, _measure(sc, e, run), run) for e in sc.expectations
-               if e.after is None or (stopped and e.after > run.epochs)]
+               if e.after is None or e.after > run.epochs]
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
-                          stopped_early=stopped, wall_time=time.perf_counter() - started, draws=p.draws)
+                          stopped_early=job.stopped, wall_time=time.perf_counter() - started, draws=p.draws)
 
 
 def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     """Train ``training.ensemble`` members; member k has the seed ``scenario.seed + k``."""
-    X, T = sc.train.inputs, sc.train.targets
-    optimizer = p.optimizer
     seeds = [np.random.SeedSequence(sc.seed + k).spawn(2)[0] for k in range(sc.ensemble)]
+    job = TrainingRun(p.network, sc.train.inputs, sc.train.targets, sc.loss, ensemble=sc.ensemble, seeds=seeds,
+                      **_options(sc, p))
     with _training(sc):
-        result = p.network.train(X, T, sc.loss, epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size,
-                                 optimizer=optimizer, stop=sc.stop, ensemble=sc.ensemble, seeds=seeds,
-                                 schedule=lambda epoch: sc.apply_schedule(optimizer, epoch),
-                                 shuffle=sc.pattern_orders())
+        result = job.run().result()
     first = None if result.diverged[0] else result.network(0)
     history = result.history[:result.epochs[0], 0]
     run = RunState(first if first is not None else _Diverged(0, sc.seed), sc.train, sc.test, sc.loss, history,
-                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry)
+                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry, sc.validation)
     checks = p.checks + [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after is None]
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
                           wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws)
+
+
+def _options(sc: Scenario, p: _Prepared) -> dict[str, Any]:
+    """What the scenario's training passes to :class:`~neurosim.training.TrainingRun`."""
+    return dict(epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size, optimizer=p.optimizer, stop=sc.stop,
+                shuffle=sc.pattern_orders(), schedule=sc.schedule(p.optimizer),
+                validation=None if sc.validation is None else (sc.validation.inputs, sc.validation.targets))
 
 
 @contextlib.contextmanager
@@ -144,5 +134,8 @@ def _training(sc: Scenario):
     try:
         yield
     except NumericalError as exc:
-        raise NumericalError(f"{sc.source}: training: {exc} (training.learning_rate is "
-                             f"{sc.learning_rate_at(0):g} at the start)") from None
+        rate = sc.learning_rate_at(0)
+        start = f"training.learning_rate is {rate:g} at the start" if sc.optimizer == "sgd" else \
+            f"training.optimizer is {sc.optimizer!r}" + (f" with {sc.optimizer_options}" if sc.optimizer_options
+                                                         else "")
+        raise NumericalError(f"{sc.source}: training: {exc} ({start})") from None

@@ -25,7 +25,8 @@ _SOURCE_KEYS = {"inputs", "targets", "dataset", "options", "file", "format", "in
                 "class_column", "keep_classes", "positive_class", "delimiter", "header"}
 
 #: Every key the language knows, by table; used to catch typos. ``expect`` tables also
-#: take the options of their measure, checked against the measure itself.
+#: take the options of their measure, ``[training.optimizer]`` those of its rule and
+#: ``[training.stop]`` the names of stop criteria, each checked against the plugin itself.
 SCHEMA: dict[str, set[str]] = {
     "": {"scenario", "network", "data", "training", "expect", "plugins"},
     "scenario": {"name", "description", "seed"},
@@ -34,12 +35,12 @@ SCHEMA: dict[str, set[str]] = {
     "network.layers": {"name", "size", "activation", "from", "output"},
     "network.neurons": {"name", "kind", "activation", "output", "group"},
     "network.connections.*": {"weight", "trainable", "label"},
-    "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices"},
+    "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices", "validation", "validation_fraction"},
     "data.test": set(_SOURCE_KEYS),
-    "training": {"loss", "learning_rate", "learning_rate_schedule", "mode", "epochs", "momentum",
+    "data.validation": set(_SOURCE_KEYS),
+    "training": {"loss", "optimizer", "learning_rate", "learning_rate_schedule", "mode", "epochs", "momentum",
                  "momentum_schedule", "batch_size", "shuffle",
                  "weight_decay", "stop", "ensemble"},
-    "training.stop": {"error_below", "within"},
     "expect": {"quantity", "after", "value", "tolerance", "below", "above", "stat"},
 }
 BIAS_POLICIES = ("shared", "none", "explicit")

@@ -21,7 +21,7 @@ from ..errors import DataError, NumericalError, PluginError
 from ..resources import require_memory
 from .loop import Trainer, history_bytes
 
-__all__ = ["EnsembleResult", "train_ensemble"]
+__all__ = ["EnsembleResult", "train_ensemble", "ensemble_trainer", "ensemble_result"]
 
 
 @dataclass
@@ -197,6 +197,28 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     -------
     EnsembleResult
     """
+    trainer = ensemble_trainer(net, X, T, loss, members=members, seeds=seeds, optimizer=optimizer, epochs=epochs,
+                               mode=mode, batch_size=batch_size, stop=stop, schedule=schedule, shuffle=shuffle,
+                               **more)
+    trainer.run()
+    return ensemble_result(trainer)
+
+
+def ensemble_trainer(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, seeds: list | None,
+                     optimizer, epochs: int, mode: str, batch_size: int | None = None,
+                     stop=None, schedule=None, shuffle=None, **more: Any) -> Trainer:
+    """The :class:`Trainer` of an ensemble run, before its first epoch (see :func:`train_ensemble`).
+
+    Parameters
+    ----------
+    net, X, T, loss, members, seeds, optimizer, epochs, mode, batch_size, stop, schedule, shuffle, **more
+        As for :func:`train_ensemble`.
+
+    Returns
+    -------
+    Trainer
+        Over an ensemble plan; :func:`ensemble_result` reads its outcome.
+    """
     if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 1:
         raise DataError(f"ensemble must be a whole number of members >= 1, not {members!r}")
     single = net.compile()       # draws the single network's weights, so we know which are drawn
@@ -236,7 +258,26 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
     del single
     trainer = Trainer(plan, X, T, loss, optimizer=optimizer, epochs=epochs, mode=mode, batch_size=batch_size,
                       stop=stop, schedule=schedule, shuffle=shuffle, **more)
-    history = trainer.run()
+    trainer.ensemble = {"seeds": list(seeds), "template": template, "registry": net.registry,
+                        "stopping": stop is not None}
+    return trainer
+
+
+def ensemble_result(trainer: Trainer) -> EnsembleResult:
+    """What an :func:`ensemble_trainer`'s run produced so far, member by member.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        Made by :func:`ensemble_trainer`, run to its end or part of the way.
+
+    Returns
+    -------
+    EnsembleResult
+    """
+    plan, X, T, loss = trainer.plan, trainer.X, trainer.T, trainer.loss
+    info = trainer.ensemble
+    history = trainer.history.upto(trainer.epoch)
     ran = np.isfinite(history)
     epochs_run = ran.sum(axis=0)
     with np.errstate(all="ignore"):
@@ -248,7 +289,7 @@ def train_ensemble(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, see
         final[blown] = np.nan                     # diverged members: frozen, never converged
         converged = ~trainer.active & ~blown      # a stop criterion froze them, the last epoch's included
     return EnsembleResult(
-        seeds=list(seeds), history=history, epochs=epochs_run, converged=converged, final_error=final,
-        theta=theta, diverged=blown, stopping=stop is not None,
+        seeds=info["seeds"], history=history, epochs=epochs_run, converged=converged, final_error=final,
+        theta=theta, diverged=blown, stopping=info["stopping"],
         _edge_pos={(u.name, v.name): p for (u, v), p in plan.edge_pos.items()},
-        _template=template, _network_kwargs={"registry": net.registry})
+        _template=info["template"], _network_kwargs={"registry": info["registry"]})

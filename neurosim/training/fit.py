@@ -15,76 +15,167 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import DataError
+import numpy as np
+
+from .ensemble import ensemble_result, ensemble_trainer
 from .loop import MODES, Trainer
 from .optimizers import SGD, make_optimizer
 from .stopping import make_stop
 
-__all__ = ["fit"]
+__all__ = ["fit", "TrainingRun"]
 
 
-def fit(net, X: Any, T: Any, loss: str = "mse", *, learning_rate: float | None = None, epochs: int = 1,
-        mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
-        weight_decay: float | None = None, optimizer: Any = None, optimizer_options: Mapping | None = None,
-        stop: Any = None, ensemble: int | None = None, seeds: Sequence | None = None, schedule: Any = None,
-        shuffle: Any = False, callbacks: Sequence = (), validation: Any = None):
+class TrainingRun:
+    """One training job of a network — a single network or an ensemble — run in stages.
+
+    Takes what :meth:`neurosim.Network.train` takes (which documents every argument) and
+    checks it all before the first epoch; :meth:`run` then trains, to the end or to a
+    given epoch, and a later :meth:`run` goes on exactly where the last one paused, as if
+    training had never stopped (the optimiser's state, the pattern orders, the stop
+    criteria's counts and the learning curve carry on). ``net.train(...)`` is
+    ``TrainingRun(net, ...).run().result()``.
+
+    Parameters
+    ----------
+    net : neurosim.Network
+    X, T, loss
+        Training data and loss, as for ``Network.train``.
+    **options
+        ``learning_rate``, ``epochs``, ``mode``, ``momentum``, ``batch_size``,
+        ``weight_decay``, ``optimizer``, ``optimizer_options``, ``stop``, ``ensemble``,
+        ``seeds``, ``schedule``, ``shuffle``, ``callbacks``, ``validation``: as for
+        ``Network.train``.
+
+    Attributes
+    ----------
+    network : neurosim.Network
+    trainer : Trainer
+        The loop and the whole state of the run.
+
+    Examples
+    --------
+    >>> job = TrainingRun(net, X, T, optimizer="rprop", mode="batch", epochs=200)   # doctest: +SKIP
+    >>> job.run(until=100); job.epoch                                                # doctest: +SKIP
+    100
+    >>> history = job.run().result()                                                 # doctest: +SKIP
+    """
+
+    def __init__(self, net, X: Any, T: Any, loss: str = "mse", *, learning_rate: float | None = None,
+                 epochs: int = 1, mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
+                 weight_decay: float | None = None, optimizer: Any = None, optimizer_options: Mapping | None = None,
+                 stop: Any = None, ensemble: int | None = None, seeds: Sequence | None = None, schedule: Any = None,
+                 shuffle: Any = False, callbacks: Sequence = (), validation: Any = None):
+        given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
+                                                 ("weight_decay", weight_decay)) if value is not None}
+        if optimizer is not None and given:
+            ignored = ", ".join(f"{name}={value!r}" for name, value in given.items())
+            named = f"the {optimizer!r} optimiser takes its own options (optimizer_options={{...}})" if \
+                isinstance(optimizer, str) else f"optimizer {optimizer!r} brings its own hyper-parameters"
+            raise DataError(f"{named}, so {ignored} would be ignored; set them there, or leave optimizer out")
+        if not isinstance(mode, str) or mode not in MODES:
+            raise DataError(f"unknown training mode {mode!r:.60}; use one of {', '.join(MODES)}")
+        if seeds is not None and ensemble is None:
+            raise DataError("seeds applies to an ensemble (ensemble=K, one seed per member); a single network "
+                            "draws its weights from Network(seed=...)")
+        if batch_size is not None and mode != "minibatch":
+            raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
+                            "updates after every pattern (online) or once per epoch (batch)")
+        for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
+            if value is None and name == "batch_size":
+                continue
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                what = "sweeps through the data" if name == "epochs" else "patterns per update in minibatch mode"
+                raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r:.60}")
+        if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence):
+            raise DataError(f"callbacks must be a list of functions callback(progress), not {callbacks!r:.60}")
+        if optimizer_options is not None and not isinstance(optimizer_options, Mapping):
+            raise DataError(f"optimizer_options must be a mapping of the optimiser's options, not "
+                            f"{optimizer_options!r:.60}")
+        order_rng = net._shuffle_rng(shuffle, mode)
+        plan, Xa, Ta, _single, loss_ = net._prepare(X, T, loss)
+        rule = make_optimizer(net.registry, optimizer, optimizer_options, mode) if optimizer is not None else \
+            SGD(given.get("learning_rate", 0.1), given.get("momentum", 0.0), given.get("weight_decay", 0.0))
+        stopping = make_stop(net.registry, stop)
+        held = _validation(net, validation, loss_)
+        common = dict(optimizer=rule, epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stopping,
+                      schedule=schedule, shuffle=order_rng, callbacks=list(callbacks),
+                      hooks=net.registry.manager.hook, validation=held)
+        self.network = net
+        self.members = ensemble
+        if ensemble is not None:
+            self.trainer = ensemble_trainer(net, Xa, Ta, loss_, members=ensemble, seeds=seeds, **common)
+        else:
+            self.trainer = Trainer(plan, Xa, Ta, loss_, **common)
+
+    @property
+    def epoch(self) -> int:
+        """Epochs trained so far."""
+        return self.trainer.epoch
+
+    @property
+    def finished(self) -> bool:
+        """Whether every epoch has been trained or a stop criterion (or a callback) ended the run."""
+        return self.trainer.finished
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a stop criterion or a callback ended the run before its last epoch."""
+        return self.trainer.stopped
+
+    @property
+    def optimizer(self):
+        """The optimisation rule, with its state."""
+        return self.trainer.optimizer
+
+    def run(self, until: int | None = None) -> TrainingRun:
+        """Train to the end, or to epoch ``until``; returns ``self``.
+
+        Parameters
+        ----------
+        until : int, optional
+            Pause after this many epochs in all.
+
+        Returns
+        -------
+        TrainingRun
+
+        Raises
+        ------
+        NumericalError
+            When a single network's training diverges.
+        """
+        try:
+            self.trainer.run(until)
+        finally:
+            if self.members is None:                # the network's neurons read the new weights when asked
+                self.trainer.plan.last_single = False
+                self.network._synced = False
+        return self
+
+    def history(self) -> np.ndarray:
+        """The learning curve so far: ``(epochs_run,)``, or ``(epochs_run, K)`` for an ensemble."""
+        return self.trainer.history.upto(self.trainer.epoch)
+
+    def result(self):
+        """What ``Network.train`` returns: the learning curve, or an ensemble's :class:`EnsembleResult`."""
+        return self.history() if self.members is None else ensemble_result(self.trainer)
+
+
+def fit(net, X: Any, T: Any, loss: str = "mse", **options: Any):
     """Train ``net`` (see :meth:`neurosim.Network.train`, which documents every argument).
 
     Parameters
     ----------
     net : neurosim.Network
-    X, T, loss, learning_rate, epochs, mode, momentum, batch_size, weight_decay, optimizer,
-    optimizer_options, stop, ensemble, seeds, schedule, shuffle, callbacks, validation
+    X, T, loss
+    **options
         As for ``Network.train``.
 
     Returns
     -------
     ndarray or EnsembleResult
     """
-    given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
-                                             ("weight_decay", weight_decay)) if value is not None}
-    if optimizer is not None and given:
-        ignored = ", ".join(f"{name}={value!r}" for name, value in given.items())
-        named = f"the {optimizer!r} optimiser takes its own options (optimizer_options={{...}})" if \
-            isinstance(optimizer, str) else f"optimizer {optimizer!r} brings its own hyper-parameters"
-        raise DataError(f"{named}, so {ignored} would be ignored; set them there, or leave optimizer out")
-    if not isinstance(mode, str) or mode not in MODES:
-        raise DataError(f"unknown training mode {mode!r:.60}; use one of {', '.join(MODES)}")
-    if seeds is not None and ensemble is None:
-        raise DataError("seeds applies to an ensemble (ensemble=K, one seed per member); a single network "
-                        "draws its weights from Network(seed=...)")
-    if batch_size is not None and mode != "minibatch":
-        raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
-                        "updates after every pattern (online) or once per epoch (batch)")
-    for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
-        if value is None and name == "batch_size":
-            continue
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-            what = "sweeps through the data" if name == "epochs" else "patterns per update in minibatch mode"
-            raise DataError(f"{name} ({what}) must be a whole number >= {low}, not {value!r:.60}")
-    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence):
-        raise DataError(f"callbacks must be a list of functions callback(progress), not {callbacks!r:.60}")
-    if optimizer_options is not None and not isinstance(optimizer_options, Mapping):
-        raise DataError(f"optimizer_options must be a mapping of the optimiser's options, not "
-                        f"{optimizer_options!r:.60}")
-    order_rng = net._shuffle_rng(shuffle, mode)
-    plan, Xa, Ta, _single, loss_ = net._prepare(X, T, loss)
-    rule = make_optimizer(net.registry, optimizer, optimizer_options, mode) if optimizer is not None else \
-        SGD(given.get("learning_rate", 0.1), given.get("momentum", 0.0), given.get("weight_decay", 0.0))
-    stopping = make_stop(net.registry, stop)
-    held = _validation(net, validation, loss_)
-    more = {"callbacks": list(callbacks), "hooks": net.registry.manager.hook, "validation": held}
-    if ensemble is not None:
-        from .ensemble import train_ensemble
-
-        return train_ensemble(net, Xa, Ta, loss_, members=ensemble, seeds=seeds, optimizer=rule,
-                              epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stopping,
-                              schedule=schedule, shuffle=order_rng, **more)
-    try:
-        return Trainer(plan, Xa, Ta, loss_, optimizer=rule, epochs=int(epochs), mode=mode, batch_size=batch_size,
-                       stop=stopping, schedule=schedule, shuffle=order_rng, **more).run()
-    finally:
-        plan.last_single = False
-        net._synced = False
+    return TrainingRun(net, X, T, loss, **options).run().result()
 
 
 def _validation(net, validation: Any, loss) -> tuple | None:

@@ -167,8 +167,9 @@ class Trainer:
         self.diverged = np.zeros(self.lead, bool)          # ... and those frozen because they diverged
         self.mask = plan.train_mask()
         self.seconds = 0.0
-        self.stopped = False                               # a criterion or a callback ended the run early
+        self.stopped = False                               # a criterion or a callback ended the run before its end
         self.validation_history: list = []
+        self._ended = False                                # the rules' end and the end hooks were called
         self._asked = bool(self.rules or self.legacy_stop or self.callbacks or self.hooks)
 
     # --- one epoch's bookkeeping ----------------------------------------------------------
@@ -226,7 +227,7 @@ class Trainer:
         if self.hooks is not None:
             self.hooks.neurosim_epoch_end(progress=progress)
         if progress.stop_requested:
-            self.stopped = True
+            self.stopped = self.epoch < self.epochs
             return True
         done &= self.active
         if done.any():
@@ -234,21 +235,34 @@ class Trainer:
             if self.lead:
                 self.mask = self.plan.train_mask(self.active)
         if not self.active.any():
-            self.stopped = True
+            self.stopped = self.epoch < self.epochs
             return True
         return False
 
     # --- the run ----------------------------------------------------------------------------
 
-    def run(self) -> np.ndarray:
+    @property
+    def finished(self) -> bool:
+        """Whether the run is over: every epoch trained, or stopped early."""
+        return self.stopped or self.epoch >= self.epochs
+
+    def run(self, until: int | None = None) -> np.ndarray:
         """Run the epochs from :attr:`epoch` to :attr:`epochs` (or until stopped).
+
+        Parameters
+        ----------
+        until : int, optional
+            Pause after this many epochs in all (at most :attr:`epochs`); a later call
+            goes on exactly where this one paused, as if the run had never stopped (the
+            stop criteria keep their state; their ``end`` and the ``train end`` hooks
+            wait for the real end).
 
         Returns
         -------
         ndarray of shape (epochs_run,) or (epochs_run, K)
             ``history[k]`` is the total error over the whole training set after ``k + 1``
-            epochs; shorter than ``epochs`` when training stopped early. For an ensemble,
-            a member's entries after it stopped are NaN.
+            epochs, for every epoch run so far; shorter than ``epochs`` when training
+            stopped early. For an ensemble, a member's entries after it stopped are NaN.
 
         Raises
         ------
@@ -263,19 +277,23 @@ class Trainer:
         reorder = self.shuffle is not None and not single_chunk
         theta, grad = plan.theta, plan.grad
         start = self.epoch
+        end = self.epochs if until is None else max(start, min(int(until), self.epochs))
         self._started = time.perf_counter()
-        if self.hooks is not None and start == 0:
-            self.hooks.neurosim_train_start(progress=self._progress(math.nan, plan.last, None))
-        for rule in self.rules:
-            if start == 0:
-                rule.start(self._progress(math.nan, plan.last, None))
+        if self.finished or end == start:
+            return self._finish()
+        if start == 0:
+            first = self._progress(math.nan, plan.last, None)
+            if self.hooks is not None:
+                self.hooks.neurosim_train_start(progress=first)
+            for rule in self.rules:
+                rule.start(first)
         try:
             # Overflow is detected below and reported once, as a NumericalError naming where
             # it started, instead of as a stream of numpy warnings: every epoch's error comes
             # from a pass at the current weights, so a non-finite weight shows there by the
             # next epoch at the latest; the weights themselves are checked once, at the end.
             with np.errstate(all="ignore"):
-                for epoch in range(start, self.epochs):
+                for epoch in range(start, end):
                     if reorder:
                         order = self.shuffle.permutation(n)
                         Xs, Ts = X[order], T[order]
@@ -290,20 +308,21 @@ class Trainer:
                         if k == 0 and self.schedule is not None:      # only once the epoch surely runs
                             self.schedule(epoch)
                         self._step(theta, grad, self.mask, E if single_chunk else None)
-                    if not single_chunk or epoch == self.epochs - 1:
+                    if not single_chunk or epoch == end - 1:
                         plan.forward(X)
                         E = loss.value(plan.output_values(plan.last), T)
                         if self._epoch_end(epoch, E):
                             return self._finish()
             if not self.lead:
-                plan.check_finite(f"after {self.epochs} epochs")
+                plan.check_finite(f"after {end} epochs")
             return self._finish()
         finally:
             self.seconds += time.perf_counter() - self._started
 
     def _finish(self) -> np.ndarray:
         history = self.history.upto(self.epoch)
-        if self.rules or self.hooks is not None:
+        if self.finished and not self._ended and (self.rules or self.hooks is not None):
+            self._ended = True
             last = history[-1] if len(history) else math.nan
             progress = self._progress(last, self.plan.last, self.validation_history[-1]
                                       if self.validation_history else None)

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import DataError, NeurosimError, PluginError
 from ..rules import Progress, StopRule
 
-__all__ = ["StopCriterion", "make_stop"]
+__all__ = ["StopCriterion", "make_stop", "make_rule"]
 
 
 class StopCriterion:
@@ -56,9 +56,28 @@ class StopCriterion:
             registry = default_registry()
         self.rules: list[StopRule] = []
         for name, options in criteria.items():
-            if options is None:
-                continue
-            self.rules.append(make_rule(registry, name, options))
+            rule = make_rule(registry, name, options)
+            if rule is not None:
+                self.rules.append(rule)
+
+    @classmethod
+    def from_rules(cls, rules: list[StopRule]) -> StopCriterion:
+        """A criterion combining stop rules made already.
+
+        Parameters
+        ----------
+        rules : list of StopRule
+
+        Returns
+        -------
+        StopCriterion
+        """
+        for k, rule in enumerate(rules):
+            if not isinstance(rule, StopRule):
+                raise DataError(f"rules[{k}] is not a neurosim.StopRule: {rule!r:.60}")
+        combined = cls.__new__(cls)
+        combined.rules = list(rules)
+        return combined
 
     @property
     def error_below(self) -> float | None:
@@ -103,19 +122,21 @@ class StopCriterion:
         return f"StopCriterion({', '.join(repr(r) for r in self.rules)})"
 
 
-def make_rule(registry, name: str, options: Any) -> StopRule:
+def make_rule(registry, name: str, options: Any) -> StopRule | None:
     """The stop criterion ``name`` with ``options`` (a mapping, or one value).
 
     Parameters
     ----------
     registry : neurosim.Registry
     name : str
-    options : mapping or number
-        Keyword options, or the value of a criterion's only required option.
+    options : mapping, number, bool or None
+        Keyword options, or the value of a criterion's only required option; ``True``
+        for its defaults; ``False`` or None for none (the criterion is off).
 
     Returns
     -------
-    StopRule
+    StopRule or None
+        None when ``options`` is False or None.
 
     Raises
     ------
@@ -127,6 +148,10 @@ def make_rule(registry, name: str, options: Any) -> StopRule:
     if not isinstance(name, str):
         raise PluginError(f"stop criteria are named by strings, not {name!r:.60}")
     registry.get("stop criterion", name)
+    if options is None or options is False:
+        return None
+    if options is True:
+        options = {}
     if not isinstance(options, Mapping):
         accepted = registry.options("stop criterion", name)
         required = accepted[1] if accepted is not None else []
