@@ -28,6 +28,7 @@ from .hookspecs import hookimpl, hookspec
 from .network import Network
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
+from .scaling import Scaling
 from .scenario import ScenarioResult, load_scenario, run_scenario
 from .training import SGD
 
@@ -41,7 +42,7 @@ __all__ = [
     "Network", "Patterns",
     "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError",
     "SGD",
-    "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
+    "Scaling", "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
     "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",
 ]

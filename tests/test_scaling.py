@@ -1,0 +1,179 @@
+"""Input and target scaling: :class:`neurosim.Scaling`, ``net.scaling`` and ``net.predict``, and the
+``"scaling"`` entry of ``network.json``.
+
+Every number is worked out by hand from the patterns written here: the training set's
+means, standard deviations, minima and ranges, the test set scaled with the training set's
+statistics (never its own), a constant column shifted to 0 instead of divided by zero, and
+a network's prediction through its scaling. A network keeps its scaling through
+``to_dict``/``from_dict`` (JSON included), pickling and ensembles; a reader ignores
+entries it does not know; and bad scaling values are refused naming the entry.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import neurosim
+from neurosim import DataError, Scaling
+
+#: Training patterns: x1 = 1, 3, 5 (mean 3, standard deviation √(8/3), range 4), x2 constant
+#: 10, t = 2, 4, 9 (mean 5, standard deviation √(26/3), range 7).
+X = [[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]]
+T = [[2.0], [4.0], [9.0]]
+#: Test pattern, scaled with the training statistics above.
+X_TEST, T_TEST = [[7.0, 11.0]], [[16.0]]
+
+
+# --- fitting and applying ------------------------------------------------------------------
+
+
+def test_standard_scaling_uses_the_training_mean_and_deviation():
+    s = Scaling.fit(X, T, inputs="standard", targets="standard")
+    assert s.input_offset.tolist() == [3.0, 10.0] and s.target_offset.tolist() == [5.0]
+    assert s.input_scale.tolist() == pytest.approx([math.sqrt(8 / 3), 1.0])      # x2 constant: scale 1
+    assert s.target_scale.tolist() == pytest.approx([math.sqrt(26 / 3)])
+    # training column x1 becomes -√(3/2), 0, √(3/2); x2 becomes 0
+    np.testing.assert_allclose(s.scale_inputs(X), [[-math.sqrt(1.5), 0], [0, 0], [math.sqrt(1.5), 0]], atol=1e-15)
+    # the test pattern with the training statistics: (7 - 3) / √(8/3) = √6, (11 - 10) / 1 = 1
+    np.testing.assert_allclose(s.scale_inputs(X_TEST), [[math.sqrt(6), 1.0]], rtol=1e-15)
+    np.testing.assert_allclose(s.scale_targets(T_TEST), [[11 / math.sqrt(26 / 3)]], rtol=1e-15)
+    np.testing.assert_allclose(s.unscale_targets(s.scale_targets(T_TEST)), T_TEST, rtol=1e-15)
+
+
+def test_minmax_scaling_maps_the_training_range_onto_0_1():
+    s = Scaling.fit(X, T, inputs="minmax", targets="minmax")
+    assert s.input_offset.tolist() == [1.0, 10.0] and s.input_scale.tolist() == [4.0, 1.0]
+    assert s.target_offset.tolist() == [2.0] and s.target_scale.tolist() == [7.0]
+    assert s.scale_inputs(X).tolist() == [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]
+    assert s.scale_inputs(X_TEST).tolist() == [[1.5, 1.0]]          # outside [0, 1]: the test set's own range is not used
+    assert s.scale_targets(T_TEST).tolist() == [[2.0]]
+    assert s.unscale_targets([[0.5]]).tolist() == [[5.5]]
+
+
+def test_a_side_left_alone_is_returned_unchanged():
+    s = Scaling.fit(X, T, inputs="standard")
+    assert s.targets is None and s.target_offset.tolist() == [0.0] and s.target_scale.tolist() == [1.0]
+    Y = np.array([[0.1], [0.2]])
+    assert s.unscale_targets(Y) is Y and s.scale_targets(T).tolist() == T
+    assert s.describe() == "inputs standard, targets not scaled"
+
+
+def test_a_constant_column_is_shifted_to_zero_not_divided_by_zero():
+    # 0.1 three times: its computed deviation is rounding (or 0), not a spread
+    X = [[0.1, 0.0, 2.0], [0.1, 0.0, 4.0], [0.1, 0.0, 6.0]]
+    for method in ("standard", "minmax"):
+        s = Scaling.fit(X, [[1.0], [1.0], [1.0]], inputs=method, targets=method)
+        assert s.input_scale[:2].tolist() == [1.0, 1.0] and s.target_scale.tolist() == [1.0]
+        scaled = s.scale_inputs(X)
+        assert np.all(np.abs(scaled[:, :2]) < 1e-15)
+        assert s.scale_targets([[1.0], [3.0]]).tolist() == [[0.0], [2.0]]     # only shifted, by the training value
+
+
+@pytest.mark.parametrize("call, fragments", [
+    (lambda: Scaling.fit(X, T, inputs="z"), ("unknown scaling 'z' for the inputs", "standard, minmax")),
+    (lambda: Scaling.fit([[1e308], [-1e308]], [[0.0], [1.0]], inputs="minmax"),
+     ("inputs' column 0 is too spread out", "range overflows")),
+    (lambda: Scaling.fit([[np.nan]], [[0.0]], inputs="standard"), ("finite",)),
+])
+def test_fit_refuses_what_it_cannot_scale(refused, call, fragments):
+    refused(DataError, fragments, call)
+
+
+# --- the network: predict, saving, copies --------------------------------------------------
+
+
+def line_net(w=2.0, b=1.0, n_inputs=1):
+    """``o1 = w · x1 + b`` (identity output); extra inputs feed nothing."""
+    net = neurosim.Network()
+    for k in range(1, n_inputs + 1):
+        net.add_input(f"x{k}")
+    net.add_bias("b")
+    net.add_neuron("o1", "identity", output=True)
+    net.connect("x1", "o1", weight=w)
+    net.connect("b", "o1", weight=b)
+    return net
+
+
+def test_predict_scales_the_inputs_and_maps_the_outputs_back():
+    net = line_net()
+    net.scaling = Scaling(inputs="standard", targets="standard", input_offset=np.array([3.0]),
+                          input_scale=np.array([2.0]), target_offset=np.array([10.0]), target_scale=np.array([5.0]))
+    # x = 7: scaled (7 - 3) / 2 = 2, forward 2·2 + 1 = 5, back 5·5 + 10 = 35
+    assert net.predict([7.0]).tolist() == [35.0]
+    assert net.predict([[7.0], [3.0]]).tolist() == [[35.0], [15.0]]
+    assert net.forward([2.0]).tolist() == [5.0]                      # forward is the engine on scaled values
+    net.scaling = None
+    assert net.predict([7.0]).tolist() == [15.0] == net.forward([7.0]).tolist()
+
+
+def test_predict_refuses_bad_inputs_and_a_scaling_of_other_widths(refused):
+    net = line_net()
+    net.scaling = Scaling.fit(X, T, inputs="standard", targets="standard")        # fitted on two inputs
+    refused(DataError, ("2 inputs columns", "1 input units"), net.predict, [[1.0]])
+    refused(DataError, ("X has shape (2, 3)", "1 input units"), net.predict, [[1.0, 2.0, 3.0]] * 2)
+    refused(DataError, ("net.scaling must be a neurosim.scaling.Scaling", "str"), setattr, net, "scaling", "standard")
+
+
+def test_the_scaling_is_saved_with_the_network_and_read_back():
+    net = line_net(n_inputs=2)
+    net.scaling = Scaling.fit(X, T, inputs="standard", targets="minmax")
+    data = json.loads(json.dumps(net.to_dict()))
+    assert data["version"] == 1
+    assert data["scaling"] == {"inputs": {"method": "standard", "offset": [3.0, 10.0],
+                                          "scale": [math.sqrt(8 / 3), 1.0]},
+                               "targets": {"method": "minmax", "offset": [2.0], "scale": [7.0]}}
+    back = neurosim.Network.from_dict(data)
+    assert back.scaling.inputs == "standard" and back.scaling.targets == "minmax"
+    for attr in ("input_offset", "input_scale", "target_offset", "target_scale"):
+        assert np.array_equal(getattr(back.scaling, attr), getattr(net.scaling, attr))
+    assert back.predict(X_TEST).tolist() == net.predict(X_TEST).tolist()
+    # x1 = 7 -> √6 -> 2√6 + 1 -> (2√6 + 1)·7 + 2
+    assert net.predict(X_TEST)[0, 0] == pytest.approx((2 * math.sqrt(6) + 1) * 7 + 2, rel=1e-15)
+    assert back.to_dict() == data
+
+
+def test_a_network_without_scaling_has_no_entry_and_unknown_entries_are_ignored():
+    data = line_net().to_dict()
+    assert "scaling" not in data
+    assert neurosim.Network.from_dict(data).scaling is None
+    # a version-1 reader ignores what it does not know, which is why "scaling" needs no new version
+    later = {**data, "a_later_entry": {"anything": [1, 2]}}
+    assert neurosim.Network.from_dict(later).to_dict() == data
+
+
+@pytest.mark.parametrize("entry, fragments", [
+    ("standard", ("scaling must be a mapping with 'inputs' and/or 'targets'",)),
+    ({"input": {}}, ("scaling must be a mapping with 'inputs' and/or 'targets'",)),
+    ({"inputs": {"method": "z", "offset": [0.0], "scale": [1.0]}}, ("scaling.inputs", "'method'", "standard")),
+    ({"inputs": {"method": "standard", "offset": [0.0, 1.0], "scale": [1.0]}},
+     ("scaling.inputs.offset must be a list of 1 numbers",)),
+    ({"targets": {"method": "minmax", "offset": [0.0], "scale": [0.0]}}, ("scaling.targets.scale[0]", "> 0")),
+    ({"targets": {"method": "minmax", "offset": [math.nan], "scale": [1.0]}}, ("scaling.targets.offset[0]",)),
+])
+def test_a_malformed_scaling_entry_is_refused_naming_it(refused, entry, fragments):
+    data = {**line_net().to_dict(), "scaling": entry}
+    refused(DataError, fragments, neurosim.Network.from_dict, data)
+
+
+def test_copies_and_ensemble_members_keep_the_scaling():
+    net = line_net(w=0.5, b=0.0)
+    net.scaling = Scaling.fit([[0.0], [2.0]], [[1.0], [5.0]], inputs="minmax", targets="minmax")
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        # x = 4: (4 - 0) / 2 = 2, forward 0.5·2 = 1, back 1·4 + 1 = 5
+        assert clone.predict([4.0]).tolist() == net.predict([4.0]).tolist() == [5.0]
+    free = neurosim.Network(seed=0)
+    free.add_input("x1")
+    free.add_bias("b")
+    free.add_neuron("o1", "identity", output=True)
+    free.connect("x1", "o1")
+    free.connect("b", "o1")
+    free.scaling = net.scaling
+    result = free.train([[0.0], [1.0]], [[0.0], [1.0]], epochs=2, ensemble=3)
+    member = result.network(1)
+    assert member.scaling is not None and member.scaling.to_dict() == net.scaling.to_dict()
