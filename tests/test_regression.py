@@ -1,0 +1,113 @@
+"""Regression: the measures max_abs_error, mae, rmse and r2.
+
+The measures are checked on a line ``o1 = 2x + 0.5`` (and a second output ``o2 = -x``)
+whose outputs, residuals and sums are worked out by hand here, on the training and the
+test set, and member by member in an ensemble (``stat``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import neurosim
+from neurosim import ScenarioError
+
+MEASURES = ("max_abs_error", "mae", "rmse", "r2")
+
+#: o1 = 2x + 0.5 and o2 = -x, weights given, nothing trained. At x = 0, 1, 2, 3 the outputs
+#: are o1 = 0.5, 2.5, 4.5, 6.5 and o2 = 0, -1, -2, -3.
+LINES = {
+    "network": {"activation": "identity", "bias": "explicit",
+                "neurons": [{"name": "x", "kind": "input"}, {"name": "b", "kind": "bias"},
+                            {"name": "o1", "output": True}, {"name": "o2", "output": True}],
+                "connections": {"x -> o1": 2.0, "b -> o1": 0.5, "x -> o2": -1.0, "b -> o2": 0.0}},
+    "data": {"inputs": [[0], [1], [2], [3]], "targets": [[0.5, 0], [3, -1], [4, -2], [7, -4]],
+             "test": {"inputs": [[10], [20]], "targets": [[20, -9], [41, -20]]}},
+    "training": {"epochs": 0},
+}
+
+
+def measured(mapping, **options):
+    """Every regression measure of ``mapping``'s run, with ``options``."""
+    data = copy.deepcopy(mapping)
+    data["expect"] = [{"quantity": q, "above": -1e9, **options} for q in MEASURES]
+    return dict(zip(MEASURES, (c[1] for c in neurosim.run_scenario(data).checks)))
+
+
+def one_output(mapping):
+    data = copy.deepcopy(mapping)
+    data["network"]["neurons"] = data["network"]["neurons"][:3]
+    data["network"]["connections"] = {k: v for k, v in data["network"]["connections"].items() if "o2" not in k}
+    data["data"]["targets"] = [row[0] for row in data["data"]["targets"]]
+    data["data"]["test"]["targets"] = [row[0] for row in data["data"]["test"]["targets"]]
+    return data
+
+
+def test_the_measures_of_one_output_by_hand():
+    # residuals y - t: 0, -0.5, 0.5, -0.5; the targets' mean 3.625
+    got = measured(one_output(LINES))
+    assert got["max_abs_error"] == 0.5
+    assert got["mae"] == 1.5 / 4
+    assert got["rmse"] == pytest.approx(math.sqrt(0.75 / 4), rel=1e-15)
+    ss_tot = 3.125 ** 2 + 0.625 ** 2 + 0.375 ** 2 + 3.375 ** 2          # 21.6875
+    assert got["r2"] == pytest.approx(1 - 0.75 / ss_tot, rel=1e-15) == pytest.approx(0.9654178674351584)
+
+
+def test_several_outputs_are_pooled():
+    # o2's residuals 0, 0, 0, 1 (SS_res 1), its targets' mean -1.75 (SS_tot 8.75)
+    got = measured(LINES)
+    assert got["max_abs_error"] == 1.0
+    assert got["mae"] == (1.5 + 1.0) / 8
+    assert got["rmse"] == pytest.approx(math.sqrt((0.75 + 1.0) / 8), rel=1e-15)
+    # pooled sums (each output about its own mean), not the mean of the two outputs' r2 (0.9256)
+    assert got["r2"] == pytest.approx(1 - (0.75 + 1.0) / (21.6875 + 8.75), rel=1e-15) == pytest.approx(0.9425051)
+
+
+def test_the_test_set():
+    # x = 10, 20: o1 = 20.5, 40.5 against 20, 41; o2 = -10, -20 against -9, -20
+    got = measured(LINES, set="test")
+    assert got["max_abs_error"] == 1.0 and got["mae"] == (0.5 + 0.5 + 1.0 + 0.0) / 4
+    assert got["rmse"] == pytest.approx(math.sqrt((0.25 + 0.25 + 1.0) / 4), rel=1e-15)
+    # SS_tot: o1 about 30.5, 2 · 10.5²; o2 about -14.5, 2 · 5.5²
+    assert got["r2"] == pytest.approx(1 - 1.5 / (220.5 + 60.5), rel=1e-15)
+
+
+def test_r2_of_targets_that_do_not_vary_is_refused_before_training():
+    data = copy.deepcopy(LINES)
+    data["data"]["test"] = {"inputs": [[10]], "targets": [[20, -9]]}
+    data["expect"] = [{"quantity": "r2", "set": "test", "above": 0.5}]
+    with pytest.raises(ScenarioError, match=r"expect\[0\]\.set: r2 is undefined on the test set: its targets do "
+                                            r"not vary \(SS_tot = 0\); bound mae or rmse instead"):
+        neurosim.load_scenario(data).check()
+
+
+def test_r2_of_a_constant_prediction_is_zero_and_can_be_negative():
+    data = one_output(LINES)
+    data["network"]["connections"] = {"x -> o1": 0.0, "b -> o1": 3.625}       # every output the targets' mean
+    assert measured(data)["r2"] == 0.0
+    data["network"]["connections"] = {"x -> o1": -2.0, "b -> o1": 7.0}        # backwards
+    assert measured(data)["r2"] < 0
+
+
+def test_a_regression_measure_over_ensemble_members():
+    data = one_output(LINES)
+    data["network"] = {"activation": "identity", "layers": [{"name": "x", "size": 1},
+                                                            {"name": "o", "size": 1, "from": ["x"]}]}
+    data["training"] = {"epochs": 3, "mode": "batch", "learning_rate": 0.01, "ensemble": 4}
+    data["expect"] = [{"quantity": "rmse", "set": "test", "stat": stat, "above": -1.0} for stat in ("min", "max")]
+    result = neurosim.run_scenario(data)
+    test = result.scenario.test
+    each = [math.sqrt(np.mean((net.forward(test.inputs) - test.targets) ** 2)) for _k, net in result.ensemble.networks()]
+    assert len(set(each)) == 4                                       # four different starts
+    assert [c[1] for c in result.checks] == [min(each), max(each)]
+
+
+def test_an_unknown_set_is_refused_naming_the_option():
+    data = copy.deepcopy(LINES)
+    data["expect"] = [{"quantity": "mae", "set": "validation", "below": 1.0}]
+    with pytest.raises(ScenarioError, match=r"expect\[0\]\.set: set must be 'train' or 'test', not 'validation'"):
+        neurosim.run_scenario(data)
