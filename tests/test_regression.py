@@ -2,7 +2,8 @@
 
 The measures are checked on a line ``o1 = 2x + 0.5`` (and a second output ``o2 = -x``)
 whose outputs, residuals and sums are worked out by hand here, on the training and the
-test set, and member by member in an ensemble (``stat``).
+test set, member by member in an ensemble (``stat``), and in the targets' original units
+when the data are scaled.
 """
 
 from __future__ import annotations
@@ -111,3 +112,20 @@ def test_an_unknown_set_is_refused_naming_the_option():
     data["expect"] = [{"quantity": "mae", "set": "validation", "below": 1.0}]
     with pytest.raises(ScenarioError, match=r"expect\[0\]\.set: set must be 'train' or 'test', not 'validation'"):
         neurosim.run_scenario(data)
+
+
+# --- with data.scale ------------------------------------------------------------------------
+
+
+def test_measures_are_in_the_targets_original_units_when_the_data_are_scaled():
+    data = one_output(LINES)
+    data["data"]["scale"] = "standard"
+    result = neurosim.run_scenario({**data, "expect": [{"quantity": q, "above": -1e9} for q in MEASURES]})
+    net, raw = result.network, result.scenario.raw_train
+    residual = net.predict(raw.inputs) - raw.targets                 # predictions mapped back, raw targets
+    got = [c[1] for c in result.checks]
+    assert got[0] == np.max(np.abs(residual)) and got[1] == np.mean(np.abs(residual))
+    assert got[2] == math.sqrt(np.mean(residual ** 2))
+    # the same network's outputs in scaled units, compared with the scaled targets, are smaller by the scale
+    scaled = net.forward(result.scenario.train.inputs) - result.scenario.train.targets
+    assert np.mean(np.abs(scaled)) == pytest.approx(got[1] / net.scaling.target_scale[0], rel=1e-12)

@@ -1,12 +1,12 @@
-"""Input and target scaling: :class:`neurosim.Scaling`, ``net.scaling`` and ``net.predict``, and the
-``"scaling"`` entry of ``network.json``.
+"""Input and target scaling: :class:`neurosim.Scaling`, ``net.scaling`` and ``net.predict``, the
+``"scaling"`` entry of ``network.json``, and a scenario's ``data.scale``.
 
 Every number is worked out by hand from the patterns written here: the training set's
 means, standard deviations, minima and ranges, the test set scaled with the training set's
 statistics (never its own), a constant column shifted to 0 instead of divided by zero, and
 a network's prediction through its scaling. A network keeps its scaling through
 ``to_dict``/``from_dict`` (JSON included), pickling and ensembles; a reader ignores
-entries it does not know; and bad scaling values are refused naming the entry.
+entries it does not know; and bad scaling values are refused naming the file and key.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import neurosim
-from neurosim import DataError, Scaling
+from neurosim import DataError, Scaling, ScenarioError
 
 #: Training patterns: x1 = 1, 3, 5 (mean 3, standard deviation √(8/3), range 4), x2 constant
 #: 10, t = 2, 4, 9 (mean 5, standard deviation √(26/3), range 7).
@@ -177,3 +177,107 @@ def test_copies_and_ensemble_members_keep_the_scaling():
     result = free.train([[0.0], [1.0]], [[0.0], [1.0]], epochs=2, ensemble=3)
     member = result.network(1)
     assert member.scaling is not None and member.scaling.to_dict() == net.scaling.to_dict()
+
+
+# --- a scenario's data.scale -----------------------------------------------------------------
+
+#: A 2-input, 1-output linear net on the patterns above, with a test set; nothing trained.
+MAPPING = {
+    "scenario": {"seed": 0},
+    "network": {"layers": [{"name": "x", "size": 2}, {"name": "o", "size": 1, "from": ["x"],
+                                                      "activation": "identity"}]},
+    "data": {"inputs": X, "targets": T, "test": {"inputs": X_TEST, "targets": T_TEST}, "scale": "standard"},
+    "training": {"epochs": 0},
+    "expect": [{"quantity": "mae", "set": "test", "above": -1.0}],
+}
+
+
+def test_a_scenario_fits_on_the_training_set_and_applies_it_to_the_test_set():
+    result = neurosim.run_scenario(MAPPING)
+    sc = result.scenario
+    np.testing.assert_allclose(sc.train.inputs[:, 0], [-math.sqrt(1.5), 0, math.sqrt(1.5)], atol=1e-15)
+    np.testing.assert_allclose(sc.test.inputs, [[math.sqrt(6), 1.0]], rtol=1e-15)           # train statistics
+    np.testing.assert_allclose(sc.test.targets, [[11 / math.sqrt(26 / 3)]], rtol=1e-15)
+    assert sc.raw_train.inputs.tolist() == X and sc.raw_test.targets.tolist() == T_TEST
+    assert result.network.scaling is sc.scaling
+    # measures in original units: mae on the test set is |predict(7, 11) - 16|
+    net = result.network
+    y = net.predict(X_TEST)[0, 0]
+    assert result.checks[0][1] == pytest.approx(abs(y - 16.0), rel=1e-15)
+    # the training loss is on the scaled targets: error is the network's on the scaled set
+    assert result.final_error == net.error(sc.train.inputs, sc.train.targets)
+    report = result.report()
+    assert "scaled: inputs standard, targets standard (fitted on the training set" in report
+    assert "(scaled inputs -1.224744871, 0)" in report and "(scaled targets)" in report
+
+
+def test_the_saved_network_predicts_what_the_run_did(tmp_path):
+    result = neurosim.run_scenario({**MAPPING, "training": {"epochs": 20, "mode": "batch", "learning_rate": 0.05}})
+    files = result.save(tmp_path)
+    back = neurosim.Network.from_dict(json.loads(files["network"].read_text()))
+    assert back.scaling.to_dict() == result.network.scaling.to_dict()
+    assert back.predict(X_TEST).tolist() == result.network.predict(X_TEST).tolist()
+    assert result.checks[0][1] == abs(back.predict(X_TEST)[0, 0] - 16.0)          # mae on the test set
+
+
+def test_the_table_form_scales_one_side_only():
+    only_inputs = neurosim.run_scenario(MAPPING, {"data.scale": {"inputs": "minmax"}}).scenario
+    assert only_inputs.train.inputs.tolist() == [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]
+    assert only_inputs.train.targets.tolist() == T and only_inputs.scaling.targets is None
+    only_targets = neurosim.run_scenario(MAPPING, {"data.scale": {"targets": "minmax"}}).scenario
+    assert only_targets.train.inputs.tolist() == X
+    assert only_targets.train.targets.tolist() == [[0.0], [2 / 7], [1.0]]
+    assert only_targets.test.targets.tolist() == [[2.0]]
+    none = neurosim.run_scenario(MAPPING, {"data.scale": "none"}).scenario
+    assert none.scaling is None and none.train is none.raw_train
+
+
+def write_scenario(tmp_path, scale_line, extra=""):
+    path = tmp_path / "s.toml"
+    path.write_text(f"""
+[[network.layers]]
+name = "x"
+size = 1
+[[network.layers]]
+name = "o"
+size = 1
+from = ["x"]
+[data]
+inputs = [[0], [1], [2]]
+targets = [0, 1, 1]
+{scale_line}
+{extra}
+[training]
+epochs = 0
+""")
+    return path
+
+
+@pytest.mark.parametrize("scale_line, extra, key, fragments", [
+    ('scale = "z"', "", "data.scale", ("'z' is not allowed", "choose from: minmax, none, standard")),
+    ('scale = 3', "", "data.scale", ("must be a string (standard, minmax or none) or a table",)),
+    ('scale = { input = "standard" }', "", "data.scale.input", ("unknown key", "did you mean 'inputs'")),
+    ('scale = { inputs = "standrd" }', "", "data.scale.inputs", ("'standrd' is not allowed", "did you mean 'standard'")),
+    ('scale = {}', "", "data.scale", ("empty table", "inputs and/or targets")),
+    ('scal = "standard"', "", "data.scal", ("unknown key", "did you mean 'scale'")),
+    ("", '[data.test]\ninputs = [[3]]\ntargets = [1]\nscale = "standard"', "data.test.scale",
+     ("scaled with the training set's statistics", "set data.scale")),
+])
+def test_bad_scale_values_are_refused_at_their_key(tmp_path, refused, scale_line, extra, key, fragments):
+    path = write_scenario(tmp_path, scale_line, extra)
+    refused(ScenarioError, (f"{path}: {key}: ",) + fragments, neurosim.load_scenario, path)
+
+
+def test_targets_scaled_out_of_the_loss_range_are_refused_at_data_scale(tmp_path, refused):
+    path = write_scenario(tmp_path, 'scale = "standard"', "")
+    refused(ScenarioError, (f"{path}: data.scale: the scaled training target", "bce",
+                            'leave the targets as they are (scale = { inputs = "standard" })'),
+            neurosim.run_scenario, path, {"training.loss": "bce"})
+    # minmax keeps 0/1 targets where they are, so bce takes them
+    assert neurosim.run_scenario(path, {"training.loss": "bce", "data.scale": "minmax"}).passed
+
+
+def test_data_too_spread_out_to_scale_is_refused_without_a_warning(refused):
+    data = copy.deepcopy(MAPPING)
+    data["data"]["inputs"] = [[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]
+    refused(ScenarioError, ("data.scale", "too spread out to scale"), neurosim.run_scenario, data)

@@ -103,7 +103,8 @@ class RunState:
     ----------
     network : Network
     train, test : Patterns
-        Training and test patterns (``test`` is None without a test set).
+        Training and test patterns as the network is trained on them (``test`` is None
+        without a test set): with ``data.scale``, scaled.
     loss : str
         The training loss's name.
     history : ndarray
@@ -119,6 +120,10 @@ class RunState:
         ``training.ensemble`` (known before the ensemble has run).
     registry : Registry or None
         The run's plugins (what :meth:`each_member` looks measures up in).
+    raw_train, raw_test : Patterns or None
+        The same patterns in their original units, before ``data.scale`` (None: the
+        same as ``train`` and ``test``). Measures in the targets' units compare
+        ``network.predict(raw.inputs)`` with ``raw.targets``.
     """
 
     network: Network | None
@@ -131,6 +136,8 @@ class RunState:
     stop: Any = None
     members: int | None = None
     registry: Registry | None = None
+    raw_train: Patterns | None = None
+    raw_test: Patterns | None = None
 
     def each_member(self, quantity: str, **options: Any) -> np.ndarray:
         """Take measure ``quantity`` on every ensemble member's trained network.
@@ -156,7 +163,8 @@ class RunState:
         for k, net in ens.networks():
             if net is not None:
                 member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
-                                  int(ens.epochs[k]), None, self.stop, None, self.registry)
+                                  int(ens.epochs[k]), None, self.stop, None, self.registry, self.raw_train,
+                                  self.raw_test)
                 values[k] = measure(member, **options)
         return values
 

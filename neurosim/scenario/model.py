@@ -18,6 +18,7 @@ from ..errors import NeurosimError, did_you_mean
 from ..functions import Patterns
 from ..network import Network
 from ..plugins import Registry, make_registry
+from ..scaling import Scaling
 from .build import build_network
 from .data import _load_patterns
 from .measuring import Expectation
@@ -43,7 +44,18 @@ class Scenario:
     seed : int
         The seed of every random choice; drawn and recorded when the file gives none.
     train, test : Patterns
-        The data, after :meth:`resolve`.
+        The data as the network is trained and measured on it, after :meth:`resolve`:
+        with ``data.scale``, scaled by :attr:`scaling` (fitted on the training set);
+        else as read. ``test`` is None without a test set.
+    raw_train, raw_test : Patterns
+        The data as read, in its original units (the same objects as ``train`` and
+        ``test`` when nothing is scaled).
+    scale : dict or None
+        ``data.scale`` as ``{"inputs": method, "targets": method}`` (None for a side
+        left as it is), or None.
+    scaling : neurosim.scaling.Scaling or None
+        The scaling :meth:`resolve` fitted on the training set; the built network holds
+        it (``net.scaling``).
     """
 
     source: str
@@ -69,6 +81,10 @@ class Scenario:
     registry: Registry | None = None
     train: Patterns | None = None
     test: Patterns | None = None
+    scale: dict | None = None
+    scaling: Scaling | None = None
+    raw_train: Patterns | None = None
+    raw_test: Patterns | None = None
 
     def momentum_at(self, epoch: int) -> float:
         """The momentum in force from ``epoch`` on (``momentum_schedule``, else ``momentum``)."""
@@ -154,6 +170,7 @@ class Scenario:
             raise r.fail("data.test", f"test patterns have {self.test.inputs.shape[1]} inputs and "
                          f"{self.test.targets.shape[1]} targets, training patterns {self.train.inputs.shape[1]} "
                          f"and {self.train.targets.shape[1]}")
+        self._scale_data(r)
         if self.mode == "minibatch" and self.batch_size > len(self.train):
             raise r.fail("training.batch_size", f"is {self.batch_size} but there are only {len(self.train)} "
                          "training patterns")
@@ -179,6 +196,30 @@ class Scenario:
             if e.value is None and e.below is None and e.above is None:
                 raise r.fail(f"expect[{e.index}]", "gives no bound; add value (with tolerance), below or above")
         return self
+
+    def _scale_data(self, r: _Reader) -> None:
+        """Keep the data as read in ``raw_train``/``raw_test``; with ``data.scale``, fit the
+        scaling on the training set and scale both sets with it."""
+        self.raw_train, self.raw_test, self.scaling = self.train, self.test, None
+        if self.scale is None:
+            return
+        try:
+            self.scaling = Scaling.fit(self.train.inputs, self.train.targets, **self.scale)
+        except NeurosimError as exc:
+            raise r.fail("data.scale", str(exc)) from None
+        for name in ("train", "test"):
+            patterns = getattr(self, name)
+            if patterns is None:
+                continue
+            scaled = self.scaling.apply(patterns)
+            for side in ("inputs", "targets"):
+                bad = np.argwhere(~np.isfinite(getattr(scaled, side)))
+                if len(bad):
+                    row, column = bad[0]
+                    raise r.fail("data.scale", f"scaling the {'training' if name == 'train' else 'test'} {side} overflows at pattern {row}, column "
+                                 f"{column}: the values are too far apart for float64 once divided by the training "
+                                 "spread; scale the data down first")
+            setattr(self, name, scaled)
 
     def build_network(self) -> Network:
         """Build the scenario's network (weights not given are drawn from ``seed``)."""

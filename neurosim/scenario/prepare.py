@@ -51,7 +51,8 @@ def _prepare(sc: Scenario) -> _Prepared:
         _check_targets(sc)
         X, T = sc.train.inputs, sc.train.targets
         optimizer = training.SGD(sc.learning_rate_at(0), sc.momentum_at(0), sc.weight_decay)   # checked by load
-        run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry)
+        run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry,
+                       sc.raw_train, sc.raw_test)
         try:
             initial_error = net.error(X, T, sc.loss)
         except NumericalError as exc:
@@ -107,8 +108,15 @@ def _check_targets(sc: Scenario) -> None:
         try:
             loss.check_targets(patterns.targets)
         except NeurosimError as exc:
+            which = "test" if patterns is sc.test else "training"
+            if sc.scaling is not None and sc.scaling.targets is not None:     # in range until scale moved them
+                keep = (f"scale = {{ inputs = \"{sc.scaling.inputs}\" }}" if sc.scaling.inputs else
+                        "remove data.scale")
+                raise ScenarioError(sc.source, "data.scale", f"the scaled {which} {exc}. Scaling the targets "
+                                    f"({sc.scaling.targets}) moved them there: leave the targets as they are "
+                                    f"({keep})") from None
             key = next((f"{path}.{k}" for k in ("targets", "dataset", "file") if k in table), path)
-            raise ScenarioError(sc.source, key, f"{'test' if path == 'data.test' else 'training'} {exc}") from None
+            raise ScenarioError(sc.source, key, f"{which} {exc}") from None
 
 
 @contextlib.contextmanager

@@ -119,7 +119,7 @@ class ScenarioResult:
                "train_error": self.final_error if net is not None else None}
         if net is not None:
             state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop,
-                             sc.ensemble, sc.registry)
+                             sc.ensemble, sc.registry, sc.raw_train, sc.raw_test)
             accuracy = sc.registry.measure("accuracy")
             out["train_accuracy"] = accuracy(state)
             if sc.test is not None:
@@ -140,10 +140,13 @@ class ScenarioResult:
                  f"network: ensemble member 0 (seed {sc.seed}) diverged, so there is no trained network to show",
                  f"data: {_count(len(sc.train), 'training pattern')}"
                  + (f", {_count(len(sc.test), 'test pattern')}" if sc.test else "") + drawn]
+        if sc.scaling is not None:
+            lines.append(f"scaled: {sc.scaling.describe()} (fitted on the training set, applied to both sets)")
         if len(self.initial_state) <= 24:
             inputs = ", ".join(f"{x:.10g}" for x in sc.train.inputs[0][:8]) + (" ..." if sc.train.inputs.shape[1] > 8
                                                                               else "")
-            lines.append(f"forward pass, training pattern 0, before training (inputs {inputs}):")
+            scaled = "scaled " if sc.scaling is not None and sc.scaling.inputs is not None else ""
+            lines.append(f"forward pass, training pattern 0, before training ({scaled}inputs {inputs}):")
             for name, (net_in, out) in self.initial_state.items():
                 lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
         lines.append(f"total error ({sc.loss}) before training: {self.initial_error:.9g}")
@@ -172,7 +175,8 @@ class ScenarioResult:
                          f" {self.final_error:.9g}")
         if sc.test is not None and net is not None:
             m = self.metrics()
-            lines.append(f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.4g}")
+            scaled = " (scaled targets)" if sc.scaling is not None and sc.scaling.targets is not None else ""
+            lines.append(f"test set: error {m['test_error']:.6g}{scaled}, accuracy {m['test_accuracy']:.4g}")
         if self.ensemble is not None:
             lines.append(f"ensemble (seeds {sc.seed} to {sc.seed + self.ensemble.members - 1}; network above is "
                          f"the first): {self.ensemble}")

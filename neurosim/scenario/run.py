@@ -130,7 +130,7 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     first = None if result.diverged[0] else result.network(0)
     history = result.history[:result.epochs[0], 0]
     run = RunState(first if first is not None else _Diverged(0, sc.seed), sc.train, sc.test, sc.loss, history,
-                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry)
+                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry, sc.raw_train, sc.raw_test)
     checks = p.checks + [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after is None]
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
