@@ -1,22 +1,28 @@
-"""Regression: the measures max_abs_error, mae, rmse and r2.
+"""Regression: the measures max_abs_error, mae, rmse and r2, and what a run reports by its task.
 
 The measures are checked on a line ``o1 = 2x + 0.5`` (and a second output ``o2 = -x``)
 whose outputs, residuals and sums are worked out by hand here, on the training and the
 test set, member by member in an ensemble (``stat``), and in the targets' original units
-when the data are scaled.
+when the data are scaled. Then the classification rule (:func:`task_of`): which targets,
+losses and output activations make a classification, and that a regression's report and
+``summary.json`` give mae, rmse and r2 where a classification's give accuracy.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import neurosim
 from neurosim import ScenarioError
+from neurosim.scenario.measuring import task_of
 
+ROOT = Path(__file__).resolve().parents[1]
 MEASURES = ("max_abs_error", "mae", "rmse", "r2")
 
 #: o1 = 2x + 0.5 and o2 = -x, weights given, nothing trained. At x = 0, 1, 2, 3 the outputs
@@ -129,3 +135,75 @@ def test_measures_are_in_the_targets_original_units_when_the_data_are_scaled():
     # the same network's outputs in scaled units, compared with the scaled targets, are smaller by the scale
     scaled = net.forward(result.scenario.train.inputs) - result.scenario.train.targets
     assert np.mean(np.abs(scaled)) == pytest.approx(got[1] / net.scaling.target_scale[0], rel=1e-12)
+
+
+
+# --- classification or regression ------------------------------------------------------------
+
+REGISTRY = neurosim.default_registry()
+ZERO_ONE = np.array([[0.0], [1.0], [1.0]])
+
+
+@pytest.mark.parametrize("targets, loss, activations, task", [
+    ([ZERO_ONE], "mse", ["sigmoid"], "classification"),             # XOR with sigmoid outputs
+    ([np.eye(3)], "cce", ["softmax"] * 3, "classification"),         # one-hot classes
+    ([ZERO_ONE], "bce", ["identity"], "classification"),             # a cross-entropy is a classifier's loss
+    ([ZERO_ONE, np.array([[0.0]])], "mse", ["sigmoid"], "classification"),
+    ([ZERO_ONE], "mse", ["identity"], "regression"),                 # a linear fit to 0/1 numbers
+    ([ZERO_ONE], "mse", ["tanh"], "regression"),
+    ([ZERO_ONE, np.array([[0.5]])], "mse", ["sigmoid"], "regression"),   # a test target that is not 0 or 1
+    ([np.array([[0.01, 0.99]])], "mse", ["sigmoid", "sigmoid"], "regression"),   # the worked example
+    ([np.sin(np.linspace(0, 3, 5))[:, None]], "mse", ["identity"], "regression"),
+    ([np.array([[-1.0], [1.0]])], "mse", ["tanh"], "regression"),
+])
+def test_the_classification_rule(targets, loss, activations, task):
+    assert task_of(targets, REGISTRY.loss(loss), activations) == task
+
+
+def sine_mapping():
+    return {
+        "scenario": {"seed": 0},
+        "network": {"activation": "tanh", "layers": [{"name": "i", "size": 1}, {"name": "h", "size": 4, "from": ["i"]},
+                                                     {"name": "o", "size": 1, "from": ["h"],
+                                                      "activation": "identity"}]},
+        "data": {"dataset": "sine", "options": {"n": 20}, "test_fraction": 0.25},
+        "training": {"epochs": 5, "mode": "batch", "learning_rate": 0.01},
+    }
+
+
+def test_a_regression_reports_mae_rmse_and_r2_not_accuracy(tmp_path):
+    result = neurosim.run_scenario(sine_mapping())
+    assert result.task == "regression"
+    m = result.metrics()
+    assert m["task"] == "regression"
+    assert set(m) >= {"train_mae", "train_rmse", "train_r2", "test_error", "test_mae", "test_rmse", "test_r2"}
+    assert not any("accuracy" in key for key in m)
+    state = neurosim.scenario.RunState(result.network, result.scenario.train, result.scenario.test, "mse",
+                                       result.history)
+    rmse = REGISTRY.measure("rmse")
+    assert m["test_rmse"] == rmse(state, set="test") and m["train_rmse"] == rmse(state)
+    line = next(line for line in result.report().splitlines() if line.startswith("test set:"))
+    assert line == (f"test set: error {m['test_error']:.6g}, mae {m['test_mae']:.6g}, rmse {m['test_rmse']:.6g}, "
+                    f"r2 {m['test_r2']:.6g}")
+    assert "accuracy" not in result.report()
+    summary = json.loads(result.save(tmp_path)["summary"].read_text())
+    assert summary["metrics"]["task"] == "regression" and summary["metrics"]["test_mae"] == m["test_mae"]
+
+
+def test_a_classification_still_reports_accuracy():
+    result = neurosim.run_scenario(ROOT / "scenarios" / "iris_binary.toml", {"training.epochs": 5})
+    m = result.metrics()
+    assert result.task == m["task"] == "classification"
+    assert {"train_accuracy", "test_accuracy", "test_error"} <= set(m) and "test_mae" not in m
+    assert f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.6g}" in result.report()
+
+
+def test_an_undefined_metric_is_none():
+    """The worked example is a regression (targets 0.01 and 0.99) of one pattern: its r2 is
+    undefined, so summary.json says null and the run is not refused for it."""
+    result = neurosim.run_scenario(ROOT / "scenarios" / "mazur.toml")
+    m = result.metrics()
+    assert m["task"] == "regression" and m["train_r2"] is None
+    y = result.network.forward([0.05, 0.10])
+    assert m["train_mae"] == (abs(y[0] - 0.01) + abs(y[1] - 0.99)) / 2
+    assert "accuracy" not in json.dumps(m)

@@ -18,7 +18,7 @@ from .. import training
 from ..errors import NeurosimError, NumericalError, ResourceError, ScenarioError
 from ..network import Network
 from ..resources import require_memory
-from .measuring import RunState, _checked, _measure
+from .measuring import RunState, _checked, _measure, task_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Scenario
@@ -38,6 +38,7 @@ class _Prepared:
     initial_state: dict
     checks: list
     draws: list
+    task: str
 
 
 def _prepare(sc: Scenario) -> _Prepared:
@@ -65,7 +66,9 @@ def _prepare(sc: Scenario) -> _Prepared:
         net.forward(X[:1])
         initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
         checks = [_checked(e, initial[e.index], run) for e in sc.expectations if e.after == 0]
-        return _Prepared(net, run, optimizer, initial_error, net.weights(), initial_state, checks, draws)
+        task = task_of([p.targets for p in (sc.raw_train, sc.raw_test) if p is not None], sc.registry.loss(sc.loss),
+                       [u.activation for u in net.outputs])
+        return _Prepared(net, run, optimizer, initial_error, net.weights(), initial_state, checks, draws, task)
 
 
 def _check_memory(sc: Scenario, net: Network) -> None:

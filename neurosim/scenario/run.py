@@ -114,7 +114,7 @@ def _run_single(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
                if e.after is None or (stopped and e.after > run.epochs)]
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
-                          stopped_early=stopped, wall_time=time.perf_counter() - started, draws=p.draws)
+                          stopped_early=stopped, wall_time=time.perf_counter() - started, draws=p.draws, task=p.task)
 
 
 def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
@@ -135,7 +135,7 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
-                          wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws)
+                          wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws, task=p.task)
 
 
 @contextlib.contextmanager
