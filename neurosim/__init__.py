@@ -42,7 +42,8 @@ __all__ = [
     "Network", "Patterns",
     "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError",
     "SGD",
-    "Scaling", "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
+    "Scaling", "ScenarioError", "ScenarioResult",
+    "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
     "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",
 ]

@@ -908,15 +908,25 @@ class Network:
         Raises
         ------
         DataError
-            Bad inputs (as for :meth:`forward`), or a scaling of other widths than the
-            network's.
+            Bad inputs (as for :meth:`forward`), inputs that overflow once scaled, or a
+            scaling of other widths than the network's.
+        NumericalError
+            When the outputs overflow, in the network or once mapped back.
         """
         scaling = self.scaling
         if scaling is None:
             return self.forward(X)
         self._patterns(X, self._inputs, "X")                    # the data's own mistakes, named as forward does
         scaling.check(len(self._inputs), len(self._outputs))
-        return scaling.unscale_targets(self.forward(scaling.scale_inputs(np.asarray(X, dtype=np.float64))))
+        scaled = scaling.scale_inputs(np.asarray(X, dtype=np.float64))
+        if not np.isfinite(scaled).all():
+            raise DataError("X overflows once scaled by net.scaling (x - offset) / scale: the inputs are too far "
+                            "from the training data's offsets for float64; check the inputs' units")
+        Y = scaling.unscale_targets(self.forward(scaled))
+        if not np.isfinite(Y).all():
+            raise NumericalError("the outputs overflow once mapped back to the targets' units by net.scaling "
+                                 "(y · scale + offset); the network's outputs are far outside the training range")
+        return Y
 
     @staticmethod
     def _forward(plan: Plan, X: np.ndarray, single: bool, loss=None):

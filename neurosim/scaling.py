@@ -278,7 +278,12 @@ def _numbers(values: Any, where: str, n: int, positive: bool) -> np.ndarray:
     """``values`` as a float array of ``n`` finite numbers (``> 0`` if ``positive``), else a DataError."""
     if not isinstance(values, (list, tuple)) or len(values) != n:
         raise DataError(f"{where} must be a list of {n} numbers (one per column), not {values!r:.60}")
+    out = np.empty(n)
     for k, x in enumerate(values):
-        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or (positive and x <= 0):
+        try:
+            out[k] = float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else math.nan
+        except OverflowError:                   # an integer beyond float range
+            out[k] = math.nan
+        if not math.isfinite(out[k]) or (positive and out[k] <= 0):
             raise DataError(f"{where}[{k}] must be a finite number{' > 0' if positive else ''}, not {x!r:.40}")
-    return np.array(values, dtype=np.float64)
+    return out

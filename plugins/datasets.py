@@ -1,9 +1,10 @@
 """Built-in datasets: the classic backpropagation benchmarks xor, parity, symmetry, encoder,
 two_spirals and family_trees, and the regression sets sine, polynomial and friedman1,
-registered through the ``neurosim_register_datasets`` hook exactly like a third party's. Each is a deterministic ``generate(**options) -> Patterns``
-whose options are keywords with defaults, checked on entry: a bad value raises
-:class:`neurosim.DataError` naming the dataset, the option and what is allowed. Each
-generator's docstring states its pattern order and the source it follows. The random ones
+registered through the ``neurosim_register_datasets`` hook exactly like a third party's.
+Each is a deterministic ``generate(**options) -> Patterns`` whose options are keywords
+with defaults, checked on entry: a bad value raises :class:`neurosim.DataError` naming the
+dataset, the option and what is allowed. Each generator's docstring states its pattern
+order and the source it follows. The random ones
 (the noise of sine and polynomial, friedman1's inputs and noise) draw from
 ``numpy.random.default_rng(seed)``, so a seed gives the same patterns everywhere.
 """

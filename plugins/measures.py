@@ -65,8 +65,9 @@ def error(run, set="train", stat=None):
     """Total error (the training loss, summed over patterns) on the train or test set.
 
     Computed on the patterns as the network is trained on them: with ``data.scale``, on
-    the scaled targets (so it is the training curve's error). With an ensemble and ``stat`` (min, median, mean, max): that statistic of the final
-    errors of the members that did not diverge.
+    the scaled targets (so it is the training curve's error). With an ensemble and
+    ``stat`` (min, median, mean, max): that statistic of the final errors of the members
+    that did not diverge.
     """
     _check_stat(run, stat)
     if stat is not None:

@@ -108,7 +108,8 @@ def test_a_regression_measure_over_ensemble_members():
     data["expect"] = [{"quantity": "rmse", "set": "test", "stat": stat, "above": -1.0} for stat in ("min", "max")]
     result = neurosim.run_scenario(data)
     test = result.scenario.test
-    each = [math.sqrt(np.mean((net.forward(test.inputs) - test.targets) ** 2)) for _k, net in result.ensemble.networks()]
+    each = [math.sqrt(np.mean((net.forward(test.inputs) - test.targets) ** 2))
+            for _k, net in result.ensemble.networks()]
     assert len(set(each)) == 4                                       # four different starts
     assert [c[1] for c in result.checks] == [min(each), max(each)]
 

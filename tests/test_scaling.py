@@ -51,7 +51,7 @@ def test_minmax_scaling_maps_the_training_range_onto_0_1():
     assert s.input_offset.tolist() == [1.0, 10.0] and s.input_scale.tolist() == [4.0, 1.0]
     assert s.target_offset.tolist() == [2.0] and s.target_scale.tolist() == [7.0]
     assert s.scale_inputs(X).tolist() == [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]
-    assert s.scale_inputs(X_TEST).tolist() == [[1.5, 1.0]]          # outside [0, 1]: the test set's own range is not used
+    assert s.scale_inputs(X_TEST).tolist() == [[1.5, 1.0]]     # outside [0, 1]: the test set's own range is not used
     assert s.scale_targets(T_TEST).tolist() == [[2.0]]
     assert s.unscale_targets([[0.5]]).tolist() == [[5.5]]
 
@@ -118,6 +118,11 @@ def test_predict_refuses_bad_inputs_and_a_scaling_of_other_widths(refused):
     refused(DataError, ("2 inputs columns", "1 input units"), net.predict, [[1.0]])
     refused(DataError, ("X has shape (2, 3)", "1 input units"), net.predict, [[1.0, 2.0, 3.0]] * 2)
     refused(DataError, ("net.scaling must be a neurosim.scaling.Scaling", "str"), setattr, net, "scaling", "standard")
+    net = line_net()
+    net.scaling = Scaling("standard", "standard", np.array([0.0]), np.array([1e-300]), np.array([0.0]),
+                          np.array([1e300]))
+    refused(DataError, ("X overflows once scaled by net.scaling",), net.predict, [1e10])
+    refused(neurosim.NumericalError, ("the outputs overflow once mapped back",), net.predict, [1e-290])
 
 
 def test_the_scaling_is_saved_with_the_network_and_read_back():
@@ -155,6 +160,8 @@ def test_a_network_without_scaling_has_no_entry_and_unknown_entries_are_ignored(
      ("scaling.inputs.offset must be a list of 1 numbers",)),
     ({"targets": {"method": "minmax", "offset": [0.0], "scale": [0.0]}}, ("scaling.targets.scale[0]", "> 0")),
     ({"targets": {"method": "minmax", "offset": [math.nan], "scale": [1.0]}}, ("scaling.targets.offset[0]",)),
+    ({"targets": {"method": "minmax", "offset": [10**400], "scale": [1.0]}}, ("scaling.targets.offset[0]", "finite")),
+    ({"targets": {"method": "minmax", "offset": ["1"], "scale": [1.0]}}, ("scaling.targets.offset[0]", "'1'")),
 ])
 def test_a_malformed_scaling_entry_is_refused_naming_it(refused, entry, fragments):
     data = {**line_net().to_dict(), "scaling": entry}
@@ -257,7 +264,8 @@ epochs = 0
     ('scale = "z"', "", "data.scale", ("'z' is not allowed", "choose from: minmax, none, standard")),
     ('scale = 3', "", "data.scale", ("must be a string (standard, minmax or none) or a table",)),
     ('scale = { input = "standard" }', "", "data.scale.input", ("unknown key", "did you mean 'inputs'")),
-    ('scale = { inputs = "standrd" }', "", "data.scale.inputs", ("'standrd' is not allowed", "did you mean 'standard'")),
+    ('scale = { inputs = "standrd" }', "", "data.scale.inputs",
+     ("'standrd' is not allowed", "did you mean 'standard'")),
     ('scale = {}', "", "data.scale", ("empty table", "inputs and/or targets")),
     ('scal = "standard"', "", "data.scal", ("unknown key", "did you mean 'scale'")),
     ("", '[data.test]\ninputs = [[3]]\ntargets = [1]\nscale = "standard"', "data.test.scale",

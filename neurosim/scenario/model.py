@@ -216,7 +216,8 @@ class Scenario:
                 bad = np.argwhere(~np.isfinite(getattr(scaled, side)))
                 if len(bad):
                     row, column = bad[0]
-                    raise r.fail("data.scale", f"scaling the {'training' if name == 'train' else 'test'} {side} overflows at pattern {row}, column "
+                    which = "training" if name == "train" else "test"
+                    raise r.fail("data.scale", f"scaling the {which} {side} overflows at pattern {row}, column "
                                  f"{column}: the values are too far apart for float64 once divided by the training "
                                  "spread; scale the data down first")
             setattr(self, name, scaled)
