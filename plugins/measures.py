@@ -47,6 +47,12 @@ def _original(run, set):
     return run.network.predict(raw.inputs), raw.targets
 
 
+def _residuals(run, set):
+    """``y - t`` for every pattern of ``set`` and every output, in the targets' original units."""
+    Y, T = _original(run, set)
+    return Y - T
+
+
 def _check_stat(run, stat):
     if stat is None:
         return
@@ -155,8 +161,7 @@ def max_abs_error(run, set="train"):
     ``max |y - t|``, with outputs and targets in the targets' original units (with
     ``data.scale``, the outputs mapped back).
     """
-    Y, T = _original(run, set)
-    return float(np.max(np.abs(Y - T)))
+    return float(np.max(np.abs(_residuals(run, set))))
 
 
 def mae(run, set="train"):
@@ -165,8 +170,7 @@ def mae(run, set="train"):
     Every output of every pattern of ``set`` counts once (so with several outputs it is
     the mean over all ``patterns × outputs`` differences), in the targets' original units.
     """
-    Y, T = _original(run, set)
-    return float(np.mean(np.abs(Y - T)))
+    return float(np.mean(np.abs(_residuals(run, set))))
 
 
 def rmse(run, set="train"):
@@ -176,8 +180,7 @@ def rmse(run, set="train"):
     Unlike ``error`` (the summed training loss) it does not grow with the number of
     patterns.
     """
-    Y, T = _original(run, set)
-    return float(np.sqrt(np.mean((Y - T) ** 2)))
+    return float(np.sqrt(np.mean(_residuals(run, set) ** 2)))
 
 
 def r2(run, set="train"):

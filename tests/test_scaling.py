@@ -283,6 +283,9 @@ def test_targets_scaled_out_of_the_loss_range_are_refused_at_data_scale(tmp_path
             neurosim.run_scenario, path, {"training.loss": "bce"})
     # minmax keeps 0/1 targets where they are, so bce takes them
     assert neurosim.run_scenario(path, {"training.loss": "bce", "data.scale": "minmax"}).passed
+    # a target out of range before any scaling is the data's mistake, not the scaling's
+    refused(ScenarioError, (f"{path}: data.targets: training target 2.0",), neurosim.run_scenario, path,
+            {"training.loss": "bce", "data.targets": [0, 1, 2]})
 
 
 def test_data_too_spread_out_to_scale_is_refused_without_a_warning(refused):

@@ -101,25 +101,27 @@ def _check_memory(sc: Scenario, net: Network) -> None:
 
 def _check_targets(sc: Scenario) -> None:
     """Refuse training or test targets outside the range the loss is defined on (a bce
-    target of 2), naming the data key they came from."""
+    target of 2), naming the data key they came from, or ``data.scale`` when they were in
+    range until scaling moved them."""
     loss = sc.registry.loss(sc.loss)
     d = sc.data["data"]
-    for patterns, table, path in ((sc.train, d, "data"), (sc.test, d.get("test", d), "data.test" if "test" in d
-                                                           else "data")):
+    for which, patterns, raw, table, path in (
+            ("training", sc.train, sc.raw_train, d, "data"),
+            ("test", sc.test, sc.raw_test, d.get("test", d), "data.test" if "test" in d else "data")):
         if patterns is None:
             continue
         try:
-            loss.check_targets(patterns.targets)
+            loss.check_targets(raw.targets)
         except NeurosimError as exc:
-            which = "test" if patterns is sc.test else "training"
-            if sc.scaling is not None and sc.scaling.targets is not None:     # in range until scale moved them
-                keep = (f"scale = {{ inputs = \"{sc.scaling.inputs}\" }}" if sc.scaling.inputs else
-                        "remove data.scale")
-                raise ScenarioError(sc.source, "data.scale", f"the scaled {which} {exc}. Scaling the targets "
-                                    f"({sc.scaling.targets}) moved them there: leave the targets as they are "
-                                    f"({keep})") from None
             key = next((f"{path}.{k}" for k in ("targets", "dataset", "file") if k in table), path)
             raise ScenarioError(sc.source, key, f"{which} {exc}") from None
+        try:
+            loss.check_targets(patterns.targets)
+        except NeurosimError as exc:
+            keep = f"scale = {{ inputs = \"{sc.scaling.inputs}\" }}" if sc.scaling.inputs else "remove data.scale"
+            raise ScenarioError(sc.source, "data.scale", f"the scaled {which} {exc}. Scaling the targets "
+                                f"({sc.scaling.targets}) moved them there: leave the targets as they are "
+                                f"({keep})") from None
 
 
 @contextlib.contextmanager

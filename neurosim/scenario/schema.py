@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import ScenarioError, did_you_mean
 from ..plugins import Registry
+from ..scaling import METHODS
 
 __all__ = ["SCHEMA", "BIAS_POLICIES", "NEURON_KINDS", "FILE_FORMATS", "SCALE_CHOICES", "INT64", "check_integers"]
 
@@ -48,7 +49,7 @@ NEURON_KINDS = ("input", "bias", "neuron")
 FILE_FORMATS = ("csv", "fann")
 #: What ``data.scale`` (or each of its ``inputs`` and ``targets``) may say: a method of
 #: :mod:`neurosim.scaling`, or ``"none"``.
-SCALE_CHOICES = ("standard", "minmax", "none")
+SCALE_CHOICES = METHODS + ("none",)
 
 
 def _toml(value: Any) -> str:
