@@ -292,3 +292,21 @@ def test_data_too_spread_out_to_scale_is_refused_without_a_warning(refused):
     data = copy.deepcopy(MAPPING)
     data["data"]["inputs"] = [[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]
     refused(ScenarioError, ("data.scale", "too spread out to scale"), neurosim.run_scenario, data)
+
+
+def test_every_ensemble_member_is_measured_in_original_units():
+    data = copy.deepcopy(MAPPING)
+    data["training"] = {"epochs": 4, "mode": "batch", "learning_rate": 0.05, "ensemble": 3}
+    data["expect"] = [{"quantity": "mae", "set": "test", "stat": "max", "above": -1.0},
+                      {"quantity": "accuracy", "threshold": 4.5, "stat": "min", "above": -1.0}]
+    result = neurosim.run_scenario(data)
+    raw_test, raw_train = result.scenario.raw_test, result.scenario.raw_train
+    maes, accuracies = [], []
+    for _k, net in result.ensemble.networks():
+        assert net.scaling.to_dict() == result.scenario.scaling.to_dict()
+        maes.append(float(np.mean(np.abs(net.predict(raw_test.inputs) - raw_test.targets))))
+        # accuracy's threshold is in the targets' units too: t = 2, 4, 9 against 4.5
+        accuracies.append(float(np.mean((net.predict(raw_train.inputs)[:, 0] > 4.5)
+                                        == (raw_train.targets[:, 0] > 4.5))))
+    assert len(set(maes)) == 3
+    assert [c[1] for c in result.checks] == [max(maes), min(accuracies)]
