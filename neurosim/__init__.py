@@ -29,6 +29,7 @@ from .network import Network
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 from .rules import Optimizer, Progress, StopRule
+from .scaling import Scaling
 from .scenario import ScenarioResult, load_scenario, run_scenario
 from .training import SGD, StopCriterion, TrainingRun
 
@@ -40,7 +41,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
-    "PluginError", "Progress", "Registry", "ResourceError", "SGD", "ScenarioError", "ScenarioResult", "StopCriterion",
-    "StopRule", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles", "default_registry", "hookimpl", "hookspec",
-    "load_scenario", "make_registry", "run_scenario",
+    "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
+    "StopCriterion", "StopRule", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
+    "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario",
 ]

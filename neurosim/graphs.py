@@ -33,6 +33,7 @@ import networkx as nx
 from .errors import CycleError, DataError, TopologyError
 from .neurons import Neuron, Unit
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
+from .scaling import Scaling
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
@@ -489,10 +490,11 @@ def network_to_dict(net: Network) -> dict:
     -------
     dict
         ``{"format": "neurosim-network", "version": 1, "dtype": ..., "units": [...],
-        "edges": [...], "plugins": {"activation": {name: plugin}}}``. Units keep their
-        order (the input and output column order); edges are listed neuron by neuron,
-        each neuron's in the order it sums them, so :func:`network_from_dict` rebuilds a
-        network that computes the same bits.
+        "edges": [...], "plugins": {"activation": {name: plugin}}}``, and ``"scaling"``
+        (:meth:`neurosim.scaling.Scaling.to_dict`) when ``net.scaling`` is set. Units
+        keep their order (the input and output column order); edges are listed neuron by
+        neuron, each neuron's in the order it sums them, so :func:`network_from_dict`
+        rebuilds a network that computes the same bits.
     """
     weights = net.weights()                   # compiles: weights not given yet are drawn
     graph = net._synced_graph()
@@ -516,8 +518,12 @@ def network_to_dict(net: Network) -> dict:
                 edge["label"] = data["label"]
             edges.append(edge)
     plugins = {name: net.registry.owner("activation", name) for name in sorted({u.activation for u in net.neurons})}
-    return {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype), "units": units, "edges": edges,
-            "plugins": {"activation": plugins}}
+    out = {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype), "units": units, "edges": edges,
+           "plugins": {"activation": plugins}}
+    if net.scaling is not None:               # optional: a version-1 reader that does not know it ignores it
+        net.scaling.check(len(net.inputs), len(net.outputs))
+        out["scaling"] = net.scaling.to_dict()
+    return out
 
 
 def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> Network:
@@ -535,12 +541,15 @@ def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> N
     Returns
     -------
     Network
+        With ``scaling`` set when the mapping has a ``"scaling"`` entry. Keys this
+        version does not know are ignored.
 
     Raises
     ------
     DataError
         When the mapping is not a neurosim network of a version this code reads, or an
-        entry is malformed (the message names it: ``units[3]``, ``edges[7]``).
+        entry is malformed (the message names it: ``units[3]``, ``edges[7]``,
+        ``scaling.inputs.offset``).
     """
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
@@ -576,4 +585,7 @@ def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> N
     except (KeyError, TypeError, AttributeError) as exc:
         raise DataError(f"malformed {FORMAT} data at {where}: missing or wrong field ({type(exc).__name__}: "
                         f"{exc!s:.80})") from None
-    return from_networkx(cls, G, bias=False, dtype=data.get("dtype", "float64"), **network_kwargs)
+    net = from_networkx(cls, G, bias=False, dtype=data.get("dtype", "float64"), **network_kwargs)
+    if data.get("scaling") is not None:
+        net.scaling = Scaling.from_dict(data["scaling"], len(net.inputs), len(net.outputs))
+    return net

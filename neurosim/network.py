@@ -31,6 +31,7 @@ from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError,
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
+from .scaling import Scaling
 
 __all__ = ["Network"]
 
@@ -865,6 +866,67 @@ class Network:
             E = float(loss_.value(plan.output_values(buf), Ta))
         self._check_error(E, loss_)
         return E
+
+    @property
+    def scaling(self) -> Scaling | None:
+        """The scaling of the network's inputs and targets (:class:`neurosim.scaling.Scaling`), or None.
+
+        A scenario with ``data.scale`` sets it to the scaling fitted on its training set;
+        :meth:`predict` applies it, :meth:`to_dict` saves it (the optional ``"scaling"``
+        entry) and :meth:`from_dict` reads it back. :meth:`forward`, :meth:`error`,
+        :meth:`gradients` and :meth:`train` do not use it: they take values already in
+        the network's (scaled) units.
+        """
+        return self.__dict__.get("_scaling")
+
+    @scaling.setter
+    def scaling(self, value: Scaling | None) -> None:
+        if value is not None and not isinstance(value, Scaling):
+            raise DataError(f"net.scaling must be a neurosim.scaling.Scaling (Scaling.fit(X, T, inputs='standard')) "
+                            f"or None, not {type(value).__name__} {value!r:.60}")
+        self._scaling = value
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Outputs in the targets' original units for inputs in their original units.
+
+        With :attr:`scaling`, the inputs are scaled as in training, passed forward, and
+        the outputs mapped back to the targets' units; without it, the same as
+        :meth:`forward`.
+
+        Parameters
+        ----------
+        X : array_like
+            ``(batch, n_inputs)`` patterns, or ``(n_inputs,)`` for one, in the units the
+            data came in.
+
+        Returns
+        -------
+        ndarray
+            ``(batch, n_outputs)`` (or ``(n_outputs,)`` for one pattern), in the targets'
+            units. Each neuron's ``net`` and ``out`` are then readable (in scaled units).
+
+        Raises
+        ------
+        DataError
+            Bad inputs (as for :meth:`forward`), inputs that overflow once scaled, or a
+            scaling of other widths than the network's.
+        NumericalError
+            When the outputs overflow, in the network or once mapped back.
+        """
+        scaling = self.scaling
+        if scaling is None:
+            return self.forward(X)
+        self._patterns(X, self._inputs, "X")                    # the data's own mistakes, named as forward does
+        scaling.check(len(self._inputs), len(self._outputs))
+        scaled = scaling.scale_inputs(np.asarray(X, dtype=np.float64))
+        if not np.isfinite(scaled).all():
+            raise DataError("X overflows once scaled by net.scaling (x - offset) / scale: the inputs are too far "
+                            "from the training data's offsets for float64; check the inputs' units")
+        Y = scaling.unscale_targets(self.forward(scaled))
+        if not np.isfinite(Y).all():
+            raise NumericalError("the outputs overflow once mapped back to the targets' units by net.scaling "
+                                 "(y · scale + offset); the network's outputs are far outside the training range")
+        return Y
 
     @staticmethod
     def _forward(plan: Plan, X: np.ndarray, single: bool, loss=None):

@@ -1,9 +1,12 @@
 """Built-in datasets: the classic backpropagation benchmarks xor, parity, symmetry, encoder,
-two_spirals and family_trees, registered through the ``neurosim_register_datasets`` hook
-exactly like a third party's. Each is a deterministic ``generate(**options) -> Patterns``
-whose options are keywords with defaults, checked on entry: a bad value raises
-:class:`neurosim.DataError` naming the dataset, the option and what is allowed. Each
-generator's docstring states its pattern order and the source it follows.
+two_spirals and family_trees, and the regression sets sine, polynomial and friedman1,
+registered through the ``neurosim_register_datasets`` hook exactly like a third party's.
+Each is a deterministic ``generate(**options) -> Patterns`` whose options are keywords
+with defaults, checked on entry: a bad value raises :class:`neurosim.DataError` naming the
+dataset, the option and what is allowed. Each generator's docstring states its pattern
+order and the source it follows. The random ones
+(the noise of sine and polynomial, friedman1's inputs and noise) draw from
+``numpy.random.default_rng(seed)``, so a seed gives the same patterns everywhere.
 """
 
 from __future__ import annotations
@@ -42,6 +45,35 @@ def _positive(dataset: str, option: str, value) -> float:
     if not ok:
         raise DataError(f"{dataset}: {option} must be a positive finite number, not {value!r}")
     return float(value)
+
+
+def _finite(dataset: str, option: str, value) -> float:
+    """``value`` as a float when it is a finite real number, else a DataError naming it."""
+    if not isinstance(value, Real) or isinstance(value, (bool, np.bool_)) or not math.isfinite(value):
+        raise DataError(f"{dataset}: {option} must be a finite number, not {value!r}")
+    return float(value)
+
+
+def _non_negative(dataset: str, option: str, value) -> float:
+    """``value`` as a float when it is a finite number >= 0, else a DataError naming it."""
+    ok = isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value) and value >= 0
+    if not ok:
+        raise DataError(f"{dataset}: {option} must be a finite number >= 0, not {value!r}")
+    return float(value)
+
+
+def _interval(dataset: str, low, high) -> tuple[float, float]:
+    """``(low, high)`` as floats when both are finite and ``low < high``, else a DataError."""
+    low, high = _finite(dataset, "low", low), _finite(dataset, "high", high)
+    if not low < high:
+        raise DataError(f"{dataset}: low must be less than high (the interval the points lie on), not "
+                        f"low = {low!r} and high = {high!r}")
+    return low, high
+
+
+def _seed(dataset: str, value) -> int:
+    """A seed for ``numpy.random.default_rng``: a whole number from 0 to 2**63 - 1."""
+    return _whole(dataset, "seed", value, 0, 2**63 - 1)
 
 
 def _counting(bits: int) -> np.ndarray:
@@ -214,6 +246,148 @@ def two_spirals(*, scale: float = 1.0) -> Patterns:
     return Patterns(X * scale, T, input_names=["x", "y"], target_names=["spiral 1"], labels=labels)
 
 
+# --- regression: sine, polynomial, friedman1 ----------------------------------------------
+
+#: The most points ``sine`` and ``polynomial`` make, and friedman1's largest ``n`` and ``d``.
+MAX_POINTS = 1_000_000
+MAX_FRIEDMAN_PATTERNS = 100_000
+MAX_FRIEDMAN_INPUTS = 100
+#: The most coefficients ``polynomial`` takes (degree 19).
+MAX_COEFFICIENTS = 20
+
+
+def _grid(dataset: str, n, low, high) -> np.ndarray:
+    """``n`` evenly spaced points from ``low`` to ``high``, both included, as a column."""
+    n = _whole(dataset, "n", n, 2, MAX_POINTS)
+    low, high = _interval(dataset, low, high)
+    return np.linspace(low, high, n)[:, None]
+
+
+def _noisy(dataset: str, y: np.ndarray, noise, seed) -> np.ndarray:
+    """``y`` plus ``noise`` times standard normal draws from ``default_rng(seed)`` (one per
+    row, in order); ``y`` itself when ``noise`` is 0 (nothing is drawn)."""
+    noise, seed = _non_negative(dataset, "noise", noise), _seed(dataset, seed)
+    if noise == 0:
+        return y
+    return y + noise * np.random.default_rng(seed).standard_normal(y.shape)
+
+
+def sine(*, n: int = 50, low: float = -math.pi, high: float = math.pi, noise: float = 0.0, seed: int = 0) -> Patterns:
+    """y = sin(x) on an evenly spaced grid of ``n`` points, optionally with Gaussian noise.
+
+    Parameters
+    ----------
+    n : int, default 50
+        Number of points, 2 to 1,000,000.
+    low, high : float, default -π and π
+        The interval, ``low < high``; both ends are points of the grid.
+    noise : float, default 0.0
+        Standard deviation of the Gaussian noise added to each target (0: none, and
+        nothing is drawn).
+    seed : int, default 0
+        Seeds ``numpy.random.default_rng`` for the noise.
+
+    Returns
+    -------
+    Patterns
+        Inputs ``(n, 1)``, column ``x``: ``x_k = low + k (high - low) / (n - 1)`` for
+        ``k = 0 .. n - 1``, in increasing order (``numpy.linspace``); targets ``(n, 1)``,
+        column ``sin(x)``: ``sin(x_k) + noise · z_k`` with ``z_k`` the k-th standard
+        normal draw. No labels (the input says which point a pattern is).
+
+    Notes
+    -----
+    Not from a paper: the smallest regression problem, for checking that a network fits a
+    smooth function (``scenarios/sine_regression.toml``).
+    """
+    X = _grid("sine", n, low, high)
+    return Patterns(X, _noisy("sine", np.sin(X), noise, seed), input_names=["x"], target_names=["sin(x)"])
+
+
+def polynomial(*, coefficients: Sequence[float] = (0.0, 0.0, 1.0), n: int = 50, low: float = -1.0,
+               high: float = 1.0, noise: float = 0.1, seed: int = 0) -> Patterns:
+    """y = c0 + c1 x + c2 x² + ... on an evenly spaced grid, plus Gaussian noise.
+
+    Parameters
+    ----------
+    coefficients : sequence of float, default (0, 0, 1)
+        ``c0, c1, ...``, constant term first (``coefficients[k]`` multiplies ``x**k``, as
+        ``numpy.polynomial.polynomial.polyval``); 1 to 20 finite numbers. The default is
+        y = x².
+    n : int, default 50
+        Number of points, 2 to 1,000,000.
+    low, high : float, default -1 and 1
+        The interval, ``low < high``; both ends are points of the grid.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to each target (0: none).
+    seed : int, default 0
+        Seeds ``numpy.random.default_rng`` for the noise.
+
+    Returns
+    -------
+    Patterns
+        Inputs ``(n, 1)``, column ``x``, the grid of :func:`sine` in increasing order;
+        targets ``(n, 1)``, column ``y``: the polynomial at ``x_k`` plus ``noise · z_k``,
+        ``z_k`` the k-th standard normal draw. No labels.
+
+    Notes
+    -----
+    Not from a paper: a noisy curve whose true form is known, for over- and under-fitting.
+    """
+    if isinstance(coefficients, (str, bytes, Mapping)) or not isinstance(coefficients, Sequence) or \
+            not 1 <= len(coefficients) <= MAX_COEFFICIENTS:
+        raise DataError(f"polynomial: coefficients must be a list of 1 to {MAX_COEFFICIENTS} numbers, constant "
+                        f"term first (e.g. [0, 0, 1] for x²), not {coefficients!r:.60}")
+    c = [_finite("polynomial", f"coefficients[{k}]", value) for k, value in enumerate(coefficients)]
+    X = _grid("polynomial", n, low, high)
+    y = np.zeros_like(X)
+    for ck in reversed(c):                      # Horner: ((c_m x + c_{m-1}) x + ...) x + c0
+        y = y * X + ck
+    return Patterns(X, _noisy("polynomial", y, noise, seed), input_names=["x"], target_names=["y"])
+
+
+def friedman1(*, n: int = 100, d: int = 10, noise: float = 1.0, seed: int = 0) -> Patterns:
+    """Friedman's first regression problem: 5 relevant inputs of ``d``, uniform on [0, 1].
+
+    ``y = 10 sin(π x1 x2) + 20 (x3 − 0.5)² + 10 x4 + 5 x5 + noise · z``; inputs ``x6 ..
+    xd`` do not enter ``y``, so a model has to learn to ignore them.
+
+    Parameters
+    ----------
+    n : int, default 100
+        Number of patterns, 1 to 100,000.
+    d : int, default 10
+        Number of inputs, 5 to 100 (Friedman used 10).
+    noise : float, default 1.0
+        Standard deviation of the Gaussian noise ``z`` is scaled by (Friedman: 1).
+    seed : int, default 0
+        Seeds ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    Patterns
+        Inputs ``(n, d)``, columns ``x1 .. xd``; targets ``(n, 1)``, column ``y``. The
+        draws, in order: the inputs row by row (``rng.uniform(0, 1, (n, d))``), then one
+        standard normal ``z`` per pattern (``rng.standard_normal(n)``), the order of
+        scikit-learn's ``make_friedman1`` (whose older generator gives other numbers). So
+        the inputs of a seed do not depend on ``noise``. No labels.
+
+    References
+    ----------
+    .. [1] Friedman, J. H. (1991). Multivariate adaptive regression splines. *The Annals
+       of Statistics* 19(1), 1-67.
+    """
+    n = _whole("friedman1", "n", n, 1, MAX_FRIEDMAN_PATTERNS)
+    d = _whole("friedman1", "d", d, 5, MAX_FRIEDMAN_INPUTS)
+    noise, seed = _non_negative("friedman1", "noise", noise), _seed("friedman1", seed)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0.0, 1.0, (n, d))
+    z = rng.standard_normal(n)
+    x1, x2, x3, x4, x5 = X[:, :5].T
+    y = 10.0 * np.sin(np.pi * x1 * x2) + 20.0 * (x3 - 0.5) ** 2 + 10.0 * x4 + 5.0 * x5 + noise * z
+    return Patterns(X, y[:, None], input_names=[f"x{j}" for j in range(1, d + 1)], target_names=["y"])
+
+
 # --- family trees -------------------------------------------------------------------------
 
 #: The two families of Rumelhart, Hinton & Williams (1986) Figs. 2-4, as the paper draws
@@ -366,11 +540,17 @@ DATASETS = (
             description="194 points on two spirals, interleaved; scale=1/6.5 for [-1, 1] (Lang & Witbrock 1988)"),
     Dataset("family_trees", family_trees,
             description="104 (person, relationship) -> people cases, two isomorphic families (Hinton 1986)"),
+    Dataset("sine", sine, description="y = sin(x) on n grid points of [low, high], optional Gaussian noise (seed)"),
+    Dataset("polynomial", polynomial,
+            description="y = c0 + c1 x + ... on a grid of [low, high], plus Gaussian noise (seed)"),
+    Dataset("friedman1", friedman1,
+            description="y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + noise, x uniform on [0, 1]^d "
+                        "(Friedman 1991)"),
 )
 
 
 @hookimpl
 def neurosim_register_datasets(register):
-    """Register xor, parity, symmetry, encoder, two_spirals and family_trees."""
+    """Register xor, parity, symmetry, encoder, two_spirals, family_trees, sine, polynomial and friedman1."""
     for dataset in DATASETS:
         register(dataset)

@@ -1,9 +1,15 @@
-"""Built-in measures for scenario expectations: error, weight, output, accuracy, epochs, structure.
+"""Built-in measures for scenario expectations: error, weight, output, accuracy, epochs, structure,
+and the regression errors max_abs_error, mae, rmse and r2.
 
 Each is a :class:`neurosim.Measure` whose ``compute(run, **options)`` reads a run in
 progress or finished (``run.network``, ``run.train``, ``run.test``, ``run.history``,
 ``run.epochs``) and returns one number, which an ``[[expect]]`` table bounds. The options
-are the expectation's other keys (``set = "test"``, ``edge = "h1 -> o1"``).
+are the expectation's other keys (``set = "test"``, ``edge = "h1 -> o1"``). With
+``data.scale``, ``run.train`` and ``run.test`` are the scaled patterns the network is
+trained on (``error`` is the training loss on them); the measures that compare outputs with
+targets (accuracy, correct and the regression errors) do so in the targets' original
+units, through ``run.network.predict`` on the original patterns (``run.raw_train``,
+``run.raw_test``).
 """
 
 from __future__ import annotations
@@ -37,6 +43,21 @@ def _patterns(run, set):
     raise DataError(f"set must be 'train', 'test' or 'validation', not {set!r}")
 
 
+def _original(run, set):
+    """``(Y, T)`` for ``set`` in the targets' original units: the network's predictions for
+    the patterns as they were read (before ``data.scale``) and their targets."""
+    data = _patterns(run, set)
+    raw = getattr(run, f"raw_{set}", None)
+    raw = data if raw is None else raw
+    return run.network.predict(raw.inputs), raw.targets
+
+
+def _residuals(run, set):
+    """``y - t`` for every pattern of ``set`` and every output, in the targets' original units."""
+    Y, T = _original(run, set)
+    return Y - T
+
+
 def _check_stat(run, stat):
     if stat is None:
         return
@@ -54,8 +75,10 @@ def _stat(values, stat):
 def error(run, set="train", stat=None):
     """Total error (the training loss, summed over patterns) on the train or test set.
 
-    With an ensemble and ``stat`` (min, median, mean, max): that statistic of the final
-    errors of the members that did not diverge.
+    Computed on the patterns as the network is trained on them: with ``data.scale``, on
+    the scaled targets (so it is the training curve's error). With an ensemble and
+    ``stat`` (min, median, mean, max): that statistic of the final errors of the members
+    that did not diverge.
     """
     _check_stat(run, stat)
     if stat is not None:
@@ -79,7 +102,11 @@ def weight(run, edge):
 
 
 def output(run, neuron, pattern=0, set="train"):
-    """The output of ``neuron`` (any computing neuron) for pattern number ``pattern``."""
+    """The output of ``neuron`` (any computing neuron) for pattern number ``pattern``.
+
+    As the network computes it: with ``data.scale``, for the scaled inputs and, for an
+    output neuron, in the scaled targets' units.
+    """
     data = _patterns(run, set)
     if isinstance(pattern, bool) or not isinstance(pattern, int):
         raise DataError(f"pattern must be a whole number (0-based), not {pattern!r}")
@@ -97,8 +124,7 @@ def output(run, neuron, pattern=0, set="train"):
 def _correct(run, set, margin, threshold, output):
     threshold = _number("threshold", threshold)
     margin = None if margin is None else _number("margin", margin)
-    data = _patterns(run, set)
-    Y, T = run.network.forward(data.inputs), data.targets
+    Y, T = _original(run, set)
     if output is not None:                 # judge one output on its own
         names = [u.name for u in run.network.outputs]
         if output not in names:
@@ -122,7 +148,8 @@ def accuracy(run, set="train", margin=None, threshold=0.5, output=None):
     largest output is the target class. Other targets: every output on the target's side.
     With ``margin``: every output within ``margin`` of its target (Rumelhart et al.'s
     family trees: 0.2). With ``output`` (an output neuron's name): that output alone,
-    judged as a one-output network.
+    judged as a one-output network. Outputs and targets are compared in the targets'
+    original units (with ``data.scale``: after mapping the outputs back).
     """
     return float(np.mean(_correct(run, set, margin, threshold, output)))
 
@@ -130,6 +157,54 @@ def accuracy(run, set="train", margin=None, threshold=0.5, output=None):
 def correct(run, set="train", margin=None, threshold=0.5, output=None):
     """Number of patterns classified correctly (see accuracy)."""
     return float(np.sum(_correct(run, set, margin, threshold, output)))
+
+
+def max_abs_error(run, set="train"):
+    """Largest absolute difference between an output and its target, in the targets' units.
+
+    Over every pattern of ``set`` (``"train"`` or ``"test"``) and every output:
+    ``max |y - t|``, with outputs and targets in the targets' original units (with
+    ``data.scale``, the outputs mapped back).
+    """
+    return float(np.max(np.abs(_residuals(run, set))))
+
+
+def mae(run, set="train"):
+    """Mean absolute error, in the targets' units: the mean of ``|y - t|`` over patterns and outputs.
+
+    Every output of every pattern of ``set`` counts once (so with several outputs it is
+    the mean over all ``patterns × outputs`` differences), in the targets' original units.
+    """
+    return float(np.mean(np.abs(_residuals(run, set))))
+
+
+def rmse(run, set="train"):
+    """Root-mean-square error, in the targets' units: ``sqrt(mean((y - t)²))`` over patterns and outputs.
+
+    Every output of every pattern of ``set`` counts once, in the targets' original units.
+    Unlike ``error`` (the summed training loss) it does not grow with the number of
+    patterns.
+    """
+    return float(np.sqrt(np.mean(_residuals(run, set) ** 2)))
+
+
+def r2(run, set="train"):
+    """Coefficient of determination: ``1 - SS_res / SS_tot`` over all outputs.
+
+    ``SS_res = Σ (t - y)²`` over every pattern of ``set`` and every output;
+    ``SS_tot = Σ (t - t̄_j)²`` with ``t̄_j`` the mean of output ``j``'s targets over the
+    set. Several outputs are pooled in both sums (each about its own mean), so an output
+    whose targets vary more weighs more (scikit-learn's ``multioutput =
+    "variance_weighted"``). 1 is a perfect fit, 0 no better than each output's mean, and
+    it can be negative. Computed in the targets' original units. Undefined, and refused,
+    when the targets of the set do not vary.
+    """
+    Y, T = _original(run, set)
+    total = float(np.sum((T - T.mean(axis=0)) ** 2))
+    if not total > 0:
+        raise DataError(f"r2 is undefined on the {set} set: its targets do not vary (SS_tot = 0); bound mae or "
+                        "rmse instead")
+    return 1.0 - float(np.sum((T - Y) ** 2)) / total
 
 
 def epochs(run, stat=None):
@@ -230,6 +305,8 @@ def mirror_symmetry(run, inputs=None):
 
 @hookimpl
 def neurosim_register_measures(register):
-    """Register error, weight, output, accuracy, correct, epochs, success_rate and mirror_symmetry."""
-    for fn in (error, weight, output, accuracy, correct, epochs, success_rate, mirror_symmetry):
+    """Register error, weight, output, accuracy, correct, max_abs_error, mae, rmse, r2, epochs,
+    success_rate and mirror_symmetry."""
+    for fn in (error, weight, output, accuracy, correct, max_abs_error, mae, rmse, r2, epochs, success_rate,
+               mirror_symmetry):
         register(Measure(fn.__name__, fn, description=fn.__doc__.split("\n")[0]))

@@ -3,8 +3,9 @@
 Hypothesis calls the public functions and methods a user reaches first — building a
 :class:`neurosim.Network` (its constructor, ``add_*``, ``connect``, ``connect_all``,
 ``set_weight``, ``set_trainable``, ``set_output``), running it (``forward``,
-``gradients``, ``error``, ``train`` with every keyword), the optimiser and stop
-criterion, the conversions (``from_networkx``, ``from_dict``) and the scenario entry
+``predict`` through a scaling, ``gradients``, ``error``, ``train`` with every keyword),
+the optimiser and stop criterion, the conversions (``from_networkx``, ``from_dict``, its
+``scaling`` entry included) and the scenario entry
 points (``run_scenario``, ``load_scenario``, ``ScenarioResult.save``) — with one argument
 replaced by an odd value: another type, NaN, infinity, an integer too large for a float,
 a huge count, a complex number, a string, an empty or ragged array. Each call must work or
@@ -105,11 +106,13 @@ def test_building_a_network(data):
 @given(st.data())
 def test_running_and_training(data):
     net = net221()
-    method = data.draw(st.sampled_from(["forward", "gradients", "error", "train"]))
+    net.scaling = neurosim.Scaling.fit(XOR_X, XOR_T, inputs="standard", targets="minmax")
+    method = data.draw(st.sampled_from(["forward", "predict", "gradients", "error", "train"]))
     valid = {"X": XOR_X, "T": XOR_T, "loss": "mse", "learning_rate": 0.5, "epochs": 2, "mode": "batch",
              "momentum": 0.0, "batch_size": None, "weight_decay": 0.0, "optimizer": None, "stop": None,
              "ensemble": None, "seeds": None, "schedule": None, "shuffle": False}
-    keys = {"forward": ["X"], "gradients": ["X", "T", "loss"], "error": ["X", "T", "loss"]}.get(method, list(valid))
+    keys = {"forward": ["X"], "predict": ["X"], "gradients": ["X", "T", "loss"],
+            "error": ["X", "T", "loss"]}.get(method, list(valid))
     key = data.draw(st.sampled_from(keys))
     kwargs = {k: valid[k] for k in keys}
     kwargs[key] = data.draw(odd | st.just(np.array(XOR_X) * 1e300) | st.just(np.array(XOR_X, complex)),
@@ -165,7 +168,18 @@ def test_conversions(data):
         works_or_refuses(neurosim.Network.from_dict, value)
     else:
         data_ = net221().to_dict()
-        field = data.draw(st.sampled_from(["units", "edges", "dtype", "version"]))
+        field = data.draw(st.sampled_from(["units", "edges", "dtype", "version", "scaling", "scaling.inputs"]))
+        if field.startswith("scaling"):
+            data_["scaling"] = {"inputs": {"method": "standard", "offset": [0.0, 1.0], "scale": [1.0, 2.0]}}
+            if field == "scaling.inputs":
+                key = data.draw(st.sampled_from(["method", "offset", "scale"]))
+                data_["scaling"]["inputs"][key] = value
+            else:
+                data_["scaling"] = value
+            net = works_or_refuses(neurosim.Network.from_dict, data_)
+            if isinstance(net, neurosim.Network):
+                works_or_refuses(net.predict, XOR_X)
+            return
         if field in ("units", "edges") and data.draw(st.booleans()):
             data_[field][0] = value if not isinstance(value, dict) else {**data_[field][0], **value}
         else:

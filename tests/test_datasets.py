@@ -5,8 +5,11 @@ describe them (docs/classics.md names the sources), written out here independent
 the plugin: the xor truth table, parity and symmetry counts, the 8-3-8 encoder, the
 two-spirals formula point by point, and the family trees case by case (the English
 family's 52 cases by hand, the Italian family's through the person-by-person
-isomorphism). Then the options: bad values raise :class:`neurosim.DataError` naming
-the dataset and option, and options a dataset does not take are refused by the registry.
+isomorphism). The regression sets are checked the same way: sine's first rows written
+out, the polynomial at hand-computed points, Friedman's formula evaluated here on
+friedman1's own inputs, and the noise's mean and standard deviation over many draws. Then
+the options: bad values raise :class:`neurosim.DataError` naming the dataset and option,
+and options a dataset does not take are refused by the registry.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import neurosim
 from neurosim import DataError, NeurosimError, PluginError
 
 NAMES = ("xor", "parity", "symmetry", "encoder", "two_spirals", "family_trees")
+REGRESSION = ("sine", "polynomial", "friedman1")
 
 #: name -> (options, n_patterns, n_inputs, n_outputs) of a default-sized call.
 SHAPES = {
@@ -97,9 +101,9 @@ def family(make):
 # --- the registry -------------------------------------------------------------------------
 
 
-def test_registry_lists_the_six_builtins_owned_by_the_datasets_plugin(registry):
-    assert set(NAMES) <= set(registry.names("dataset"))
-    for name in NAMES:
+def test_registry_lists_the_builtins_owned_by_the_datasets_plugin(registry):
+    assert set(NAMES + REGRESSION) <= set(registry.names("dataset"))
+    for name in NAMES + REGRESSION:
         dataset = registry.dataset(name)
         assert isinstance(dataset, neurosim.Dataset)
         assert dataset.name == name
@@ -107,7 +111,8 @@ def test_registry_lists_the_six_builtins_owned_by_the_datasets_plugin(registry):
         assert registry.owner("dataset", name) == "neurosim.datasets"
 
 
-@pytest.mark.parametrize("name, option", [("parity", "bit"), ("two_spirals", "scaling"), ("family_trees", "seed")])
+@pytest.mark.parametrize("name, option", [("parity", "bit"), ("two_spirals", "scaling"), ("family_trees", "seed"),
+                                          ("sine", "points"), ("friedman1", "dims")])
 def test_registry_refuses_an_option_the_dataset_does_not_take(registry, name, option):
     with pytest.raises(PluginError, match=f"dataset '{name}' has no option '{option}'"):
         registry.with_options("dataset", name, {option: 1})
@@ -235,6 +240,106 @@ def test_two_spirals_scale_multiplies_the_coordinates(make):
     assert np.array_equal(unit.targets, full.targets)
 
 
+# --- regression: sine, polynomial, friedman1 ----------------------------------------------
+
+
+@pytest.mark.parametrize("name, n, d", [("sine", 50, 1), ("polynomial", 50, 1), ("friedman1", 100, 10)])
+def test_regression_sets_shape_names_and_determinism(make, name, n, d):
+    p = make(name)
+    assert p.inputs.shape == (n, d) and p.targets.shape == (n, 1)
+    assert p.inputs.dtype == np.float64 and p.targets.dtype == np.float64
+    assert p.input_names == (["x"] if d == 1 else [f"x{j}" for j in range(1, d + 1)])
+    assert p.target_names == (["sin(x)"] if name == "sine" else ["y"])
+    assert p.labels is None
+    again = make(name)
+    assert np.array_equal(p.inputs, again.inputs) and np.array_equal(p.targets, again.targets)
+
+
+def test_sine_first_rows_and_grid(make):
+    p = make("sine")
+    # x_k = -π + k·2π/49; the first three rows, written out
+    assert p.inputs[:3, 0].tolist() == pytest.approx([-3.141592653589793, -3.0133643820146996, -2.885136110439606],
+                                                      abs=1e-15)
+    assert p.targets[:3, 0].tolist() == pytest.approx([0.0, -0.12787716168450605, -0.25365458390950735], abs=1e-15)
+    assert p.inputs[-1, 0] == math.pi and p.inputs[0, 0] == -math.pi          # both ends are grid points
+    assert np.all(np.diff(p.inputs[:, 0]) > 0)
+    for x, y in zip(p.inputs[:, 0], p.targets[:, 0]):
+        assert y == pytest.approx(math.sin(x), abs=1e-15)
+
+
+def test_sine_interval_and_size(make):
+    p = make("sine", n=5, low=0, high=2)
+    assert p.inputs[:, 0].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert p.targets[:, 0].tolist() == pytest.approx([0.0, 0.479425538604203, 0.8414709848078965,
+                                                       0.9974949866040544, 0.9092974268256817], abs=1e-15)
+
+
+def test_sine_noise_is_seeded_gaussian_of_the_given_deviation(make):
+    clean = make("sine", n=20000)
+    noisy = make("sine", n=20000, noise=0.5, seed=3)
+    assert np.array_equal(noisy.inputs, clean.inputs)
+    residual = noisy.targets[:, 0] - clean.targets[:, 0]
+    # 20,000 draws: the mean is within 4 standard errors (4 · 0.5 / √20000 = 0.014) of 0, the
+    # standard deviation within 4 of its (0.5 / √40000 = 0.0025) of 0.5
+    assert abs(residual.mean()) < 0.014 and abs(residual.std() - 0.5) < 0.01
+    # the k-th draw of default_rng(seed) goes to pattern k
+    np.testing.assert_allclose(residual, 0.5 * np.random.default_rng(3).standard_normal(20000), rtol=0, atol=1e-15)
+    assert np.array_equal(make("sine", n=20000, noise=0.5, seed=3).targets, noisy.targets)
+    assert not np.array_equal(make("sine", n=20000, noise=0.5, seed=4).targets, noisy.targets)
+
+
+def test_polynomial_at_hand_computed_points(make):
+    # y = 1 - 2x + 0.5x² at x = -2, -1, 0, 1, 2
+    p = make("polynomial", coefficients=[1, -2, 0.5], n=5, low=-2, high=2, noise=0)
+    assert p.inputs[:, 0].tolist() == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    assert p.targets[:, 0].tolist() == [7.0, 3.5, 1.0, -0.5, -1.0]
+    constant = make("polynomial", coefficients=[4.25], n=3, noise=0)
+    assert constant.targets[:, 0].tolist() == [4.25, 4.25, 4.25]
+
+
+def test_polynomial_default_is_a_noisy_parabola(make):
+    p = make("polynomial")
+    x = p.inputs[:, 0]
+    assert x[0] == -1.0 and x[-1] == 1.0
+    residual = p.targets[:, 0] - x ** 2
+    np.testing.assert_allclose(residual, 0.1 * np.random.default_rng(0).standard_normal(50), rtol=0, atol=1e-15)
+    big = make("polynomial", n=20000, seed=1)
+    residual = big.targets[:, 0] - big.inputs[:, 0] ** 2
+    assert abs(residual.mean()) < 4 * 0.1 / math.sqrt(20000) and abs(residual.std() - 0.1) < 4 * 0.1 / math.sqrt(40000)
+
+
+def friedman(x):
+    """Friedman (1991)'s first function, written out for one pattern."""
+    return 10 * math.sin(math.pi * x[0] * x[1]) + 20 * (x[2] - 0.5) ** 2 + 10 * x[3] + 5 * x[4]
+
+
+def test_friedman1_follows_the_formula_on_its_own_inputs(make):
+    p = make("friedman1", n=200, d=7, noise=0)
+    assert p.inputs.shape == (200, 7) and p.input_names == [f"x{j}" for j in range(1, 8)]
+    assert p.inputs.min() >= 0 and p.inputs.max() < 1
+    for x, y in zip(p.inputs, p.targets[:, 0]):
+        assert y == pytest.approx(friedman(x), abs=1e-12)
+    # the draws: the inputs row by row from default_rng(seed), then the noise
+    assert np.array_equal(p.inputs, np.random.default_rng(0).uniform(0, 1, (200, 7)))
+
+
+def test_friedman1_inputs_are_uniform_and_the_extra_ones_irrelevant(make):
+    p = make("friedman1", n=20000, d=10, noise=0, seed=5)
+    # uniform on [0, 1]: mean 1/2, variance 1/12, within 4 standard errors
+    assert np.all(np.abs(p.inputs.mean(axis=0) - 0.5) < 4 * math.sqrt(1 / 12 / 20000))
+    assert np.all(np.abs(p.inputs.var(axis=0) - 1 / 12) < 4 * math.sqrt(1 / 180 / 20000))
+    # x6 .. x10 do not enter y: the targets are the formula of the first five alone
+    np.testing.assert_allclose(p.targets[:, 0], [friedman(x[:5]) for x in p.inputs], rtol=0, atol=1e-12)
+
+
+def test_friedman1_noise_has_the_given_standard_deviation(make):
+    clean, noisy = make("friedman1", n=20000, noise=0), make("friedman1", n=20000, noise=1.0)
+    assert np.array_equal(clean.inputs, noisy.inputs)           # the inputs of a seed do not depend on noise
+    z = noisy.targets[:, 0] - clean.targets[:, 0]
+    assert abs(z.mean()) < 4 / math.sqrt(20000) and abs(z.std() - 1.0) < 4 / math.sqrt(40000)
+    assert make("friedman1", n=1, d=5).inputs.shape == (1, 5)
+
+
 # --- family trees -------------------------------------------------------------------------
 
 
@@ -339,6 +444,31 @@ BAD_OPTIONS = [
     ("two_spirals", "scale", math.inf, "two_spirals: scale must be a positive finite number, not inf"),
     ("two_spirals", "scale", math.nan, "two_spirals: scale must be a positive finite number, not nan"),
     ("two_spirals", "scale", "1", "two_spirals: scale must be a positive finite number, not '1'"),
+    ("sine", "n", 1, "sine: n must be a whole number from 2 to 1000000, not 1"),
+    ("sine", "low", math.inf, "sine: low must be a finite number, not inf"),
+    ("sine", "high", "pi", "sine: high must be a finite number, not 'pi'"),
+    ("sine", "high", -4.0, "sine: low must be less than high (the interval the points lie on), not "
+                           "low = -3.141592653589793 and high = -4.0"),
+    ("sine", "noise", -0.1, "sine: noise must be a finite number >= 0, not -0.1"),
+    ("sine", "noise", math.nan, "sine: noise must be a finite number >= 0, not nan"),
+    ("sine", "seed", -1, "sine: seed must be a whole number from 0 to 9223372036854775807, not -1"),
+    ("sine", "seed", 1.5, "sine: seed must be a whole number from 0 to 9223372036854775807, not 1.5"),
+    ("polynomial", "coefficients", [], "polynomial: coefficients must be a list of 1 to 20 numbers, constant term "
+                                       "first (e.g. [0, 0, 1] for x²), not []"),
+    ("polynomial", "coefficients", 2.0, "polynomial: coefficients must be a list of 1 to 20 numbers, constant term "
+                                        "first (e.g. [0, 0, 1] for x²), not 2.0"),
+    ("polynomial", "coefficients", "12", "polynomial: coefficients must be a list of 1 to 20 numbers, constant "
+                                         "term first (e.g. [0, 0, 1] for x²), not '12'"),
+    ("polynomial", "coefficients", [1, True], "polynomial: coefficients[1] must be a finite number, not True"),
+    ("polynomial", "coefficients", [1e400], "polynomial: coefficients[0] must be a finite number, not inf"),
+    ("polynomial", "noise", "0.1", "polynomial: noise must be a finite number >= 0, not '0.1'"),
+    ("polynomial", "low", 1.0, "polynomial: low must be less than high (the interval the points lie on), not "
+                               "low = 1.0 and high = 1.0"),
+    ("friedman1", "d", 4, "friedman1: d must be a whole number from 5 to 100, not 4"),
+    ("friedman1", "n", 0, "friedman1: n must be a whole number from 1 to 100000, not 0"),
+    ("friedman1", "n", 10**6, "friedman1: n must be a whole number from 1 to 100000, not 1000000"),
+    ("friedman1", "noise", -1, "friedman1: noise must be a finite number >= 0, not -1"),
+    ("friedman1", "seed", "0", "friedman1: seed must be a whole number from 0 to 9223372036854775807, not '0'"),
 ]
 
 

@@ -253,3 +253,20 @@ def test_an_expectation_at_the_epoch_training_stops_is_measured_there():
     sc["expect"] = [{"quantity": "epochs", "after": stopped_at, "value": stopped_at}]
     result = neurosim.run_scenario(sc)
     assert result.passed and result.checks[0][1] == stopped_at
+
+
+def test_the_validation_set_is_scaled_with_the_training_sets_statistics():
+    sc = {"scenario": {"name": "sine", "seed": 2},
+          "network": {"layers": [{"name": "i", "size": 1}, {"name": "h", "size": 4, "from": ["i"], "activation": "tanh"},
+                                 {"name": "o", "size": 1, "from": ["h"], "activation": "identity"}]},
+          "data": {"dataset": "sine", "options": {"n": 40}, "validation_fraction": 0.25, "scale": "standard"},
+          "training": {"mode": "batch", "epochs": 50, "learning_rate": 0.01, "momentum": 0.9,
+                       "stop": {"early_stopping": {"patience": 10}}}}
+    s = neurosim.load_scenario(sc).resolve()
+    assert len(s.train) == 30 and len(s.validation) == 10
+    # fitted on the 30 training patterns only, then applied to the 10 held out
+    mean, std = s.raw_train.inputs.mean(axis=0), s.raw_train.inputs.std(axis=0)
+    assert np.allclose(s.validation.inputs, (s.raw_validation.inputs - mean) / std, rtol=0, atol=1e-15)
+    assert not np.allclose(s.validation.inputs.mean(), 0.0, atol=1e-3)      # not refitted on itself
+    result = neurosim.run_scenario(sc)
+    assert len(result.history) <= 50

@@ -3,7 +3,7 @@
 :func:`build_network` turns layers, hand-wired neurons and connections into a
 :class:`~neurosim.Network`, applying the bias policy, and reports every mistake with the key
 it came from (``network.layers[1].from[0]``); it also checks that the network's inputs and
-outputs match the data.
+outputs match the data, and gives the network the scenario's scaling (``data.scale``).
 """
 
 from __future__ import annotations
@@ -157,4 +157,5 @@ def build_network(sc: Scenario) -> Network:
                      f"{len(net.outputs)} outputs ({', '.join(u.name for u in net.outputs[:10]) or 'none'}"
                      f"{' ...' if len(net.outputs) > 10 else ''})")
     guard("network", net.compile)
+    net.scaling = sc.scaling                # fitted on the training set by resolve (data.scale), or None
     return net

@@ -27,7 +27,7 @@ from ..io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, rea
 from .data import _inline
 from .measuring import Expectation
 from .model import Scenario
-from .schema import SCHEMA, _MISSING, _Reader, check_integers
+from .schema import SCALE_CHOICES, SCHEMA, _MISSING, _Reader, _toml, check_integers
 
 __all__ = ["load_scenario"]
 
@@ -210,6 +210,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         idx = r.get(d, "test_indices", "data", (list,))
         if not idx or not all(isinstance(i, int) and not isinstance(i, bool) for i in idx):
             raise r.fail("data.test_indices", "must be a non-empty array of pattern numbers (0-based)")
+    scale = _scale(r, d)
 
     t = r.keys(top.get("training", {}), "training", "training")
     mode = r.get(t, "mode", "training", (str,), "online", choices=training.MODES)
@@ -249,7 +250,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
                          minimum=1),
         weight_decay=optimizer_options.get("weight_decay", 0.0 if optimizer == "sgd" else None),
         stop_spec=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
-        shuffle=r.get(t, "shuffle", "training", (bool,), False),
+        shuffle=r.get(t, "shuffle", "training", (bool,), False), scale=scale,
         optimizer=optimizer, optimizer_options=optimizer_options,
     )
     for key in SGD_KEYS:                        # what SGD takes (weight_decay < 1)
@@ -332,6 +333,31 @@ def _stop(r: _Reader, t: Mapping) -> dict | None:
             raise r.fail(f"training.stop.{key}", "must be a number, true/false, or a table of the criterion's "
                          "options, not an array")
     return dict(st)
+def _scale(r: _Reader, d: Mapping) -> dict[str, str | None] | None:
+    """``data.scale`` as ``{"inputs": method, "targets": method}`` (None for a side left as
+    it is), or None when nothing is scaled. A string scales both sides; a table names them."""
+    test = d.get("test")
+    if isinstance(test, Mapping) and "scale" in test:
+        raise r.fail("data.test.scale", "the test set is scaled with the training set's statistics, so it takes no "
+                     "scale of its own; set data.scale (it applies to both sets)")
+    if "scale" not in d:
+        return None
+    value = d["scale"]
+    if isinstance(value, Mapping):
+        table = r.keys(value, "data.scale", "data.scale")
+        if not table:
+            raise r.fail("data.scale", "is an empty table; give inputs and/or targets, e.g. "
+                         "scale = { inputs = \"standard\" }")
+        methods = {side: r.get(table, side, "data.scale", (str,), "none", choices=SCALE_CHOICES)
+                   for side in ("inputs", "targets")}
+    else:
+        if not isinstance(value, str):
+            raise r.fail("data.scale", f"must be a string (standard, minmax or none) or a table such as "
+                         f"{{ inputs = \"standard\", targets = \"minmax\" }}, not {_toml(value)}")
+        method = r.get(d, "scale", "data", (str,), choices=SCALE_CHOICES)
+        methods = {"inputs": method, "targets": method}
+    methods = {side: None if method == "none" else method for side, method in methods.items()}
+    return methods if any(methods.values()) else None
 
 
 def _expectation(r: _Reader, table: Any, i: int, epochs: int) -> Expectation:

@@ -1,19 +1,21 @@
 """What an expectation measures, and how: :class:`Expectation`, the :class:`RunState` a
 measure sees, and taking a measure (:func:`measure`) — with its own ``stat``, on every
-ensemble member, or as NaN with the reason when a diverged member makes it undefined.
+ensemble member, or as NaN with the reason when a diverged member makes it undefined;
+and :func:`task_of`, the one rule that says whether a run is a classification (reported
+by accuracy) or a regression (reported by mae, rmse and r2).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import NeurosimError, NumericalError, ScenarioError
-from ..functions import Patterns, STATISTICS
+from ..functions import Loss, Patterns, STATISTICS
 from ..network import Network
 from ..plugins import Registry
 from .schema import _accepts
@@ -21,7 +23,47 @@ from .schema import _accepts
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Scenario
 
-__all__ = ["Expectation", "RunState"]
+__all__ = ["Expectation", "RunState", "task_of", "PROBABILITY_ACTIVATIONS"]
+
+#: Output activations whose every output lies in (0, 1), as a classifier's probabilities do.
+PROBABILITY_ACTIVATIONS = ("sigmoid", "softmax")
+
+
+def task_of(targets: Iterable[np.ndarray], loss: Loss, output_activations: Iterable[str]) -> str:
+    """Whether a run is a ``"classification"`` or a ``"regression"``: the rule reports follow.
+
+    A run is a classification when both hold:
+
+    1. every target, of every set given (in the data's original units, before
+       ``data.scale``), is exactly 0 or 1 — one 0/1 output, one-hot classes, or several
+       0/1 labels;
+    2. the outputs are a classifier's: the loss is defined on targets in [0, 1] only (the
+       cross-entropies ``bce`` and ``cce``, or a plugin loss declaring ``targets = (0,
+       1)``), or every output neuron's activation is one of
+       :data:`PROBABILITY_ACTIVATIONS` (sigmoid, softmax).
+
+    Anything else is a regression: targets that are not all 0 or 1 (sin x, 0.01 and 0.99,
+    −1 and 1), or 0/1 targets fitted by unbounded outputs (identity, tanh, relu) with a
+    loss such as ``mse``. A classification is reported by its accuracy, a regression by
+    its mae, rmse and r2; any measure can still be bounded in ``[[expect]]``.
+
+    Parameters
+    ----------
+    targets : iterable of ndarray
+        The target arrays (training, and test when there is one), in original units.
+    loss : neurosim.Loss
+        The training loss.
+    output_activations : iterable of str
+        The activation of each output neuron.
+
+    Returns
+    -------
+    str
+        ``"classification"`` or ``"regression"``.
+    """
+    binary = all(bool(np.all((T == 0) | (T == 1))) for T in targets)
+    classifier = loss.targets == (0.0, 1.0) or all(a in PROBABILITY_ACTIVATIONS for a in output_activations)
+    return "classification" if binary and classifier else "regression"
 
 
 @dataclass
@@ -103,7 +145,8 @@ class RunState:
     ----------
     network : Network
     train, test : Patterns
-        Training and test patterns (``test`` is None without a test set).
+        Training and test patterns as the network is trained on them (``test`` is None
+        without a test set): with ``data.scale``, scaled.
     loss : str
         The training loss's name.
     history : ndarray
@@ -119,8 +162,13 @@ class RunState:
         ``training.ensemble`` (known before the ensemble has run).
     registry : Registry or None
         The run's plugins (what :meth:`each_member` looks measures up in).
-    validation : Patterns or None
-        The validation set (``data.validation`` or ``data.validation_fraction``), if any.
+    raw_train, raw_test : Patterns or None
+        The same patterns in their original units, before ``data.scale`` (None: the
+        same as ``train`` and ``test``). Measures in the targets' units compare
+        ``network.predict(raw.inputs)`` with ``raw.targets``.
+    validation, raw_validation : Patterns or None
+        The validation set (``data.validation`` or ``data.validation_fraction``), if
+        any, as trained on and as read.
     """
 
     network: Network | None
@@ -133,7 +181,10 @@ class RunState:
     stop: Any = None
     members: int | None = None
     registry: Registry | None = None
+    raw_train: Patterns | None = None
+    raw_test: Patterns | None = None
     validation: Patterns | None = None
+    raw_validation: Patterns | None = None
 
     def each_member(self, quantity: str, **options: Any) -> np.ndarray:
         """Take measure ``quantity`` on every ensemble member's trained network.
@@ -159,7 +210,8 @@ class RunState:
         for k, net in ens.networks():
             if net is not None:
                 member = RunState(net, self.train, self.test, self.loss, ens.history[:ens.epochs[k], k],
-                                  int(ens.epochs[k]), None, self.stop, None, self.registry, self.validation)
+                                  int(ens.epochs[k]), None, self.stop, None, self.registry, self.raw_train,
+                                  self.raw_test, self.validation, self.raw_validation)
                 values[k] = measure(member, **options)
         return values
 

@@ -20,6 +20,7 @@ from ..errors import NeurosimError, did_you_mean
 from ..functions import Patterns
 from ..network import Network
 from ..plugins import Registry, make_registry
+from ..scaling import Scaling
 from .build import build_network
 from .data import _load_patterns
 from .measuring import Expectation
@@ -51,8 +52,18 @@ class Scenario:
     stop : StopCriterion or None
         ``[training.stop]``, after :meth:`resolve` (its criteria are plugins).
     train, test, validation : Patterns
-        The data, after :meth:`resolve` (``test`` and ``validation`` None when the
-        scenario has none).
+        The data as the network is trained and measured on it, after :meth:`resolve`:
+        with ``data.scale``, scaled by :attr:`scaling` (fitted on the training set);
+        else as read. ``test`` and ``validation`` are None when the scenario has none.
+    raw_train, raw_test, raw_validation : Patterns
+        The data as read, in its original units (the same objects as ``train``,
+        ``test`` and ``validation`` when nothing is scaled).
+    scale : dict or None
+        ``data.scale`` as ``{"inputs": method, "targets": method}`` (None for a side
+        left as it is), or None.
+    scaling : neurosim.scaling.Scaling or None
+        The scaling :meth:`resolve` fitted on the training set; the built network holds
+        it (``net.scaling``).
     """
 
     source: str
@@ -82,6 +93,11 @@ class Scenario:
     test: Patterns | None = None
     validation: Patterns | None = None
     stop: training.StopCriterion | None = None
+    scale: dict | None = None
+    scaling: Scaling | None = None
+    raw_train: Patterns | None = None
+    raw_test: Patterns | None = None
+    raw_validation: Patterns | None = None
 
     def momentum_at(self, epoch: int) -> float | None:
         """The momentum in force from ``epoch`` on (``momentum_schedule``, else ``momentum``)."""
@@ -239,6 +255,7 @@ class Scenario:
                 raise r.fail(key, f"{what} patterns have {other.inputs.shape[1]} inputs and "
                              f"{other.targets.shape[1]} targets, training patterns {self.train.inputs.shape[1]} "
                              f"and {self.train.targets.shape[1]}")
+        self._scale_data(r)
         self.stop = self._stop_criterion(r, registry)
         if self.mode == "minibatch" and self.batch_size > len(self.train):
             raise r.fail("training.batch_size", f"is {self.batch_size} but there are only {len(self.train)} "
@@ -285,6 +302,31 @@ class Scenario:
                              "data.validation_fraction = 0.2 (say) or a [data.validation] table")
             rules.append(rule)
         return training.StopCriterion.from_rules(rules) if rules else None
+    def _scale_data(self, r: _Reader) -> None:
+        """Keep the data as read in ``raw_train``/``raw_test``/``raw_validation``; with
+        ``data.scale``, fit the scaling on the training set and scale every set with it."""
+        self.raw_train, self.raw_test, self.raw_validation = self.train, self.test, self.validation
+        self.scaling = None
+        if self.scale is None:
+            return
+        try:
+            self.scaling = Scaling.fit(self.train.inputs, self.train.targets, **self.scale)
+        except NeurosimError as exc:
+            raise r.fail("data.scale", str(exc)) from None
+        for name in ("train", "test", "validation"):
+            patterns = getattr(self, name)
+            if patterns is None:
+                continue
+            scaled = self.scaling.apply(patterns)
+            for side in ("inputs", "targets"):
+                bad = np.argwhere(~np.isfinite(getattr(scaled, side)))
+                if len(bad):
+                    row, column = bad[0]
+                    which = "training" if name == "train" else name
+                    raise r.fail("data.scale", f"scaling the {which} {side} overflows at pattern {row}, column "
+                                 f"{column}: the values are too far apart for float64 once divided by the training "
+                                 "spread; scale the data down first")
+            setattr(self, name, scaled)
 
     def build_network(self) -> Network:
         """Build the scenario's network (weights not given are drawn from ``seed``)."""

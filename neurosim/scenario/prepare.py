@@ -19,7 +19,7 @@ from ..errors import NeurosimError, NumericalError, ResourceError, ScenarioError
 from ..network import Network
 from ..resources import require_memory
 from ..rules import Optimizer
-from .measuring import RunState, _checked, _measure
+from .measuring import RunState, _checked, _measure, task_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Scenario
@@ -39,6 +39,7 @@ class _Prepared:
     initial_state: dict
     checks: list
     draws: list
+    task: str
 
 
 def _prepare(sc: Scenario) -> _Prepared:
@@ -53,7 +54,7 @@ def _prepare(sc: Scenario) -> _Prepared:
         X, T = sc.train.inputs, sc.train.targets
         optimizer = sc.make_optimizer()
         run = RunState(net, sc.train, sc.test, sc.loss, np.empty(0), 0, None, sc.stop, sc.ensemble, sc.registry,
-                       sc.validation)
+                       sc.raw_train, sc.raw_test, sc.validation, sc.raw_validation)
         try:
             initial_error = net.error(X, T, sc.loss)
         except NumericalError as exc:
@@ -66,7 +67,9 @@ def _prepare(sc: Scenario) -> _Prepared:
         net.forward(X[:1])
         initial_state = {u.name: (float(u.net[0]), float(u.out[0])) for u in net.neurons}
         checks = [_checked(e, initial[e.index], run) for e in sc.expectations if e.after == 0]
-        return _Prepared(net, run, optimizer, initial_error, net.weights(), initial_state, checks, draws)
+        task = task_of([p.targets for p in (sc.raw_train, sc.raw_test, sc.raw_validation) if p is not None],
+                       sc.registry.loss(sc.loss), [u.activation for u in net.outputs])
+        return _Prepared(net, run, optimizer, initial_error, net.weights(), initial_state, checks, draws, task)
 
 
 def _check_memory(sc: Scenario, net: Network) -> None:
@@ -98,19 +101,30 @@ def _check_memory(sc: Scenario, net: Network) -> None:
 
 
 def _check_targets(sc: Scenario) -> None:
-    """Refuse training or test targets outside the range the loss is defined on (a bce
-    target of 2), naming the data key they came from."""
+    """Refuse training, test or validation targets outside the range the loss is defined on (a bce
+    target of 2), naming the data key they came from, or ``data.scale`` when they were in
+    range until scaling moved them."""
     loss = sc.registry.loss(sc.loss)
     d = sc.data["data"]
-    for patterns, table, path in ((sc.train, d, "data"), (sc.test, d.get("test", d), "data.test" if "test" in d
-                                                           else "data")):
+    for which, patterns, raw, table, path in (
+            ("training", sc.train, sc.raw_train, d, "data"),
+            ("test", sc.test, sc.raw_test, d.get("test", d), "data.test" if "test" in d else "data"),
+            ("validation", sc.validation, sc.raw_validation, d.get("validation", d),
+             "data.validation" if "validation" in d else "data")):
         if patterns is None:
             continue
         try:
-            loss.check_targets(patterns.targets)
+            loss.check_targets(raw.targets)
         except NeurosimError as exc:
             key = next((f"{path}.{k}" for k in ("targets", "dataset", "file") if k in table), path)
-            raise ScenarioError(sc.source, key, f"{'test' if path == 'data.test' else 'training'} {exc}") from None
+            raise ScenarioError(sc.source, key, f"{which} {exc}") from None
+        try:
+            loss.check_targets(patterns.targets)
+        except NeurosimError as exc:
+            keep = f"scale = {{ inputs = \"{sc.scaling.inputs}\" }}" if sc.scaling.inputs else "remove data.scale"
+            raise ScenarioError(sc.source, "data.scale", f"the scaled {which} {exc}. Scaling the targets "
+                                f"({sc.scaling.targets}) moved them there: leave the targets as they are "
+                                f"({keep})") from None
 
 
 @contextlib.contextmanager

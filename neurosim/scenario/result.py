@@ -25,7 +25,11 @@ from ..plugins import Registry
 from .measuring import RunState
 from .model import Scenario
 
-__all__ = ["ScenarioResult"]
+__all__ = ["ScenarioResult", "METRICS"]
+
+#: The measures :meth:`ScenarioResult.metrics` reports for each task, on the training set
+#: and (when there is one) the test set.
+METRICS = {"classification": ("accuracy",), "regression": ("mae", "rmse", "r2")}
 
 
 @dataclass
@@ -58,6 +62,10 @@ class ScenarioResult:
     draws : list of str
         What the run drew from ``scenario.seed`` (:meth:`Scenario.random_draws`);
         empty when nothing was random, and then the seed is not reported.
+    task : str
+        ``"classification"`` or ``"regression"``, decided before training by
+        :func:`~neurosim.scenario.measuring.task_of` from the targets, the loss and the
+        output activations; it chooses the metrics reported (:data:`METRICS`).
     """
 
     scenario: Scenario
@@ -71,6 +79,7 @@ class ScenarioResult:
     wall_time: float = 0.0
     ensemble: Any = None
     draws: list = field(default_factory=list)
+    task: str = "regression"
 
     @property
     def seed(self) -> int | None:
@@ -107,24 +116,32 @@ class ScenarioResult:
         return float(self.history[-1]) if len(self.history) else self.initial_error
 
     def metrics(self) -> dict:
-        """Final numbers: training error, test error and accuracy (when there is a test set).
+        """Final numbers: the task, the training error and, by task (:data:`METRICS`), the
+        training set's accuracy (classification) or mae, rmse and r2 (regression); with a
+        test set, its error and the same measures.
 
-        For an ensemble whose member 0 diverged, the network's numbers are None (the
-        ``ensemble`` statistics summarise the others).
+        ``train_error`` and ``test_error`` are the training loss, on scaled targets with
+        ``data.scale``; accuracy, mae, rmse and r2 are in the targets' original units. A
+        measure that is undefined (r2 of targets that do not vary) is None, and so are
+        the network's numbers of an ensemble whose member 0 diverged (the ``ensemble``
+        statistics summarise the others).
         """
         if self.__dict__.get("_metrics") is not None:          # report() and save() both ask
             return copy.deepcopy(self._metrics)
         sc, net = self.scenario, self.network
-        out = {"epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
+        out = {"task": self.task, "epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
                "train_error": self.final_error if net is not None else None}
         if net is not None:
             state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop,
-                             sc.ensemble, sc.registry)
-            accuracy = sc.registry.measure("accuracy")
-            out["train_accuracy"] = accuracy(state)
-            if sc.test is not None:
-                out["test_error"] = sc.registry.measure("error")(state, set="test")
-                out["test_accuracy"] = accuracy(state, set="test")
+                             sc.ensemble, sc.registry, sc.raw_train, sc.raw_test)
+            for which in ("train", "test") if sc.test is not None else ("train",):
+                if which == "test":
+                    out["test_error"] = sc.registry.measure("error")(state, set="test")
+                for name in METRICS[self.task]:
+                    try:
+                        out[f"{which}_{name}"] = sc.registry.measure(name)(state, set=which)
+                    except DataError:               # undefined here (r2 of constant targets)
+                        out[f"{which}_{name}"] = None
         if self.ensemble is not None:
             out["of"] = f"ensemble member 0 (seed {sc.seed})"       # the network's numbers above
             out["ensemble"] = self.ensemble.summary()
@@ -140,10 +157,13 @@ class ScenarioResult:
                  f"network: ensemble member 0 (seed {sc.seed}) diverged, so there is no trained network to show",
                  f"data: {_count(len(sc.train), 'training pattern')}"
                  + (f", {_count(len(sc.test), 'test pattern')}" if sc.test else "") + drawn]
+        if sc.scaling is not None:
+            lines.append(f"scaled: {sc.scaling.describe()} (fitted on the training set, applied to both sets)")
         if len(self.initial_state) <= 24:
             inputs = ", ".join(f"{x:.10g}" for x in sc.train.inputs[0][:8]) + (" ..." if sc.train.inputs.shape[1] > 8
                                                                               else "")
-            lines.append(f"forward pass, training pattern 0, before training (inputs {inputs}):")
+            scaled = "scaled " if sc.scaling is not None and sc.scaling.inputs is not None else ""
+            lines.append(f"forward pass, training pattern 0, before training ({scaled}inputs {inputs}):")
             for name, (net_in, out) in self.initial_state.items():
                 lines.append(f"  {name:>8}  net = {net_in:<14.10g} out = {out:.9g}")
         lines.append(f"total error ({sc.loss}) before training: {self.initial_error:.9g}")
@@ -181,7 +201,11 @@ class ScenarioResult:
                          f" {self.final_error:.9g}")
         if sc.test is not None and net is not None:
             m = self.metrics()
-            lines.append(f"test set: error {m['test_error']:.6g}, accuracy {m['test_accuracy']:.4g}")
+            scaled = sc.scaling is not None and sc.scaling.targets is not None
+            lines.append(f"test set: error {m['test_error']:.6g}{' (scaled targets)' if scaled else ''}, "
+                         + ", ".join(f"{name} " + ("undefined" if m[f"test_{name}"] is None else
+                                                   f"{m[f'test_{name}']:.6g}") for name in METRICS[self.task])
+                         + (" (original units)" if scaled else ""))
         if self.ensemble is not None:
             lines.append(f"ensemble (seeds {sc.seed} to {sc.seed + self.ensemble.members - 1}; network above is "
                          f"the first): {self.ensemble}")

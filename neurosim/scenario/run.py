@@ -100,7 +100,7 @@ def _run_single(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
                if e.after is None or e.after > run.epochs]
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
-                          stopped_early=job.stopped, wall_time=time.perf_counter() - started, draws=p.draws)
+                          stopped_early=job.stopped, wall_time=time.perf_counter() - started, draws=p.draws, task=p.task)
 
 
 def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
@@ -113,12 +113,13 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float) -> ScenarioResult:
     first = None if result.diverged[0] else result.network(0)
     history = result.history[:result.epochs[0], 0]
     run = RunState(first if first is not None else _Diverged(0, sc.seed), sc.train, sc.test, sc.loss, history,
-                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry, sc.validation)
+                   int(result.epochs[0]), result, sc.stop, sc.ensemble, sc.registry, sc.raw_train, sc.raw_test,
+                   sc.validation, sc.raw_validation)
     checks = p.checks + [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after is None]
     checks.sort(key=lambda c: c[0].index)
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
-                          wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws)
+                          wall_time=time.perf_counter() - started, ensemble=result, draws=p.draws, task=p.task)
 
 
 def _options(sc: Scenario, p: _Prepared) -> dict[str, Any]:

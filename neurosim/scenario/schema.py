@@ -16,8 +16,9 @@ from typing import Any
 
 from ..errors import ScenarioError, did_you_mean
 from ..plugins import Registry
+from ..scaling import METHODS
 
-__all__ = ["SCHEMA", "BIAS_POLICIES", "NEURON_KINDS", "FILE_FORMATS", "INT64", "check_integers"]
+__all__ = ["SCHEMA", "BIAS_POLICIES", "NEURON_KINDS", "FILE_FORMATS", "SCALE_CHOICES", "INT64", "check_integers"]
 
 _MISSING = object()
 
@@ -35,9 +36,10 @@ SCHEMA: dict[str, set[str]] = {
     "network.layers": {"name", "size", "activation", "from", "output"},
     "network.neurons": {"name", "kind", "activation", "output", "group"},
     "network.connections.*": {"weight", "trainable", "label"},
-    "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices", "validation", "validation_fraction"},
+    "data": _SOURCE_KEYS | {"test", "test_fraction", "test_indices", "validation", "validation_fraction", "scale"},
     "data.test": set(_SOURCE_KEYS),
     "data.validation": set(_SOURCE_KEYS),
+    "data.scale": {"inputs", "targets"},
     "training": {"loss", "optimizer", "learning_rate", "learning_rate_schedule", "mode", "epochs", "momentum",
                  "momentum_schedule", "batch_size", "shuffle",
                  "weight_decay", "stop", "ensemble"},
@@ -46,6 +48,9 @@ SCHEMA: dict[str, set[str]] = {
 BIAS_POLICIES = ("shared", "none", "explicit")
 NEURON_KINDS = ("input", "bias", "neuron")
 FILE_FORMATS = ("csv", "fann")
+#: What ``data.scale`` (or each of its ``inputs`` and ``targets``) may say: a method of
+#: :mod:`neurosim.scaling`, or ``"none"``.
+SCALE_CHOICES = METHODS + ("none",)
 
 
 def _toml(value: Any) -> str:
