@@ -36,6 +36,9 @@ __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
+#: How ``neurosim list`` heads each kind of plugin object (the rest just add an s).
+PLURALS = {"loss": "losses", "stop criterion": "stop criteria"}
+
 #: What ``run --help`` and ``check --help`` say about trust (docs/security.md says more).
 SECURITY = ("Plugins a scenario names (plugins = [...]) are Python code: they run, with your permissions, as "
             "soon as the scenario is loaded -- by neurosim run and by neurosim check alike. Installed plugins "
@@ -226,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         now("listing plugins")
         registry = make_registry(args.plugin)
         for kind, rows in registry.listing().items():
-            print(f"{kind}{'es' if kind.endswith('s') else 's'}:")
+            print(f"{PLURALS.get(kind, kind + 's')}:")
             for name, owner, description in rows:
                 print(f"  {name:<16} {owner:<26} {description}")
         return EXIT_OK

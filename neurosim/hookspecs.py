@@ -8,8 +8,8 @@ The built-in activations, losses and initialisers in the top-level ``plugins/`` 
 use these hooks through the very same path as a third party's plugins.
 
 Hooks are grouped by what they provide: building blocks of a network, then what
-experiments use. Later kinds (optimisers, stop criteria) will be added here, each with the
-same ``register`` shape.
+experiments use, then training (optimisers, stop criteria, and the lifecycle hooks a plugin
+implements to watch or stop a run), each kind with the same ``register`` shape.
 """
 
 from __future__ import annotations

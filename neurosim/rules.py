@@ -288,8 +288,9 @@ class Progress:
     epochs : int
         Epochs asked for.
     error : float or ndarray
-        Total training error after the last epoch (``(K,)`` for an ensemble; NaN for a
-        member that has stopped or diverged).
+        Total training error after the last epoch (``(K,)`` for an ensemble: a member
+        that has stopped keeps the error of its frozen weights, one that diverged is
+        not finite; ``active`` says which still train).
     targets : ndarray
         Training targets ``(patterns, outputs)``.
     seconds : float

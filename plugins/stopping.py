@@ -37,8 +37,9 @@ class Within(StopRule):
     """Stop when every output of every training pattern is within ``value`` of its target.
 
     Fahlman's criterion; Rumelhart et al.'s family trees count an output as right within
-    0.2 (on-units above 0.8, off-units below 0.2); 0.4 for 0/1 targets puts every output
-    on the right side of 0.5.
+    0.2 (on-units above 0.8, off-units below 0.2); 0.4 for 0/1 targets asks every output to
+    be above 0.6 where its target is 1 and below 0.4 where it is 0 (the right side of 0.5,
+    with a margin of 0.1).
 
     Parameters
     ----------

@@ -48,7 +48,9 @@ class SGD(Optimizer):
         An L2 penalty ``½ · l2 · Σ w²`` added to the error, so ``l2 · w`` is added to the
         gradient before the step (and goes through momentum): PyTorch's ``weight_decay``.
         The two forms agree only for plain SGD without momentum, where
-        ``weight_decay = learning_rate · l2``.
+        ``weight_decay = learning_rate · l2``, and then to first order: Rumelhart's
+        shrinks the already-changed weight, so one step differs by
+        ``weight_decay · learning_rate · dE/dw``.
     nesterov : bool, default False
         Nesterov momentum.
 
