@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["train_two_layer", "train_softmax_mlp", "train_two_layer_ensemble"]
+__all__ = ["train_two_layer", "train_softmax_mlp", "train_two_layer_ensemble", "IRpropMinus"]
 
 
 def _sigmoid(x):
@@ -31,7 +31,38 @@ def _update(W, G, M, V, lr, momentum):
         W -= G
 
 
-def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate, momentum, epochs, mode):
+class IRpropMinus:
+    """iRprop− (Igel & Hüsken) by hand, per weight matrix: what :func:`train_two_layer` calls
+    instead of the momentum update when given one.
+
+    Parameters
+    ----------
+    shapes : list of tuple
+        The weight matrices' shapes.
+    delta0, eta_plus, eta_minus, delta_max, delta_min : float
+    """
+
+    def __init__(self, shapes, *, delta0, eta_plus, eta_minus, delta_max, delta_min):
+        self.delta = [np.full(s, delta0) for s in shapes]
+        self.previous = [np.zeros(s) for s in shapes]
+        self.eta_plus, self.eta_minus, self.delta_max, self.delta_min = eta_plus, eta_minus, delta_max, delta_min
+
+    def __call__(self, k, W, G, M):
+        """Update ``W`` (matrix ``k``) in place from its gradient ``G`` and mask ``M``."""
+        delta, previous = self.delta[k], self.previous[k]
+        G *= M
+        agreement = np.sign(G * previous)
+        grow, flip = agreement > 0, agreement < 0
+        delta[grow] = np.minimum(delta[grow] * self.eta_plus, self.delta_max)
+        delta[flip] = np.maximum(delta[flip] * self.eta_minus, self.delta_min)
+        G[flip] = 0.0
+        change = -np.sign(G) * delta
+        change *= M
+        W += change
+        previous[...] = G
+
+
+def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate=0.0, momentum=0.0, epochs, mode, rule=None):
     """Train a sigmoid–sigmoid two-layer net on the half summed squared error.
 
     Parameters
@@ -43,8 +74,12 @@ def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate, momentum, epochs, mo
     X, T : ndarray
         ``(patterns, inputs)`` and ``(patterns, outputs)``.
     learning_rate, momentum : float
+        Of the momentum update (eq. 9), used without ``rule``.
     epochs : int
     mode : {'online', 'batch'}
+    rule : callable, optional
+        ``rule(k, W, G, M)`` updates weight matrix ``k`` (0: ``W1``, 1: ``W2``) in place
+        instead, e.g. an :class:`IRpropMinus`.
 
     Returns
     -------
@@ -55,12 +90,14 @@ def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate, momentum, epochs, mo
     """
     W1, W2 = W1.copy(), W2.copy()
     V1, V2 = np.zeros_like(W1), np.zeros_like(W2)
+    if rule is None:
+        def rule(k, W, G, M):
+            _update(W, G, M, (V1, V2)[k], learning_rate, momentum)
     n, nh = X.shape[0], W1.shape[0]
     Xa = np.hstack([X, np.ones((n, 1), X.dtype)])
     history = np.empty(epochs)
     size = 1 if mode == "online" else n
     chunks = [(Xa[i:i + size], T[i:i + size], np.ones((size, nh + 1), X.dtype)) for i in range(0, n, size)]
-    lr = learning_rate
     for epoch in range(epochs):
         for xa, t, ha in chunks:
             h = _sigmoid(xa @ W1.T)
@@ -73,8 +110,8 @@ def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate, momentum, epochs, mo
             G1 = d1.T @ xa
             if len(chunks) == 1 and epoch > 0:
                 history[epoch - 1] = E
-            _update(W2, G2, M2, V2, lr, momentum)
-            _update(W1, G1, M1, V1, lr, momentum)
+            rule(1, W2, G2, M2)
+            rule(0, W1, G1, M1)
         if len(chunks) > 1 or epoch == epochs - 1:
             ha = np.ones((n, nh + 1), X.dtype)
             ha[:, :nh] = _sigmoid(Xa @ W1.T)

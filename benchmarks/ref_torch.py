@@ -1,6 +1,6 @@
 """PyTorch references (optional: imported only when torch is importable).
-The small nets (W1–W3, W6) and W4 use what a PyTorch user writes: ``nn.Linear`` layers,
-autograd and ``torch.optim.SGD`` (whose momentum ``buf = m·buf + g; w −= lr·buf`` equals
+The small nets (W1–W3, W6, W7) and W4 use what a PyTorch user writes: ``nn.Linear``
+layers, autograd and ``torch.optim.SGD`` (W7: ``torch.optim.Rprop``) (whose momentum ``buf = m·buf + g; w −= lr·buf`` equals
 eq. 9 up to rounding). W5, the random DAG, has no idiomatic PyTorch form, so two hand-made
 engines without autograd compete and the faster counts: :class:`DagDense` (one dense
 weight block per topological generation over its distinct sources, like neurosim's plan)
@@ -49,13 +49,16 @@ def _matrix(layer) -> np.ndarray:
         return np.hstack([layer.weight.numpy(), layer.bias.numpy()[:, None]]).astype(np.float64)
 
 
-def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate, momentum, epochs, mode):
+def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate=0.0, momentum=0.0, epochs, mode, rprop=None):
     """Train a sigmoid–sigmoid net with autograd and ``optim.SGD`` on ``E = ½ Σ (t − y)²``.
 
     Parameters
     ----------
     W1, W2, M1, M2, X, T, learning_rate, momentum, epochs, mode
         As :func:`ref_numpy.train_two_layer`.
+    rprop : dict, optional
+        Train with ``torch.optim.Rprop`` instead (it is iRprop−), with these constants:
+        ``delta0`` (its ``lr``), ``eta_plus``, ``eta_minus``, ``delta_max``, ``delta_min``.
 
     Returns
     -------
@@ -65,7 +68,11 @@ def train_two_layer(W1, W2, M1, M2, X, T, *, learning_rate, momentum, epochs, mo
     dt = torch_dtype(X.dtype)
     l1, l2 = _linear(W1, M1, dt), _linear(W2, M2, dt)
     params = [p for p in (l1.weight, l1.bias, l2.weight, l2.bias) if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=learning_rate, momentum=momentum)
+    if rprop is None:
+        opt = torch.optim.SGD(params, lr=learning_rate, momentum=momentum)
+    else:
+        opt = torch.optim.Rprop(params, lr=rprop["delta0"], etas=(rprop["eta_minus"], rprop["eta_plus"]),
+                                step_sizes=(rprop["delta_min"], rprop["delta_max"]))
     Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
     n = X.shape[0]
     size = 1 if mode == "online" else n

@@ -1,8 +1,8 @@
-"""Benchmark neurosim against hand-written numpy and PyTorch on workloads W1–W6, after a correctness gate.
+"""Benchmark neurosim against hand-written numpy and PyTorch on workloads W1–W7, after a correctness gate.
 ``python benchmarks/run.py [--smoke] [--only W1,W3] [--repeat 5] [--no-torch] [--threads N] [--profile W1,W5]``.
 Every implementation of a workload starts from the neurosim network's initial weights;
 before anything is timed, all of them must agree on the parameters after the first epoch
-(and, for W1–W3, after the whole run) to 1e-12 in float64 or 1e-4 relative in float32,
+(and, for W1–W3 and W7, after the whole run) to 1e-12 in float64 or 1e-4 relative in float32,
 else the script exits with status 1. Then each repetition runs every implementation
 once, interleaved, after one warm-up round; the table shows median wall-clock times and
 the ratios neurosim/numpy and neurosim/torch against their targets. PyTorch is optional:
@@ -50,7 +50,7 @@ from workloads import Case, layer_masks, layer_matrices, matrices_to_weights  # 
 
 import neurosim  # noqa: E402
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 
 #: Targets: the largest acceptable ratio neurosim time / reference time.
 TARGETS: dict[str, dict[str, float]] = {
@@ -61,6 +61,7 @@ TARGETS: dict[str, dict[str, float]] = {
     "W4-f64": {"torch": 1.2},
     "W5": {"torch": 1.0},
     "W6": {"numpy": 1.2, "torch": 0.01},
+    "W7": {"numpy": 1.5, "torch": 0.25},
 }
 
 
@@ -160,7 +161,17 @@ def _layered_impl(case: Case, module, name: str) -> Impl:
     masks = layer_masks(case.net, case.layers)
     tr = case.train
     X, T = case.X.astype(case.dtype), case.T.astype(case.dtype)
-    if tr["loss"] == "mse":
+    if tr.get("optimizer") == "rprop":           # W7: Rprop's hand-written or torch.optim form
+        constants = case.extra["rprop"]
+
+        def prepare(epochs):
+            if module is ref_numpy:
+                rule = ref_numpy.IRpropMinus([m.shape for m in mats], **constants)
+                return lambda: module.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T, epochs=epochs,
+                                                      mode=tr["mode"], rule=rule)
+            return lambda: module.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T, epochs=epochs,
+                                                  mode=tr["mode"], rprop=constants)
+    elif tr["loss"] == "mse":
         def prepare(epochs):
             return lambda: module.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
                                                   learning_rate=tr["learning_rate"], momentum=tr["momentum"],
@@ -363,7 +374,7 @@ def gate(key: str, impls: list[Impl], dtype, epochs: int, final: bool) -> dict[s
     epochs : int
         The workload's full number of epochs.
     final : bool
-        Compare the final parameters too (W1–W3).
+        Compare the final parameters too (W1–W3, W7).
 
     Returns
     -------
@@ -585,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         for case in build_cases([key], args.smoke):
             impls = impls_for(case, rt)
             try:
-                worst = gate(case.key, impls, case.dtype, case.train["epochs"], final=case.key in ("W1", "W2", "W3"))
+                worst = gate(case.key, impls, case.dtype, case.train["epochs"], final=case.key in ("W1", "W2", "W3", "W7"))
             except GateError as exc:
                 print(f"\nCORRECTNESS GATE FAILED: {exc}", file=sys.stderr)
                 return 1

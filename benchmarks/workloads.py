@@ -1,4 +1,4 @@
-"""The benchmark workloads W1–W6 as neurosim networks, data and training settings.
+"""The benchmark workloads W1–W7 as neurosim networks, data and training settings.
 Each ``build_*`` function returns a :class:`Case`: a neurosim :class:`~neurosim.Network`
 whose initial weights are already drawn, the training data, the keyword arguments of
 ``Network.train``, and the *layout* the hand-written references need to copy those
@@ -18,7 +18,7 @@ import numpy as np
 
 import neurosim
 
-__all__ = ["Case", "Layer", "build_w1", "build_w2", "build_w3", "build_w4", "build_w5", "build_w6",
+__all__ = ["Case", "Layer", "build_w1", "build_w2", "build_w3", "build_w4", "build_w5", "build_w6", "build_w7",
            "dataset", "symmetry_net", "layer_matrices", "layer_masks", "matrices_to_weights",
            "DagLayout", "dag_layout", "dag_to_weights", "BUILDERS"]
 
@@ -45,7 +45,7 @@ class Case:
     X: np.ndarray
     T: np.ndarray
     train: dict[str, Any]          # keyword arguments of Network.train, epochs included
-    layers: list[Layer] | None = None   # layered nets (W1–W4, W6)
+    layers: list[Layer] | None = None   # layered nets (W1–W4, W6, W7)
     dag: Any = None                # W5: a DagLayout
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -259,6 +259,30 @@ def build_w6(smoke: bool = False, seed: int = 0) -> Case:
                        "loop_K": K if smoke else 20, "torch_K": min(K, 4) if smoke else 10})
 
 
+def build_w7(smoke: bool = False, seed: int = 0) -> Case:
+    """W7: mirror symmetry 6-2-1 as W3, trained by Rprop (iRprop-, Riedmiller's constants), 1,500 sweeps.
+
+    Parameters
+    ----------
+    smoke : bool, default False
+        50 sweeps instead of 1,500.
+    seed : int, default 0
+
+    Returns
+    -------
+    Case
+        ``train`` names the ``rprop`` optimiser (batch mode, its defaults: Δ0 0.1, η⁺ 1.2,
+        η⁻ 0.5, Δmax 50, Δmin 1e-6); ``extra["rprop"]`` holds those constants for the
+        references.
+    """
+    net, layers = symmetry_net(seed)
+    net.compile()
+    X, T = dataset("symmetry", bits=6)
+    train = dict(loss="mse", epochs=50 if smoke else 1_500, mode="batch", optimizer="rprop")
+    constants = {"delta0": 0.1, "eta_plus": 1.2, "eta_minus": 0.5, "delta_max": 50.0, "delta_min": 1e-6}
+    return Case("W7", net, X, T, train, layers=layers, extra={"rprop": constants})
+
+
 # --- W4: 784-256-128-10 softmax ------------------------------------------------------------------
 
 def build_w4(smoke: bool = False, dtype=np.float64, seed: int = 0) -> Case:
@@ -438,4 +462,5 @@ def dag_to_weights(dag: DagLayout, W: list[np.ndarray], b: np.ndarray) -> dict[t
     return out
 
 
-BUILDERS = {"W1": build_w1, "W2": build_w2, "W3": build_w3, "W4": build_w4, "W5": build_w5, "W6": build_w6}
+BUILDERS = {"W1": build_w1, "W2": build_w2, "W3": build_w3, "W4": build_w4, "W5": build_w5, "W6": build_w6,
+            "W7": build_w7}
