@@ -148,8 +148,14 @@ def make_optimizer(registry, optimizer: Any, options: Mapping[str, Any] | None, 
     PluginError
         An unknown name (with the closest), or options the rule does not take.
     DataError
-        Options with an object, bad option values, or a batch-only rule in another mode.
+        Options with an object, bad option values, a class instead of a rule, or a
+        batch-only rule in another mode.
     """
+    if isinstance(optimizer, type):
+        named = getattr(optimizer, "name", None)
+        by_name = f" or its name, optimizer={named!r}" if isinstance(named, str) else ""
+        raise DataError(f"optimizer {optimizer.__name__} is a class; pass a rule made from it "
+                        f"({optimizer.__name__}(...)){by_name}")
     if isinstance(optimizer, str):
         cls = registry.with_options("optimizer", optimizer, dict(options or {}))
         try:
