@@ -123,6 +123,22 @@ class SGD(Optimizer):
             shown["nesterov"] = True
         return shown
 
+    def state_dict(self) -> dict[str, Any]:
+        """The base's state, with ``l2`` and ``nesterov`` saved even at their defaults.
+
+        :meth:`hyperparameters` (what the repr shows) leaves them out when unset, but a
+        rule that loads the state must take them too, or one made with ``l2`` or
+        ``nesterov`` would continue with its own.
+
+        Returns
+        -------
+        dict
+            As :meth:`neurosim.Optimizer.state_dict`.
+        """
+        state = super().state_dict()
+        state["hyperparameters"].update(l2=self.l2, nesterov=self.nesterov)
+        return state
+
 
 def make_optimizer(registry, optimizer: Any, options: Mapping[str, Any] | None, mode: str) -> Optimizer:
     """The optimisation rule ``net.train(optimizer=..., optimizer_options=...)`` asks for.
