@@ -47,8 +47,10 @@ class SGD(Optimizer):
     l2 : float, default 0.0
         An L2 penalty ``½ · l2 · Σ w²`` added to the error, so ``l2 · w`` is added to the
         gradient before the step (and goes through momentum): PyTorch's ``weight_decay``.
-        The two forms agree only for plain SGD without momentum, where
-        ``weight_decay = learning_rate · l2``.
+        The two forms are not the same: with momentum the L2 term accumulates in the
+        velocity; for plain SGD with ``weight_decay = learning_rate · l2`` they agree to
+        first order only, since the decay also shrinks the change it follows:
+        ``(w − lr·g)(1 − weight_decay) = w − lr·(g + l2·w) + weight_decay · lr · g``.
     nesterov : bool, default False
         Nesterov momentum.
 
