@@ -221,7 +221,8 @@ class Trainer:
         for rule in self.rules:
             done |= np.asarray(rule(progress), dtype=bool)
         for f in self.callbacks:
-            if f(progress) is True:
+            said = f(progress)
+            if isinstance(said, (bool, np.bool_)) and said:    # np.True_ too: `progress.error < 0.01`
                 progress.request_stop()
         if self.hooks is not None:
             self.hooks.neurosim_epoch_end(progress=progress)
