@@ -180,6 +180,18 @@ class Trainer:
                         theta=self.plan.theta, member_of=self.member_of,
                         _outputs=lambda: self.plan.outputs_of(train_buf))
 
+    def _start_progress(self) -> Progress:
+        """The progress before the first epoch: no error yet (NaN); its outputs, if asked
+        for, come from a pass at the initial weights (no pass may have been made yet)."""
+        progress = self._progress(math.nan, None, None)
+        progress._outputs = self._fresh_outputs
+        return progress
+
+    def _fresh_outputs(self) -> np.ndarray:
+        """Training outputs from a pass at the current weights."""
+        self.plan.forward(self.X)
+        return self.plan.outputs_of(self.plan.last)
+
     def _record(self, epoch: int, E) -> None:
         if not self.lead and math.isfinite(E) and epoch < len(self.history.array):
             self.history.array[epoch] = E                  # the common case, kept short
@@ -266,10 +278,10 @@ class Trainer:
         start = self.epoch
         self._started = time.perf_counter()
         if self.hooks is not None and start == 0:
-            self.hooks.neurosim_train_start(progress=self._progress(math.nan, plan.last, None))
+            self.hooks.neurosim_train_start(progress=self._start_progress())
         for rule in self.rules:
             if start == 0:
-                rule.start(self._progress(math.nan, plan.last, None))
+                rule.start(self._start_progress())
         try:
             # Overflow is detected below and reported once, as a NumericalError naming where
             # it started, instead of as a stream of numpy warnings: every epoch's error comes
