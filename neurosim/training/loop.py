@@ -169,6 +169,7 @@ class Trainer:
         self.seconds = 0.0
         self.stopped = False                               # a criterion or a callback ended the run early
         self.validation_history: list = []
+        self._last_outputs: Callable[[], np.ndarray] | None = None
         self._asked = bool(self.rules or self.legacy_stop or self.callbacks or self.hooks)
 
     # --- one epoch's bookkeeping ----------------------------------------------------------
@@ -227,6 +228,7 @@ class Trainer:
         progress = self._progress(E, train_buf, Ev)
         if Y is not None:
             progress._outputs = lambda: Y
+        self._last_outputs = progress._outputs     # for the end: the validation pass moved plan.last
         done = np.zeros(self.lead, bool)
         if self.legacy_stop is not None:
             done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
@@ -320,6 +322,8 @@ class Trainer:
             last = history[-1] if len(history) else math.nan
             progress = self._progress(last, self.plan.last, self.validation_history[-1]
                                       if self.validation_history else None)
+            # the last epoch's training outputs (plan.last may hold a validation pass)
+            progress._outputs = self._last_outputs if self._last_outputs is not None else self._fresh_outputs
             for rule in self.rules:
                 rule.end(progress)
             if self.hooks is not None:
