@@ -288,9 +288,10 @@ class Progress:
     epochs : int
         Epochs asked for.
     error : float or ndarray
-        Total training error after the last epoch (``(K,)`` for an ensemble: a member
-        that has stopped keeps the error of its frozen weights, one that diverged is
-        not finite; ``active`` says which still train).
+        Total training error after the last epoch; NaN before the first. For an ensemble
+        ``(K,)``: a member that has stopped keeps the error of its frozen weights
+        (:attr:`active` tells which still train; the learning curve has NaN there), and
+        one that diverged is not finite.
     targets : ndarray
         Training targets ``(patterns, outputs)``.
     seconds : float

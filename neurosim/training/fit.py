@@ -91,6 +91,9 @@ class TrainingRun:
         if optimizer_options is not None and not isinstance(optimizer_options, Mapping):
             raise DataError(f"optimizer_options must be a mapping of the optimiser's options, not "
                             f"{optimizer_options!r:.60}")
+        if optimizer_options and optimizer is None:
+            raise DataError(f"optimizer_options {dict(optimizer_options)!r:.80} were given with no optimizer, so "
+                            "they would be ignored; name the rule they belong to (optimizer='sgd', 'rprop', ...)")
         order_rng = net._shuffle_rng(shuffle, mode)
         plan, Xa, Ta, _single, loss_ = net._prepare(X, T, loss)
         rule = make_optimizer(net.registry, optimizer, optimizer_options, mode) if optimizer is not None else \

@@ -170,6 +170,7 @@ class Trainer:
         self.stopped = False                               # a criterion or a callback ended the run before its end
         self.validation_history: list = []
         self._ended = False                                # the rules' end and the end hooks were called
+        self._last_outputs: Callable[[], np.ndarray] | None = None
         self._asked = bool(self.rules or self.legacy_stop or self.callbacks or self.hooks)
 
     # --- one epoch's bookkeeping ----------------------------------------------------------
@@ -180,6 +181,18 @@ class Trainer:
                         members=self.members, active=self.active.copy() if self.lead else None,
                         theta=self.plan.theta, member_of=self.member_of,
                         _outputs=lambda: self.plan.outputs_of(train_buf))
+
+    def _start_progress(self) -> Progress:
+        """The progress before the first epoch: no error yet (NaN); its outputs, if asked
+        for, come from a pass at the initial weights (no pass may have been made yet)."""
+        progress = self._progress(math.nan, None, None)
+        progress._outputs = self._fresh_outputs
+        return progress
+
+    def _fresh_outputs(self) -> np.ndarray:
+        """Training outputs from a pass at the current weights."""
+        self.plan.forward(self.X)
+        return self.plan.outputs_of(self.plan.last)
 
     def _record(self, epoch: int, E) -> None:
         if not self.lead and math.isfinite(E) and epoch < len(self.history.array):
@@ -216,13 +229,15 @@ class Trainer:
         progress = self._progress(E, train_buf, Ev)
         if Y is not None:
             progress._outputs = lambda: Y
+        self._last_outputs = progress._outputs     # for the end: the validation pass moved plan.last
         done = np.zeros(self.lead, bool)
         if self.legacy_stop is not None:
             done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
         for rule in self.rules:
             done |= np.asarray(rule(progress), dtype=bool)
         for f in self.callbacks:
-            if f(progress) is True:
+            said = f(progress)
+            if isinstance(said, (bool, np.bool_)) and said:    # np.True_ too: `progress.error < 0.01`
                 progress.request_stop()
         if self.hooks is not None:
             self.hooks.neurosim_epoch_end(progress=progress)
@@ -282,7 +297,7 @@ class Trainer:
         if self.finished or end == start:
             return self._finish()
         if start == 0:
-            first = self._progress(math.nan, plan.last, None)
+            first = self._start_progress()
             if self.hooks is not None:
                 self.hooks.neurosim_train_start(progress=first)
             for rule in self.rules:
@@ -326,6 +341,8 @@ class Trainer:
             last = history[-1] if len(history) else math.nan
             progress = self._progress(last, self.plan.last, self.validation_history[-1]
                                       if self.validation_history else None)
+            # the last epoch's training outputs (plan.last may hold a validation pass)
+            progress._outputs = self._last_outputs if self._last_outputs is not None else self._fresh_outputs
             for rule in self.rules:
                 rule.end(progress)
             if self.hooks is not None:

@@ -47,10 +47,10 @@ class SGD(Optimizer):
     l2 : float, default 0.0
         An L2 penalty ``½ · l2 · Σ w²`` added to the error, so ``l2 · w`` is added to the
         gradient before the step (and goes through momentum): PyTorch's ``weight_decay``.
-        The two forms agree only for plain SGD without momentum, where
-        ``weight_decay = learning_rate · l2``, and then to first order: Rumelhart's
-        shrinks the already-changed weight, so one step differs by
-        ``weight_decay · learning_rate · dE/dw``.
+        The two forms are not the same: with momentum the L2 term accumulates in the
+        velocity; for plain SGD with ``weight_decay = learning_rate · l2`` they agree to
+        first order only, since the decay also shrinks the change it follows:
+        ``(w − lr·g)(1 − weight_decay) = w − lr·(g + l2·w) + weight_decay · lr · g``.
     nesterov : bool, default False
         Nesterov momentum.
 
@@ -125,6 +125,22 @@ class SGD(Optimizer):
             shown["nesterov"] = True
         return shown
 
+    def state_dict(self) -> dict[str, Any]:
+        """The base's state, with ``l2`` and ``nesterov`` saved even at their defaults.
+
+        :meth:`hyperparameters` (what the repr shows) leaves them out when unset, but a
+        rule that loads the state must take them too, or one made with ``l2`` or
+        ``nesterov`` would continue with its own.
+
+        Returns
+        -------
+        dict
+            As :meth:`neurosim.Optimizer.state_dict`.
+        """
+        state = super().state_dict()
+        state["hyperparameters"].update(l2=self.l2, nesterov=self.nesterov)
+        return state
+
 
 def make_optimizer(registry, optimizer: Any, options: Mapping[str, Any] | None, mode: str) -> Optimizer:
     """The optimisation rule ``net.train(optimizer=..., optimizer_options=...)`` asks for.
@@ -150,8 +166,14 @@ def make_optimizer(registry, optimizer: Any, options: Mapping[str, Any] | None, 
     PluginError
         An unknown name (with the closest), or options the rule does not take.
     DataError
-        Options with an object, bad option values, or a batch-only rule in another mode.
+        Options with an object, bad option values, a class instead of a rule, or a
+        batch-only rule in another mode.
     """
+    if isinstance(optimizer, type):
+        named = getattr(optimizer, "name", None)
+        by_name = f" or its name, optimizer={named!r}" if isinstance(named, str) else ""
+        raise DataError(f"optimizer {optimizer.__name__} is a class; pass a rule made from it "
+                        f"({optimizer.__name__}(...)){by_name}")
     if isinstance(optimizer, str):
         cls = registry.with_options("optimizer", optimizer, dict(options or {}))
         try:

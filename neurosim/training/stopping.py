@@ -154,9 +154,9 @@ def make_rule(registry, name: str, options: Any) -> StopRule | None:
         options = {}
     if not isinstance(options, Mapping):
         accepted = registry.options("stop criterion", name)
-        required = accepted[1] if accepted is not None else []
+        known, required = accepted if accepted is not None else ([], [])
         if len(required) != 1:
-            wanted = " and ".join(f"{r} = ..." for r in required) or "its options"
+            wanted = " and ".join(f"{r} = ..." for r in required) or ", ".join(known) or "its options"
             raise DataError(f"stop criterion {name!r} takes a table of options ({wanted}), not one value "
                             f"{options!r:.60}")
         options = {required[0]: options}
