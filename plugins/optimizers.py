@@ -144,7 +144,8 @@ class Quickprop(Optimizer):
     ``mu`` times the last change (when the slope has not shrunk below ``mu / (1 + mu)``
     of the last one, the maximum growth ``mu · dw(t−1)`` is taken), plus the gradient
     step ``−learning_rate · S(t)`` while the slope still points the way of the last
-    change; when the last change is zero (the first step, or after a step of zero) it is
+    change; when the last change is zero (the first step, or after a step of zero), or the
+    secant has no parabola to go to (an unchanged slope against the last change), it is
     the plain gradient step ``−learning_rate · S(t)``.
 
     Parameters
@@ -186,7 +187,9 @@ class Quickprop(Optimizer):
         same_way = -slope * np.sign(last_change)
         too_steep = same_way > shrink * (-last_slope * np.sign(last_change))
         quadratic = np.where(too_steep, self.mu * last_change, secant)
-        quadratic = np.where(np.isfinite(quadratic), quadratic, self.mu * last_change)
+        # An unchanged slope that points back against the last change has no parabola (the
+        # secant divides by zero): take the plain gradient step there, downhill.
+        quadratic = np.where(np.isfinite(quadratic), quadratic, gradient_step)
         change = np.where(moved, quadratic + np.where(same_way > 0, gradient_step, 0.0), gradient_step)
         change *= mask
         theta += change

@@ -102,9 +102,14 @@ class MaxSeconds(StopRule):
         self.seconds = check_rate("max_seconds", seconds, positive=True)
 
     def __call__(self, progress):
-        """``seconds`` have passed."""
-        over = progress.seconds >= self.seconds
-        return np.full(progress.members, over) if progress.members else over
+        """When ``seconds`` have passed, ask the whole run to stop (``progress.request_stop()``).
+
+        It never says a network is done: an ensemble member that ran out of time has not
+        met a criterion, so it does not count as converged (nor in the success rate).
+        """
+        if progress.seconds >= self.seconds:
+            progress.request_stop()
+        return np.zeros(progress.members, bool) if progress.members else False
 
 
 class EarlyStopping(StopRule):

@@ -674,3 +674,15 @@ def test_a_schedule_may_set_a_rules_hyperparameters_and_bad_values_are_refused(r
     adam = Adam()
     refused(DataError, ("learning_rate", "must be a number"), setattr, adam, "learning_rate", "fast")
     refused(DataError, ("beta2", "[0, 1)"), setattr, adam, "beta2", float("nan"))
+
+
+def test_quickprop_without_a_parabola_steps_downhill():
+    # last change +1 with slope S = 2 both times (uphill along the change, no curvature):
+    # the secant S / (S_prev - S) divides by zero; the step is the gradient step -0.5·2 = -1
+    rule = neurosim.default_registry().optimizer("quickprop")(learning_rate=0.5, decay=0.0)
+    theta, mask = np.array([0.0]), np.array([1.0])
+    rule.bind(theta)
+    rule.state("last_change")[...] = 1.0
+    rule.state("last_slope")[...] = 2.0
+    rule.step(theta, np.array([2.0]), mask, None)
+    assert theta.tolist() == [-1.0]

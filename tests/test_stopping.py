@@ -135,11 +135,15 @@ def test_training_stops_at_the_first_epoch_with_few_enough_bit_fails():
 # --- max_seconds ---------------------------------------------------------------------------------
 
 
-def test_max_seconds_compares_the_time_so_far():
+def test_max_seconds_compares_the_time_so_far_and_stops_the_whole_run():
     rule = MaxSeconds(10)
-    assert not rule(progress(seconds=9.999)) and rule(progress(seconds=10.0)) and rule(progress(seconds=11.0))
-    assert rule(progress(np.zeros(3), seconds=10.0, members=3)).tolist() == [True] * 3
-    assert rule(progress(np.zeros(3), seconds=1.0, members=3)).tolist() == [False] * 3
+    for seconds, over in ((9.999, False), (10.0, True), (11.0, True)):
+        p = progress(seconds=seconds)
+        assert not rule(p) and p.stop_requested == over     # the run stops; no network is "done"
+    p = progress(np.zeros(3), seconds=10.0, members=3)
+    assert rule(p).tolist() == [False] * 3 and p.stop_requested
+    p = progress(np.zeros(3), seconds=1.0, members=3)
+    assert rule(p).tolist() == [False] * 3 and not p.stop_requested
 
 
 class FakeClock:
@@ -165,6 +169,8 @@ def test_training_stops_once_max_seconds_have_passed_by_a_fake_clock(monkeypatch
     assert seconds[-1] >= 5.5 and all(s < 5.5 for s in seconds[:-1])   # stopped at the first epoch past it
     epochs = len(result) if ensemble is None else int(result.history.shape[0])
     assert epochs == len(seen) < 1000
+    if ensemble is not None:          # out of time is not converged: no success to count
+        assert not result.converged.any() and result.summary()["success_rate"] == 0.0
 
 
 # --- early stopping ------------------------------------------------------------------------------
