@@ -25,7 +25,7 @@ from .errors import (
 )
 from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
-from .network import Network
+from .network import Network, Tie
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 from .scenario import ScenarioResult, load_scenario, run_scenario
@@ -41,7 +41,7 @@ __all__ = [
     "Network", "Patterns",
     "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "PluginError", "Registry", "ResourceError",
     "SGD",
-    "ScenarioError", "ScenarioResult", "TopologyError", "Unit", "__version__", "datafiles", "default_registry",
-    "hookimpl",
+    "ScenarioError", "ScenarioResult", "Tie", "TopologyError", "Unit", "__version__", "datafiles",
+    "default_registry", "hookimpl",
     "hookspec", "load_scenario", "make_registry", "run_scenario",
 ]
