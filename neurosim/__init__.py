@@ -28,6 +28,7 @@ from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
+from .recurrent import unroll
 from .scenario import ScenarioResult, load_scenario, run_scenario
 from .training import SGD
 
@@ -43,5 +44,5 @@ __all__ = [
     "SGD",
     "ScenarioError", "ScenarioResult", "Tie", "TopologyError", "Unit", "__version__", "datafiles",
     "default_registry", "hookimpl",
-    "hookspec", "load_scenario", "make_registry", "run_scenario",
+    "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",
 ]
