@@ -250,20 +250,21 @@ def _units(G: nx.DiGraph, names: dict, feeding: set, probe: Network, activation:
     return kinds, neurons
 
 
-def _output_steps(outputs: Any, steps: int) -> set[int]:
-    """The steps ``outputs`` names ('last', 'every' or step numbers), as 0-based numbers."""
+def _output_steps(outputs: Any, steps: int) -> range | frozenset:
+    """The steps ``outputs`` names ('last', 'every' or step numbers), as 0-based numbers (a
+    range for 'last' and 'every', so that asking costs nothing however many steps there are)."""
     if isinstance(outputs, str):
         if outputs == "last":
-            return {steps - 1}
+            return range(steps - 1, steps)
         if outputs == "every":
-            return set(range(steps))
+            return range(steps)
     elif isinstance(outputs, Iterable):
         listed = list(outputs)
         if listed and all(isinstance(t, numbers.Integral) and not isinstance(t, bool) and -steps <= t < steps
                           for t in listed):
             chosen = [int(t) % steps for t in listed]
             if len(set(chosen)) == len(chosen):
-                return set(chosen)
+                return frozenset(chosen)
             raise TopologyError(f"unroll: outputs lists a step twice ({listed!r:.60}); list each step once")
     raise TopologyError(f"unroll: outputs must be 'last', 'every' or a non-empty list of steps from 0 to "
                         f"{steps - 1} (or -{steps} to -1, from the end), not {outputs!r:.60}")

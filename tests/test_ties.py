@@ -452,3 +452,48 @@ def test_from_networkx_ties_a_plain_graph(refused):
     G.edges["x2", "y2"]["tie"] = 3
     refused(neurosim.TopologyError, ["'x2' -> 'y2'", "'tie' attribute must name"], neurosim.Network.from_networkx,
             G)
+
+
+# --- from a scenario ------------------------------------------------------------------------
+
+
+def _tied_scenario(tied):
+    return {
+        "scenario": {"seed": 2},
+        "network": {"layers": [{"name": "i", "size": 2}, {"name": "h", "size": 2, "from": ["i"]},
+                               {"name": "o", "size": 1, "from": ["h"]}],
+                    "connections": {"i2 -> h2": 0.3}, "tied": tied},
+        "data": {"dataset": "xor"},
+        "training": {"learning_rate": 0.5, "momentum": 0.9, "epochs": 30, "mode": "batch"},
+        "expect": [{"quantity": "error", "below": 100.0}],
+    }
+
+
+def test_scenario_tied_sets(refused):
+    result = neurosim.run_scenario(_tied_scenario([
+        {"edges": ["i1 -> h1", "i2 -> h2"], "reduce": "mean", "name": "cross"},
+        {"edges": ["bias -> h1", "bias -> h2", "bias -> o1"]}]))
+    net = result.network
+    assert net.ties["cross"] == neurosim.Tie("cross", (("i1", "h1"), ("i2", "h2")), "mean")
+    assert net.ties["tie1"].edges == (("bias", "h1"), ("bias", "h2"), ("bias", "o1"))
+    assert result.initial_weights[("i1", "h1")] == 0.3                     # the given weight of the set
+    w = net.weights()
+    assert w[("i1", "h1")] == w[("i2", "h2")] != 0.3
+    assert w[("bias", "h1")] == w[("bias", "h2")] == w[("bias", "o1")]
+    assert w[("i2", "h1")] != w[("i1", "h2")]
+    SE = neurosim.ScenarioError
+
+    def check(mapping):
+        return neurosim.load_scenario(mapping).check()
+
+    refused(SE, ["network.tied[0]", "'i1' -> 'o1'", "no connection"], check,
+            _tied_scenario([{"edges": ["i1 -> h1", "i1 -> o1"]}]))
+    refused(SE, ["network.tied[0]", "a set of 1"], check, _tied_scenario([{"edges": ["i1 -> h1"]}]))
+    refused(SE, ["network.tied[0].edges[1]", "a string"], check, _tied_scenario([{"edges": ["i1 -> h1", 3]}]))
+    refused(SE, ["network.tied[0].edges[0]", "\"src -> dst\""], check, _tied_scenario([{"edges": ["i1 h1", "x"]}]))
+    refused(SE, ["network.tied[0].edges", "is required"], check, _tied_scenario([{"reduce": "sum"}]))
+    refused(SE, ["network.tied[0].reduce", "choose from: mean, sum"], check,
+            _tied_scenario([{"edges": ["i1 -> h1", "i2 -> h2"], "reduce": "avg"}]))
+    refused(SE, ["network.tied[0].edge", "did you mean 'edges'"], check, _tied_scenario([{"edge": ["i1 -> h1"]}]))
+    refused(SE, ["network.tied[1]", "already in the set 'a'"], check,
+            _tied_scenario([{"edges": ["i1 -> h1", "i2 -> h2"], "name": "a"}, {"edges": ["i1 -> h1", "h1 -> o1"]}]))

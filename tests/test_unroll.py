@@ -227,3 +227,119 @@ def test_refusals(refused):
     bad.nodes["o0"]["output"] = "yes"
     refused(TE, ["unit 'o0'", "'output' attribute"], neurosim.unroll, bad, 3)
     refused(neurosim.ResourceError, ["unrolled for 1000000000000 steps"], neurosim.unroll, G, 10**12)
+
+
+# --- from a scenario ------------------------------------------------------------------------
+
+
+def _recurrent_scenario(**recurrent):
+    """A hand-wired Elman net of one input, two tanh hidden units and one identity output,
+    every weight given, unrolled by [network.recurrent]."""
+    return {
+        "scenario": {"name": "rnn", "seed": 1},
+        "network": {
+            "bias": "explicit",
+            "neurons": [{"name": "x", "kind": "input"}, {"name": "b", "kind": "bias"},
+                        {"name": "h1", "activation": "tanh"}, {"name": "h2", "activation": "tanh"},
+                        {"name": "y", "activation": "identity", "output": True}],
+            "connections": {"x -> h1": 0.9, "x -> h2": -0.4, "b -> h1": 0.1, "b -> h2": 0.3, "h1 -> y": 1.2,
+                            "h2 -> y": -0.7},
+            "recurrent": {"steps": 3, "outputs": "every",
+                          "connections": {"h1 -> h1": 0.5, "h2 -> h1": -0.6, "h1 -> h2": 0.8,
+                                          "y -> h2": {"weight": 0.25, "delay": 2}},
+                          **recurrent},
+        },
+        "data": {"inputs": [[0.5, -1.0, 0.25], [1.0, 0.0, -0.5]], "targets": [[0.1, 0.2, 0.3], [0.0, 0.5, 1.0]]},
+        "training": {"learning_rate": 0.05, "epochs": 3, "mode": "batch"},
+        "expect": [{"quantity": "error", "below": 100.0}],
+    }
+
+
+def _by_hand(x):
+    """The net of :func:`_recurrent_scenario` iterated step by step."""
+    h1 = h2 = 0.0
+    ys = [0.0, 0.0]                                        # y before step 0
+    for t in range(3):
+        n1 = 0.9 * x[t] + 0.1 + 0.5 * h1 - 0.6 * h2
+        n2 = -0.4 * x[t] + 0.3 + 0.8 * h1 + 0.25 * ys[-2]
+        h1, h2 = np.tanh(n1), np.tanh(n2)
+        ys.append(1.2 * h1 - 0.7 * h2)
+    return ys[2:]
+
+
+def test_scenario_unrolls_the_recurrent_table():
+    sc = neurosim.load_scenario(_recurrent_scenario())
+    net = sc.check()
+    assert [u.name for u in net.inputs] == ["x@0", "x@1", "x@2"]
+    assert [u.name for u in net.outputs] == ["y@0", "y@1", "y@2"]
+    X = np.array(sc.data["data"]["inputs"])
+    np.testing.assert_allclose(net.forward(X), [_by_hand(x) for x in X], rtol=1e-14)
+    assert "y -> h2" not in net.ties and net.weight("y@0", "h2@2") == 0.25        # one copy (delay 2): not tied
+    assert len(net.ties["h2 -> h1"].edges) == 2 and len(net.ties["x -> h1"].edges) == 3
+    result = neurosim.run_scenario(sc)
+    w = result.network.weights()
+    assert w[("h2@0", "h1@1")] == w[("h2@1", "h1@2")] != -0.6                  # trained, still one weight
+    mapping = _recurrent_scenario(reduce="mean", inputs="first", outputs=[-1])
+    mapping["data"] = {"inputs": [[0.5], [1.0]], "targets": [0.3, 1.0]}
+    first = neurosim.load_scenario(mapping).check()
+    assert [u.name for u in first.inputs] == ["x@0"] and [u.name for u in first.outputs] == ["y@2"]
+    np.testing.assert_allclose(first.forward([[0.5], [1.0]])[:, 0], [_by_hand([x, 0, 0])[-1] for x in (0.5, 1.0)],
+                               rtol=1e-14)
+    assert {t.reduce for t in first.ties.values()} == {"mean"}
+
+
+def test_scenario_layers_from_previous_and_ensembles():
+    """from_previous wires a layer to the previous step; weights left to the initialiser are
+    drawn once per set, and again for every ensemble member."""
+    mapping = {
+        "scenario": {"seed": 0},
+        "network": {"layers": [{"name": "x", "size": 1}, {"name": "h", "size": 2, "from": ["x"],
+                                                          "from_previous": ["h", "o"]},
+                               {"name": "o", "size": 1, "from": ["h"]}],
+                    "recurrent": {"steps": 4, "outputs": [2, 3]}},
+        "data": {"inputs": [[0, 1, 1, 0], [1, 0, 1, 1]], "targets": [[0, 1], [1, 0]]},
+        "training": {"learning_rate": 0.5, "epochs": 5, "mode": "batch", "ensemble": 3},
+        "expect": [{"quantity": "error", "stat": "max", "below": 100.0}],
+    }
+    result = neurosim.run_scenario(mapping)
+    net = neurosim.load_scenario(mapping).check()
+    assert {"h1 -> h2", "o1 -> h1", "bias -> o1", "x1 -> h2"} <= set(net.ties)
+    assert len(net.ties["o1 -> h2"].edges) == 3
+    members = [result.ensemble.weights(k) for k in range(3)]
+    for w in members:
+        for tie in net.ties.values():
+            assert len({w[e] for e in tie.edges}) == 1
+    assert len({w[("h1@0", "h2@1")] for w in members}) == 3        # every member its own draw
+
+
+def test_scenario_refusals(refused):
+    SE = neurosim.ScenarioError
+
+    def mutated(change):
+        mapping = _recurrent_scenario()
+        change(mapping["network"])
+        return mapping
+
+    for change, fragments in [
+        (lambda n: n["recurrent"].update(steps=0), ["network.recurrent.steps", ">= 1"]),
+        (lambda n: n["recurrent"].update(outputs=[3]), ["network.recurrent.outputs", "0 to 2"]),
+        (lambda n: n["recurrent"].update(inputs="all"), ["network.recurrent.inputs", "every, first"]),
+        (lambda n: n["recurrent"].update(reduce="avg"), ["network.recurrent.reduce", "mean, sum"]),
+        (lambda n: n["recurrent"].update(step=3), ["network.recurrent.step", "did you mean 'steps'"]),
+        (lambda n: n["recurrent"]["connections"].update({"h1 -> x": 1.0}), ["'h1 -> x'", "'x' is an input unit"]),
+        (lambda n: n["recurrent"]["connections"].update({"h1 -> zz": 1.0}), ["'h1 -> zz'", "no neuron named 'zz'"]),
+        (lambda n: n["recurrent"]["connections"].update({"x -> h1": 1.0}), ["'x -> h1'", "connected already"]),
+        (lambda n: n["recurrent"]["connections"].update({"h2 -> y": {"delay": 0}}), ["delay", ">= 1"]),
+        (lambda n: n["connections"].update({"y -> h1": 1.0}), ["network.connections", "cycle"]),
+        (lambda n: n["recurrent"].update(steps=10**9), ["network.recurrent", "unroll for fewer steps"]),
+        (lambda n: n.update(tied=[{"edges": ["x -> h1", "x -> h2"]}]), ["network.tied[0]", "recurrent"]),
+        (lambda n: n.update(layers=[{"name": "q", "size": 1, "from_previous": ["q"]}]),
+         ["network.layers[0].from_previous", "input units"]),
+    ]:
+        refused(SE, ["<mapping>: ", *fragments], lambda m: neurosim.load_scenario(m).check(), mutated(change))
+    plain = _recurrent_scenario()
+    del plain["network"]["recurrent"]
+    plain["network"]["layers"] = [{"name": "x", "size": 1}, {"name": "h", "size": 1, "from": ["x"],
+                                                             "from_previous": ["h"]}]
+    refused(SE, ["network.layers[1].from_previous", "[network.recurrent]"], lambda m: neurosim.load_scenario(m).check(),
+            plain)
