@@ -25,6 +25,11 @@ as a few numpy operations over the whole batch:
   ``dE/dy[sources] += W.T @ delta``; weight gradient ``dE/dW = delta @ y[sources].T``,
   i.e. ``dE/dw = delta(dst) · y(src)`` summed over the batch.
 
+Tied sets (connections sharing one weight, ``Network.tie``) keep a slot per edge: the plan
+makes a set's entries equal at compile time, and after every backward pass one
+``np.bincount`` replaces the gradients of every set, of every member, by the set's sum
+or mean, so every elementwise optimiser keeps them equal.
+
 Loops run over levels and activation segments, never over neurons or edges.
 """
 
@@ -386,7 +391,9 @@ class Plan:
     ----------
     graph : networkx.DiGraph
         Nodes are :class:`~neurosim.neurons.Unit` objects; edges carry ``weight``
-        (float or None: drawn by the initialiser) and ``trainable``.
+        (float or None: drawn by the initialiser), ``trainable`` and, when tied, ``tie``
+        (a set's name); the graph attribute ``ties`` maps each set's name to its
+        :class:`~neurosim.Tie` (its edges, the first first, and its reduce).
     inputs, biases, outputs : list of Unit
         In the order the user added them.
     registry : neurosim.plugins.Registry
