@@ -582,9 +582,9 @@ class Plan:
         K = 1 if self.members is None else self.members
         where = [tied[edge] for tie in ties.values() for edge in tie.edges]
         sizes = np.array([len(tie.edges) for tie in ties.values()], np.intp)
-        first, stride = (np.array(col, np.intp) for col in zip(*where))
+        base, stride = (np.array(col, np.intp) for col in zip(*where))
         members = np.arange(K, dtype=np.intp)
-        idx = (first[:, None] + stride[:, None] * members).reshape(-1)
+        idx = (base[:, None] + stride[:, None] * members).reshape(-1)
         set_of = np.repeat(np.arange(len(sizes), dtype=np.intp), sizes)
         gid = (set_of[:, None] * K + members).reshape(-1)
         div = np.repeat(np.array([1.0 if tie.reduce == "sum" else float(len(tie.edges)) for tie in ties.values()]), K)

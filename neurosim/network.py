@@ -916,6 +916,7 @@ class Network:
         if isinstance(edges, (str, Unit)) or not isinstance(edges, Iterable):
             raise TopologyError(f"tie {name!r}: {hint}, not {edges!r:.60}")
         pairs: list[tuple[Unit, Unit]] = []
+        seen: set[tuple[Unit, Unit]] = set()
         for edge in edges:
             if not isinstance(edge, (str, Unit)) and isinstance(edge, Iterable):
                 edge = tuple(edge)
@@ -927,7 +928,7 @@ class Network:
                 raise type(exc)(f"tie {name!r}: the connection {_show_ref(edge[0])} -> {_show_ref(edge[1])}: "
                                 f"{exc}") from None
             where = self._graph.edges[u, v].get("tie")
-            if (u, v) in pairs:
+            if (u, v) in seen:
                 raise TopologyError(f"tie {name!r}: {u.name!r} -> {v.name!r} is listed twice; list each connection "
                                     "once")
             if where is not None:
@@ -936,6 +937,7 @@ class Network:
                                     f"weight, so it is in at most one set: net.untie({where!r}) first, or tie "
                                     "the connections in one set")
             pairs.append((u, v))
+            seen.add((u, v))
         return pairs
 
     def _tied_with(self, u: Unit, v: Unit) -> list[tuple[Unit, Unit]]:
