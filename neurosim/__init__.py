@@ -25,9 +25,10 @@ from .errors import (
 )
 from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
-from .network import Network
+from .network import Network, Tie
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
+from .recurrent import unroll
 from .rules import Optimizer, Progress, StopRule
 from .scaling import Scaling
 from .scenario import ScenarioResult, load_scenario, run_scenario
@@ -42,6 +43,6 @@ __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
-    "StopCriterion", "StopRule", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
-    "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario",
+    "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
+    "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",
 ]

@@ -25,6 +25,11 @@ as a few numpy operations over the whole batch:
   ``dE/dy[sources] += W.T @ delta``; weight gradient ``dE/dW = delta @ y[sources].T``,
   i.e. ``dE/dw = delta(dst) · y(src)`` summed over the batch.
 
+Tied sets (connections sharing one weight, ``Network.tie``) keep a slot per edge: the plan
+makes a set's entries equal at compile time, and after every backward pass one
+``np.bincount`` replaces the gradients of every set, of every member, by the set's sum
+or mean, so every elementwise optimiser keeps them equal.
+
 Loops run over levels and activation segments, never over neurons or edges.
 """
 
@@ -386,7 +391,9 @@ class Plan:
     ----------
     graph : networkx.DiGraph
         Nodes are :class:`~neurosim.neurons.Unit` objects; edges carry ``weight``
-        (float or None: drawn by the initialiser) and ``trainable``.
+        (float or None: drawn by the initialiser), ``trainable`` and, when tied, ``tie``
+        (a set's name); the graph attribute ``ties`` maps each set's name to its
+        :class:`~neurosim.Tie` (its edges, the first first, and its reduce).
     inputs, biases, outputs : list of Unit
         In the order the user added them.
     registry : neurosim.plugins.Registry
@@ -485,11 +492,18 @@ class Plan:
         self.levels: list[_Level] = []
         pending, fan_in, fan_out, user_set = [], [], [], []
         fan_out_of: dict[Unit, int] = {}
+        ties = graph.graph.get("ties")
+        tied: dict[tuple[str, str], tuple[int, int]] = {}    # tied edge -> (flat index in member 0, stride)
         row = self.n_fixed
         for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src, send) in blocks:
             pos = offset + rows * width + cols
             dst_units = np.array(dst, dtype=object)[rows].tolist()
             self._edges.append((src_units, dst_units, pos))
+            if ties:
+                for k, name in enumerate(map(dict.get, datas, itertools.repeat("tie"))):
+                    if name is not None:    # where the edge sits in theta: K*offset + (row*K + k)*width + col
+                        tied[(src_units[k].name, dst_units[k].name)] = (
+                            K * offset + (int(rows[k]) * K) * width + int(cols[k]), width)
             self.mask[pos] = np.fromiter(map(dict.get, datas, itertools.repeat("trainable")), bool, len(datas))
             if self.members is None:
                 W = self.theta[offset:offset + n_dst * width].reshape(n_dst, width)
@@ -548,10 +562,49 @@ class Plan:
                     at += len(r)
         for Wm, r, c, values in user_set:
             Wm[r, :, c] = values[:, None]
+        self._ties = self._tie_index(ties, tied) if ties else None
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
         self.last_single = False
+
+    def _tie_index(self, ties: dict, tied: dict) -> tuple:
+        """Index arrays of the tied sets, and every set's entries made equal to its first edge's.
+
+        ``ties`` maps set names to objects with ``edges`` (``(src_name, dst_name)`` pairs,
+        the set's first edge first) and ``reduce`` (``"sum"`` or ``"mean"``); ``tied`` gives
+        each tied edge's flat index in member 0 and the stride to the next member. Returns
+        ``(idx, gid, div)``: the flat index of every tied entry (entry-major, member-minor),
+        its group (set ``s`` of member ``k`` is group ``s * K + k``, so an ensemble's sets
+        reduce within each member) and each group's divisor (1 for a sum, the set's size
+        for a mean), for :meth:`_reduce_ties`.
+        """
+        K = 1 if self.members is None else self.members
+        where = [tied[edge] for tie in ties.values() for edge in tie.edges]
+        sizes = np.array([len(tie.edges) for tie in ties.values()], np.intp)
+        base, stride = (np.array(col, np.intp) for col in zip(*where))
+        members = np.arange(K, dtype=np.intp)
+        idx = (base[:, None] + stride[:, None] * members).reshape(-1)
+        set_of = np.repeat(np.arange(len(sizes), dtype=np.intp), sizes)
+        gid = (set_of[:, None] * K + members).reshape(-1)
+        div = np.repeat(np.array([1.0 if tie.reduce == "sum" else float(len(tie.edges)) for tie in ties.values()]), K)
+        start = np.cumsum(sizes) - sizes                   # each set's first edge ...
+        leader = idx.reshape(-1, K)[start[set_of]].reshape(-1)
+        self.theta[idx] = self.theta[leader]               # ... gives every edge of the set its weight
+        return idx, gid, div
+
+    def _reduce_ties(self) -> None:
+        """Replace the gradient of every tied entry by its set's sum (or mean), in one pass.
+
+        Every entry of a set then gets the same gradient, so any elementwise optimiser
+        (SGD with momentum and weight decay, Rprop, Adam, ...) gives it the same step and
+        the set's weights, equal at compile time, stay equal.
+        """
+        idx, gid, div = self._ties
+        grad = self.grad
+        sums = np.bincount(gid, weights=grad[idx], minlength=len(div))
+        sums /= div
+        grad[idx] = sums[gid]
 
     @property
     def edge_pos(self) -> dict:
@@ -802,6 +855,8 @@ class Plan:
                     d = d + f(out_s, t if act.group else self._neuron_major(t))
                 delta_s[...] = d
             kernel.backward(out, gy)                         # dE/dw and the messages delta·w back
+        if self._ties is not None:                           # tied sets: one shared gradient each
+            self._reduce_ties()
         buf.delta_valid = True
         return E
 

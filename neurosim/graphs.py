@@ -14,7 +14,9 @@ neuron names as nodes, carrying the attributes :data:`NODE_ATTRIBUTES` and
 :data:`EDGE_ATTRIBUTES`, so that the round trip is exact; a plain DAG without them is read
 as before: sources become inputs, sinks outputs, and one bias unit feeds every neuron.
 :func:`network_to_dict` and :func:`network_from_dict` do the same for a plain, JSON-ready
-mapping (the ``neurosim-network`` format, version 1, of ``network.json``).
+mapping (the ``neurosim-network`` format, version 1, of ``network.json``). Tied sets
+(``Network.tie``) go with all three: an edge attribute ``tie`` and a graph attribute
+``ties`` in NetworkX graphs, an optional ``"tied"`` entry in the mapping.
 """
 
 from __future__ import annotations
@@ -51,15 +53,18 @@ VERSION = 1
 #: ``group`` (a softmax group, when named).
 NODE_ATTRIBUTES = ("kind", "activation", "output", "output_index", "group")
 #: Edge attributes :func:`to_networkx` writes and :func:`from_networkx` reads: ``weight``
-#: (float; None for a weight still to be drawn), ``trainable`` (bool) and ``label`` (when set).
-EDGE_ATTRIBUTES = ("weight", "trainable", "label")
+#: (float; None for a weight still to be drawn), ``trainable`` (bool), ``label`` (when set)
+#: and ``tie`` (the name of the tied set the edge is in, when it is in one; the graph
+#: attribute ``ties`` maps each set's name to its ``reduce``, ``"sum"`` or ``"mean"``).
+EDGE_ATTRIBUTES = ("weight", "trainable", "label", "tie")
 
 _READ_ONLY = "net.graph is read-only"
 _COPY_HINT = "or annotate a writable copy (G = net.graph.copy())"
 #: edge attribute -> (what it is, the call that sets it)
 _SETTERS = {"weight": ("weight", "net.set_weight({u!r}, {v!r}, w)"),
             "trainable": ("trainable flag", "net.set_trainable({u!r}, {v!r}, False)"),
-            "label": ("label", "net.set_label({u!r}, {v!r}, 'w5')")}
+            "label": ("label", "net.set_label({u!r}, {v!r}, 'w5')"),
+            "tie": ("tied set", "net.tie([({u!r}, {v!r}), ...]) or net.untie(name)")}
 
 
 def _name(node: Any) -> Any:
@@ -308,7 +313,8 @@ def to_networkx(net: Network) -> nx.DiGraph:
     -------
     networkx.DiGraph
         Nodes in the order the units were added, with :data:`NODE_ATTRIBUTES`; edges in
-        ``net.graph``'s order, with :data:`EDGE_ATTRIBUTES`.
+        ``net.graph``'s order, with :data:`EDGE_ATTRIBUTES`; with tied sets, the graph
+        attribute ``ties``: ``{name: reduce}``.
     """
     try:
         net.compile()            # draws the weights not given yet, as to_dict and weights() do
@@ -317,6 +323,8 @@ def to_networkx(net: Network) -> nx.DiGraph:
     graph = net._synced_graph()
     out_index = {u: k for k, u in enumerate(net.outputs)}
     G = nx.DiGraph()
+    if net.ties:
+        G.graph["ties"] = {name: tie.reduce for name, tie in net.ties.items()}
     for u in graph.nodes:
         G.add_node(u.name, **_unit_attributes(u, out_index))
     fill_adjacency(G, ((u.name, ((v.name, _edge_attributes(d)) for v, d in nbrs.items()))
@@ -341,8 +349,9 @@ def _unit_attributes(unit: Unit, out_index: Mapping | None = None) -> dict:
 def _edge_attributes(data: Mapping) -> dict:
     """An edge's :data:`EDGE_ATTRIBUTES` (not the network's bookkeeping, such as ``drawn``)."""
     attrs = {"weight": data["weight"], "trainable": data["trainable"]}
-    if data.get("label"):
-        attrs["label"] = data["label"]
+    for key in ("label", "tie"):
+        if data.get(key):
+            attrs[key] = data[key]
     return attrs
 
 
@@ -475,8 +484,18 @@ def _build(cls: type[Network], G: nx.DiGraph, weight: str | None, bias: bool | N
         shared = net.add_bias(next(name for name in itertools.chain(("bias", "bias_unit"),
                                                                     (f"bias_unit{j}" for j in itertools.count(2)))
                                    if name not in net))
-    net._connect_acyclic(G, units, weight, shared)
+    net._connect_acyclic(G, units, weight, shared, _tie_reduces(G))
     return net
+
+
+def _tie_reduces(G: nx.DiGraph) -> dict:
+    """The graph attribute ``ties`` as ``{name: reduce}`` (its values are ``"sum"`` or
+    ``"mean"``, or :class:`~neurosim.Tie` objects in a network's own graph)."""
+    ties = G.graph.get("ties", {})
+    if not isinstance(ties, Mapping):
+        raise TopologyError(f"the graph attribute 'ties' must map each tied set's name to its reduce ('sum' or "
+                            f"'mean'), e.g. {{'rec': 'sum'}}, not {ties!r:.60}")
+    return {name: getattr(value, "reduce", value) for name, value in ties.items()}
 
 
 def network_to_dict(net: Network) -> dict:
@@ -490,11 +509,14 @@ def network_to_dict(net: Network) -> dict:
     -------
     dict
         ``{"format": "neurosim-network", "version": 1, "dtype": ..., "units": [...],
-        "edges": [...], "plugins": {"activation": {name: plugin}}}``, and ``"scaling"``
-        (:meth:`neurosim.scaling.Scaling.to_dict`) when ``net.scaling`` is set. Units
-        keep their order (the input and output column order); edges are listed neuron by
-        neuron, each neuron's in the order it sums them, so :func:`network_from_dict`
-        rebuilds a network that computes the same bits.
+        "edges": [...], "plugins": {"activation": {name: plugin}}}``; ``"scaling"``
+        (:meth:`neurosim.scaling.Scaling.to_dict`) when ``net.scaling`` is set; and, when
+        the network has tied sets, ``"tied": [{"name": ..., "reduce": "sum" or "mean",
+        "edges": [[src, dst], ...]}, ...]`` (in the order they were made). Readers that do
+        not know an optional entry ignore it. Units keep their order (the input and output
+        column order); edges are listed neuron by neuron, each neuron's in the order it
+        sums them, so :func:`network_from_dict` rebuilds a network that computes the
+        same bits.
     """
     weights = net.weights()                   # compiles: weights not given yet are drawn
     graph = net._synced_graph()
@@ -523,6 +545,9 @@ def network_to_dict(net: Network) -> dict:
     if net.scaling is not None:               # optional: a version-1 reader that does not know it ignores it
         net.scaling.check(len(net.inputs), len(net.outputs))
         out["scaling"] = net.scaling.to_dict()
+    if net.ties:                              # optional: a reader that does not know it builds the net untied
+        out["tied"] = [{"name": tie.name, "reduce": tie.reduce, "edges": [list(edge) for edge in tie.edges]}
+                       for tie in net.ties.values()]
     return out
 
 
@@ -588,4 +613,16 @@ def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> N
     net = from_networkx(cls, G, bias=False, dtype=data.get("dtype", "float64"), **network_kwargs)
     if data.get("scaling") is not None:
         net.scaling = Scaling.from_dict(data["scaling"], len(net.inputs), len(net.outputs))
+    tied = data.get("tied", [])
+    if not isinstance(tied, list):
+        raise DataError(f"malformed {FORMAT} data at tied: must be a list of tied sets, not {tied!r:.60}")
+    for k, entry in enumerate(tied):
+        try:
+            edges = [tuple(edge) if isinstance(edge, list) else edge for edge in entry["edges"]]
+            net.tie(edges, reduce=entry.get("reduce", "sum"), name=entry["name"])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise DataError(f"malformed {FORMAT} data at tied[{k}]: missing or wrong field ({type(exc).__name__}: "
+                            f"{exc!s:.80})") from None
+        except TopologyError as exc:
+            raise type(exc)(f"tied[{k}]: {exc}") from None
     return net

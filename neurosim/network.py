@@ -19,6 +19,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -33,12 +34,37 @@ from .plugins import Registry, default_registry, make_registry
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 from .scaling import Scaling
 
-__all__ = ["Network"]
+__all__ = ["Network", "Tie", "REDUCES"]
 
 UnitRef = str | Unit
 
 #: The floating types a network computes in.
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+#: How a tied set's gradient is made from its edges' gradients (:meth:`Network.tie`).
+REDUCES = ("sum", "mean")
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A set of connections sharing one weight (made by :meth:`Network.tie`).
+
+    Attributes
+    ----------
+    name : str
+        The set's name, unique in its network.
+    edges : tuple of (str, str)
+        The connections ``(src_name, dst_name)``, in the order they were tied; the first
+        gives the set its initial weight when the initialiser draws it.
+    reduce : {'sum', 'mean'}
+        The set's gradient: ``"sum"``, the true gradient of the error with respect to the
+        shared weight, ``Σ delta(dst)·y(src)`` over the set; ``"mean"``, that sum divided
+        by the set's size (Rumelhart, Hinton & Williams 1986).
+    """
+
+    name: str
+    edges: tuple
+    reduce: str = "sum"
 
 
 class Network:
@@ -412,7 +438,7 @@ class Network:
         return label or None
 
     def _connect_acyclic(self, G: nx.DiGraph, units: Mapping[Any, Unit], weight: str | None,
-                         bias: BiasUnit | None = None) -> None:
+                         bias: BiasUnit | None = None, reduces: Mapping[str, Any] | None = None) -> None:
         """Add the edges of the acyclic graph ``G`` in bulk (for :func:`neurosim.graphs.from_networkx`).
 
         ``units`` maps ``G``'s nodes to this network's units, which have no edges yet;
@@ -424,6 +450,9 @@ class Network:
         written with :func:`neurosim.graphs.fill_adjacency`, so that each unit's outgoing
         edges keep ``G.succ``'s order and each neuron's incoming edges ``G.pred``'s: the
         network is ``G`` down to the order in which each neuron sums its messages.
+        Edges with a ``tie`` attribute are then tied, set by set (:meth:`tie`), each set's
+        edges in ``G``'s edge order and with its reduce from ``reduces`` (default
+        ``"sum"``), the sets in ``reduces``'s order and then in order of appearance.
         """
         for v, preds in G._pred.items():
             if preds and not isinstance(units[v], Neuron):
@@ -442,6 +471,7 @@ class Network:
                 if type(flag) is not bool:
                     u, v = edge(k)
                     flags[k] = self._check_flag(flag, f"edge {u.name!r} -> {v.name!r}: its 'trainable' attribute")
+        ties = [d.get("tie") for d in datas]
         labels = [d.get("label") for d in datas]
         if set(map(type, labels)) <= {type(None)}:
             attrs = [{"weight": w, "trainable": t} for w, t in zip(values, flags)]
@@ -461,6 +491,26 @@ class Network:
                               ((unit(u), zip(map(unit, nbrs), data)) for u, nbrs in G._succ.items()),
                               ((unit(v), map(unit, nbrs)) for v, nbrs in G._pred.items()))
         self._invalidate()
+        reduces = dict(reduces or {})
+        if reduces or not set(map(type, ties)) <= {type(None)}:
+            self._tie_attributes(ties, ((units[u], units[v]) for u, nbrs in G._succ.items() for v in nbrs), reduces)
+
+    def _tie_attributes(self, ties: list, edges: Iterable[tuple[Unit, Unit]], reduces: dict) -> None:
+        """Tie the edges by their ``tie`` attributes (``ties[k]`` of the k-th edge), for
+        :meth:`_connect_acyclic`."""
+        sets: dict[str, list] = {name: [] for name in reduces}
+        for name, (u, v) in zip(ties, edges):
+            if name is None:
+                continue
+            if not isinstance(name, str) or not name:
+                raise TopologyError(f"edge {u.name!r} -> {v.name!r}: its 'tie' attribute must name the tied set it is "
+                                    f"in (a non-empty string), not {name!r:.60}")
+            sets.setdefault(name, []).append((u, v))
+        for name, pairs in sets.items():
+            if not pairs:
+                raise TopologyError(f"the graph attribute 'ties' names the set {name!r}, but no edge has "
+                                    f"tie={name!r}; give its edges that attribute, or leave the set out")
+            self.tie(pairs, reduce=reduces.get(name, "sum"), name=name)
 
     def disconnect(self, src: UnitRef, dst: UnitRef) -> None:
         """Remove the edge ``src -> dst``.
@@ -476,6 +526,11 @@ class Network:
             When there is no such edge.
         """
         u, v = self._edge(src, dst)
+        name = self._graph.edges[u, v].get("tie")
+        if name is not None:
+            raise TopologyError(f"{u.name!r} -> {v.name!r} is tied in the set {name!r} "
+                                f"({self._show_edges(self._ties()[name].edges)}); untie it first: "
+                                f"net.untie({name!r})")
         self._invalidate()        # brings the graph's weights up to date while the edge is still there
         self._graph.remove_edge(u, v)
 
@@ -654,19 +709,29 @@ class Network:
         return float(plan.theta[plan.edge_pos[(u, v)]])
 
     def set_weight(self, src: UnitRef, dst: UnitRef, value: float) -> None:
-        """Set the weight of ``src -> dst``; never recompiles, seen by the next pass."""
+        """Set the weight of ``src -> dst``; never recompiles, seen by the next pass.
+
+        Parameters
+        ----------
+        src, dst : str or Unit
+            The connection's ends.
+        value : float
+            The weight; a tied connection shares it with its set (:meth:`tie`): the
+            whole set gets it.
+        """
         u, v = self._edge(src, dst)
         w = self._check_weight(value, u, v)
-        data = self._graph.edges[u, v]
-        if data.get("drawn"):
-            # the user's weight now, in every ensemble member; an ensemble still draws for
-            # the edge, so the other edges' draws stay where a single network has them
-            data["set"] = True
-        if self._plan is not None:
-            self._plan.theta[self._plan.edge_pos[(u, v)]] = w
-            self._synced = False
-        else:
-            self._graph.edges[u, v]["weight"] = w
+        for a, b in self._tied_with(u, v):
+            data = self._graph.edges[a, b]
+            if data.get("drawn"):
+                # the user's weight now, in every ensemble member; an ensemble still draws for
+                # the edge, so the other edges' draws stay where a single network has them
+                data["set"] = True
+            if self._plan is not None:
+                self._plan.theta[self._plan.edge_pos[(a, b)]] = w
+                self._synced = False
+            else:
+                data["weight"] = w
 
     def trainable(self, src: UnitRef, dst: UnitRef) -> bool:
         """Whether training may change the weight of ``src -> dst``."""
@@ -674,12 +739,13 @@ class Network:
         return bool(self._graph.edges[u, v]["trainable"])
 
     def set_trainable(self, src: UnitRef, dst: UnitRef, trainable: bool) -> None:
-        """Freeze (False) or unfreeze (True) the weight of ``src -> dst``."""
+        """Freeze (False) or unfreeze (True) the weight of ``src -> dst`` and of its tied set."""
         u, v = self._edge(src, dst)
         trainable = self._check_flag(trainable, f"set_trainable {u.name!r} -> {v.name!r}: trainable")
-        self._graph.edges[u, v]["trainable"] = trainable
-        if self._plan is not None:
-            self._plan.mask[self._plan.edge_pos[(u, v)]] = 1.0 if trainable else 0.0
+        for a, b in self._tied_with(u, v):
+            self._graph.edges[a, b]["trainable"] = trainable
+            if self._plan is not None:
+                self._plan.mask[self._plan.edge_pos[(a, b)]] = 1.0 if trainable else 0.0
 
     def weights(self) -> dict[tuple[str, str], float]:
         """Return ``{(src_name, dst_name): weight}`` for every edge."""
@@ -713,6 +779,181 @@ class Network:
             data.pop("label", None)
         else:
             data["label"] = label
+
+    # --- tied weights ---------------------------------------------------------------------
+
+    def tie(self, edges: Iterable[tuple[UnitRef, UnitRef]], *, reduce: str = "sum", name: str | None = None) -> str:
+        """Make connections share one weight: a tied set, trained as one parameter.
+
+        Parameters
+        ----------
+        edges : iterable of (src, dst)
+            Two or more existing connections of this network, e.g.
+            ``[("i1", "h1"), ("i2", "h2")]`` (names or neuron objects), all trainable or
+            all frozen, none in another set.
+        reduce : {'sum', 'mean'}, default 'sum'
+            The set's gradient, which every edge of the set then receives: ``"sum"`` is
+            ``Σ delta(dst)·y(src)`` over the set, the true gradient of the error with
+            respect to the shared weight (what finite differences measure); ``"mean"`` is
+            that sum divided by the set's size, as Rumelhart, Hinton & Williams (1986)
+            change each set "by the average of its gradients" (with plain gradient descent
+            the same as ``"sum"`` at the learning rate divided by the size).
+        name : str, optional
+            The set's name (default ``"tie1"``, ``"tie2"``, ...: the first one free).
+
+        Returns
+        -------
+        str
+            The set's name.
+
+        Raises
+        ------
+        TopologyError
+            A connection that does not exist or is listed twice, a unit of another network,
+            a connection already in a set, trainable and frozen connections mixed, fewer
+            than two connections, an unknown ``reduce``, or a name that is taken.
+
+        Notes
+        -----
+        A set has one weight. It is the first weight given among its connections, in the
+        order listed (given to :meth:`connect` or :meth:`set_weight`), written into all of
+        them; when none was given, the initialiser draws it at compile time: its draw for
+        the set's first connection. :meth:`set_weight` and :meth:`set_trainable` on any
+        connection of a set change the whole set, and :meth:`disconnect` refuses a tied
+        connection (:meth:`untie` the set first). After every backward pass each entry of
+        the set gets the set's gradient (:meth:`gradients` reports it for every tied
+        connection), so each gets the same optimiser step and the weights stay equal.
+        Tying recompiles the network on its next pass.
+
+        Examples
+        --------
+        >>> net = Network(seed=0)
+        >>> for name in ("i1", "i2"):
+        ...     _ = net.add_input(name)
+        >>> for name in ("o1", "o2"):
+        ...     _ = net.add_neuron(name, "identity", output=True)
+        >>> net.connect("i1", "o1", weight=0.5); net.connect("i2", "o2")
+        >>> net.tie([("i1", "o1"), ("i2", "o2")])
+        'tie1'
+        >>> net.weight("i2", "o2")
+        0.5
+        >>> E, grads = net.gradients([1.0, 2.0], [0.0, 0.0])    # dE/dw = 0.5·1 + 1·2
+        >>> grads[("i1", "o1")], grads[("i2", "o2")]
+        (2.5, 2.5)
+        """
+        ties = self._ties()
+        if name is None:
+            name = next(f"tie{k}" for k in itertools.count(1) if f"tie{k}" not in ties)
+        elif not isinstance(name, str) or not name:
+            raise TopologyError(f"tie: name must be a non-empty string naming the set, not {name!r:.60}")
+        elif name in ties:
+            raise TopologyError(f"tie: a set named {name!r} exists already "
+                                f"({self._show_edges(ties[name].edges)}); choose another name")
+        if not isinstance(reduce, str) or reduce not in REDUCES:
+            raise TopologyError(f"tie {name!r}: reduce must be 'sum' (the true gradient of the shared weight) or "
+                                f"'mean' (divided by the set's size), not {reduce!r:.60}")
+        pairs = self._tie_pairs(edges, name)
+        shown = self._show_edges([(u.name, v.name) for u, v in pairs])
+        if len(pairs) < 2:
+            raise TopologyError(f"tie {name!r}: a set of {len(pairs)} connection{'' if pairs else 's'} "
+                                f"({shown or 'none'}) ties nothing; give two or more connections to share one weight")
+        datas = [self._graph.edges[u, v] for u, v in pairs]
+        frozen = [f"{u.name} -> {v.name}" for (u, v), d in zip(pairs, datas) if not d["trainable"]]
+        if frozen and len(frozen) < len(pairs):
+            raise TopologyError(f"tie {name!r}: {', '.join(frozen)} {'is' if len(frozen) == 1 else 'are'} frozen but "
+                                f"the others of {shown} are trainable; a set shares one weight, so its connections "
+                                "are all trainable or all frozen: set_trainable them alike first")
+        self._invalidate()                 # the plan must learn the set; the graph now holds the weights
+        given = next((d["weight"] for d in datas if d["weight"] is not None and (not d.get("drawn") or d.get("set"))),
+                     None)
+        for d in datas:
+            d["tie"] = name
+            if given is not None:
+                d["weight"] = given
+                if d.get("drawn"):
+                    d["set"] = True        # the user's weight, in every ensemble member too
+        tie = Tie(name, tuple((u.name, v.name) for u, v in pairs), reduce)
+        self._graph.graph["ties"] = {**ties, name: tie}      # a new dict: graph copies keep theirs
+        return name
+
+    def untie(self, name: str) -> None:
+        """Dissolve the tied set ``name``: its connections keep their (equal) weights and
+        train independently again.
+
+        Parameters
+        ----------
+        name : str
+            The set's name (as :meth:`tie` returned it).
+
+        Raises
+        ------
+        TopologyError
+            When there is no such set.
+        """
+        ties = self._ties()
+        if not isinstance(name, str) or name not in ties:
+            raise TopologyError(f"no tied set named {name!r:.60}; {did_you_mean(str(name), ties, 'sets')}")
+        self._invalidate()
+        for s, d in ties[name].edges:
+            del self._graph.edges[self._by_name[s], self._by_name[d]]["tie"]
+        rest = {k: t for k, t in ties.items() if k != name}
+        if rest:
+            self._graph.graph["ties"] = rest
+        else:
+            del self._graph.graph["ties"]
+
+    @property
+    def ties(self) -> dict[str, Tie]:
+        """The tied sets, ``{name: Tie}``, in the order they were made (a copy)."""
+        return dict(self._ties())
+
+    def _ties(self) -> dict[str, Tie]:
+        return self._graph.graph.get("ties", {})
+
+    def _tie_pairs(self, edges: Any, name: str) -> list[tuple[Unit, Unit]]:
+        """``edges`` of :meth:`tie` as this network's ``(u, v)`` pairs, each an existing
+        connection in no set, listed once; else a TopologyError naming the edge."""
+        hint = "edges must be an iterable of (src, dst) pairs, e.g. [('i1', 'h1'), ('i2', 'h2')]"
+        if isinstance(edges, (str, Unit)) or not isinstance(edges, Iterable):
+            raise TopologyError(f"tie {name!r}: {hint}, not {edges!r:.60}")
+        pairs: list[tuple[Unit, Unit]] = []
+        seen: set[tuple[Unit, Unit]] = set()
+        for edge in edges:
+            if not isinstance(edge, (str, Unit)) and isinstance(edge, Iterable):
+                edge = tuple(edge)
+            if not isinstance(edge, tuple) or len(edge) != 2:
+                raise TopologyError(f"tie {name!r}: {hint}; {edge!r:.60} is not a pair")
+            try:
+                u, v = self._edge(*edge)
+            except TopologyError as exc:
+                raise type(exc)(f"tie {name!r}: the connection {_show_ref(edge[0])} -> {_show_ref(edge[1])}: "
+                                f"{exc}") from None
+            where = self._graph.edges[u, v].get("tie")
+            if (u, v) in seen:
+                raise TopologyError(f"tie {name!r}: {u.name!r} -> {v.name!r} is listed twice; list each connection "
+                                    "once")
+            if where is not None:
+                raise TopologyError(f"tie {name!r}: {u.name!r} -> {v.name!r} is already in the set {where!r} "
+                                    f"({self._show_edges(self._ties()[where].edges)}); a connection has one "
+                                    f"weight, so it is in at most one set: net.untie({where!r}) first, or tie "
+                                    "the connections in one set")
+            pairs.append((u, v))
+            seen.add((u, v))
+        return pairs
+
+    def _tied_with(self, u: Unit, v: Unit) -> list[tuple[Unit, Unit]]:
+        """The connections sharing the weight of ``u -> v``: its set's, or itself alone."""
+        name = self._graph.edges[u, v].get("tie")
+        if name is None:
+            return [(u, v)]
+        return [(self._by_name[s], self._by_name[d]) for s, d in self._ties()[name].edges]
+
+    @staticmethod
+    def _show_edges(edges: Iterable[tuple[str, str]], limit: int = 6) -> str:
+        """``"i1 -> h1, i2 -> h2, ..."`` for a message (at most ``limit`` edges)."""
+        edges = list(edges)
+        shown = ", ".join(f"{s} -> {d}" for s, d in edges[:limit])
+        return shown + (f", ... ({len(edges)} in all)" if len(edges) > limit else "")
 
     # --- compilation ----------------------------------------------------------------------
 
@@ -1230,6 +1471,11 @@ def _unconvertible(A: Any, exc: Exception) -> str:
             if isinstance(x, numbers.Integral) and not _finite(x):
                 return f"the integer at pattern {r}, column {c} is too large for a float (beyond ±1.8e308)"
     return f"it holds something that is not a number ({str(exc).split(':')[-1].strip()})"
+
+
+def _show_ref(ref: Any) -> str:
+    """A unit reference (name or neuron object) for a message."""
+    return repr(ref.name) if isinstance(ref, Unit) else f"{ref!r:.40}"
 
 
 def _what_of(what: str) -> str:

@@ -3,8 +3,9 @@
 This is the textbook algorithm with no compilation and no vectorisation over neurons: walk
 the graph in topological order summing ``w·y`` into each neuron, then walk it backwards
 accumulating ``delta·w`` into each predecessor (``+=``, so fan-out and skip connections need
-no special case, as in micrograd). It is slow on purpose: it is the oracle the compiled
-engine is tested against, and the model for step-by-step "explain" traces.
+no special case, as in micrograd); a tied set's gradient is summed over its edges at the
+end. It is slow on purpose: it is the oracle the compiled engine is tested against, and
+the model for step-by-step "explain" traces.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def reference_pass(net, X: Any, T: Any, loss: str = "mse") -> tuple[float, dict,
     E : float
         Total error.
     grads : dict
-        ``{(src_name, dst_name): dE/dw}`` summed over the batch.
+        ``{(src_name, dst_name): dE/dw}`` summed over the batch; every connection of a
+        tied set (``Network.tie``) gets the set's gradient, the sum of its connections'
+        (or that sum divided by the set's size, for ``reduce="mean"``).
     outs, deltas : dict
         ``{name: (batch,) array}`` of every unit's output and every neuron's delta.
     """
@@ -112,4 +115,8 @@ def reference_pass(net, X: Any, T: Any, loss: str = "mse") -> tuple[float, dict,
                 if not isinstance(p, (InputUnit, BiasUnit)):
                     gy[p] += delta[m] * w[(p, m)]
     grads = {(p.name, u.name): float(np.sum(delta[u] * y[p])) for p, u in G.edges}
+    for tie in net.ties.values():     # a tied set's edges share one gradient: their sum, or its mean
+        total = sum(grads[edge] for edge in tie.edges)
+        for edge in tie.edges:
+            grads[edge] = total if tie.reduce == "sum" else total / len(tie.edges)
     return (float(E), grads, {u.name: y[u] for u in y}, {u.name: delta[u] for u in delta})

@@ -61,7 +61,8 @@ def test_public_api_has_numpydoc_docstrings(name, obj):
         assert re.search(rf"^{section}\n-{{3,}}", doc, re.M), f"{name} takes {params} but documents no Parameters"
 
 
-@pytest.mark.parametrize("name", ["neurosim.network", "neurosim.errors", "neurosim.plugins", "neurosim.datafiles"])
+@pytest.mark.parametrize("name", ["neurosim.network", "neurosim.errors", "neurosim.plugins", "neurosim.datafiles",
+                                  "neurosim.recurrent"])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

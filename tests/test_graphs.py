@@ -198,7 +198,10 @@ def test_ensembles_and_the_reference_path_work_with_the_read_only_graph():
 
 def test_to_networkx_writes_the_documented_attributes():
     net = layered()
+    net.tie([("x1", "h1"), ("x2", "h2")], name="w", reduce="mean")
     G = net.to_networkx()
+    assert G.edges["x2", "h2"] == {"weight": net.weight("x1", "h1"), "trainable": True, "tie": "w"}
+    assert G.graph == {"ties": {"w": "mean"}}
     assert list(G) == [u.name for u in net]
     assert G.nodes["x1"] == {"kind": "input"} and G.nodes["bias"] == {"kind": "bias"}
     assert G.nodes["h1"] == {"kind": "neuron", "activation": "tanh", "output": False}

@@ -9,12 +9,15 @@ outputs match the data, and gives the network the scenario's scaling (``data.sca
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
 
+from .. import graphs
 from ..errors import NeurosimError, did_you_mean
-from ..network import Network
+from ..network import REDUCES, Network
+from ..recurrent import INPUTS, _output_steps, unroll
 from .schema import BIAS_POLICIES, NEURON_KINDS, _Reader
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,6 +56,7 @@ def build_network(sc: Scenario) -> Network:
             raise r.fail("network.activation", str(exc)) from None
     init_rng = np.random.default_rng(np.random.SeedSequence(sc.seed).spawn(2)[0])
     net = Network(registry=registry, dtype=dtype, seed=init_rng, init=init_name, init_options=init_options)
+    recurrent = _recurrent_settings(r, nd)
 
     def guard(key: str, action, *args, **kwargs):
         try:
@@ -62,6 +66,8 @@ def build_network(sc: Scenario) -> Network:
 
     layers = r.get(nd, "layers", "network", (list,), [])
     layer_units: dict[str, list] = {}
+    delayed: list[tuple[str, str, dict, str]] = []       # (src, dst, edge attributes, key) of network.recurrent
+    from_previous: list[tuple[str, list, str]] = []
     for i, layer in enumerate(layers):
         path = f"network.layers[{i}]"
         ly = r.keys(layer, "network.layers", path)
@@ -85,6 +91,21 @@ def build_network(sc: Scenario) -> Network:
                              "'from'); give the layer from = [...] to make it computing neurons")
         layer_units[lname] = guard(path, net.add_layer, lname, size, act, kind=kind, output=output,
                                    connect_from=[layer_units[s] for s in sources])
+        if "from_previous" in ly:
+            previous = r.get(ly, "from_previous", path, (list,))
+            if recurrent is None:
+                raise r.fail(f"{path}.from_previous", "connects from the previous time step, which only a recurrent "
+                             "network has; add a [network.recurrent] table (steps = ...) or remove it")
+            if kind == "input":
+                raise r.fail(f"{path}.from_previous", "does not apply to a layer of input units (a layer without "
+                             "'from'): input units take the pattern's values")
+            from_previous.append((lname, previous, f"{path}.from_previous"))
+    for lname, previous, path in from_previous:
+        for j, s in enumerate(previous):
+            if not isinstance(s, str) or s not in layer_units:
+                raise r.fail(f"{path}[{j}]", f"no layer named {s!r:.60}; {did_you_mean(str(s), layer_units, 'layers')}")
+            delayed.extend((u.name, v.name, {"delay": 1}, f"{path}[{j}]")
+                           for u in layer_units[s] for v in layer_units[lname])
 
     for i, neuron in enumerate(r.get(nd, "neurons", "network", (list,), [])):
         path = f"network.neurons[{i}]"
@@ -110,10 +131,8 @@ def build_network(sc: Scenario) -> Network:
                      "that name; rename it or use bias = 'explicit'")
     connections = r.get(nd, "connections", "network", (dict,), {})
     for spec, value in connections.items():
-        path = f"network.connections.{spec!r}" if " " in spec else f"network.connections.{spec}"
-        parts = [p.strip() for p in spec.split("->")]
-        if len(parts) != 2 or not all(parts):
-            raise r.fail(path, f"{spec!r} is not of the form \"src -> dst\"")
+        path = _connection_key("network.connections", spec)
+        parts = _ends(r, path, spec)
         if isinstance(value, Mapping):
             ct = r.keys(value, "network.connections.*", path)
             weight = r.get(ct, "weight", path, (float,), None)
@@ -145,6 +164,31 @@ def build_network(sc: Scenario) -> Network:
     elif policy == "none" and net.biases:
         raise r.fail("network.bias", f"is 'none' but bias units are declared ({net.biases[0].name!r}); "
                      "use bias = 'explicit'")
+    for i, entry in enumerate(r.get(nd, "tied", "network", (list,), [])):
+        path = f"network.tied[{i}]"
+        if recurrent is not None:
+            raise r.fail(path, "a recurrent network ties the copies of each of its weights itself (one set per "
+                         "connection); tying different connections of it is not supported: remove network.tied")
+        tt = r.keys(entry, "network.tied", path)
+        specs = r.get(tt, "edges", path, (list,))
+        edges = []
+        for j, spec in enumerate(specs):
+            if not isinstance(spec, str):
+                raise r.fail(f"{path}.edges[{j}]", f"must be a connection \"src -> dst\" (a string), not {spec!r:.60}")
+            edges.append(_ends(r, f"{path}.edges[{j}]", spec))
+        guard(path, net.tie, edges, reduce=r.get(tt, "reduce", path, (str,), "sum", choices=REDUCES),
+              name=r.get(tt, "name", path, (str,), None))
+    if recurrent is not None:
+        for spec, value in recurrent["connections"].items():
+            path = _connection_key("network.recurrent.connections", spec)
+            src, dst = _ends(r, path, spec)
+            ct = r.keys(value if isinstance(value, Mapping) else {"weight": value}, "network.recurrent.connections.*",
+                        path)
+            attrs = {"weight": r.get(ct, "weight", path, (float,), None),
+                     "trainable": r.get(ct, "trainable", path, (bool,), True),
+                     "delay": r.get(ct, "delay", path, (int,), 1, minimum=1)}
+            delayed.append((src, dst, attrs, path))
+        net = _unrolled(r, net, delayed, recurrent)
     d = sc.data["data"]
     in_key, out_key = ("data.inputs", "data.targets") if "inputs" in d else (
         ("data.options", "data.options") if "dataset" in d else ("data.file", "data.file"))
@@ -159,3 +203,63 @@ def build_network(sc: Scenario) -> Network:
     guard("network", net.compile)
     net.scaling = sc.scaling                # fitted on the training set by resolve (data.scale), or None
     return net
+
+
+def _connection_key(table: str, spec: str) -> str:
+    """The key path of the connection ``spec`` in ``table`` (quoted when it has spaces)."""
+    return f"{table}.{spec!r}" if " " in spec else f"{table}.{spec}"
+
+
+def _ends(r: _Reader, path: str, spec: str) -> tuple[str, str]:
+    """``"src -> dst"`` as ``(src, dst)``, or a ScenarioError at ``path``."""
+    parts = [p.strip() for p in spec.split("->")]
+    if len(parts) != 2 or not all(parts):
+        raise r.fail(path, f"{spec!r} is not of the form \"src -> dst\"")
+    return parts[0], parts[1]
+
+
+def _recurrent_settings(r: _Reader, nd: dict) -> dict[str, Any] | None:
+    """``[network.recurrent]`` read and checked (None when the network is not recurrent)."""
+    if "recurrent" not in nd:
+        return None
+    rt = r.keys(nd["recurrent"], "network.recurrent", "network.recurrent")
+    steps = r.get(rt, "steps", "network.recurrent", (int,), minimum=1)
+    outputs = r.get(rt, "outputs", "network.recurrent", (str, list), "last")
+    try:
+        _output_steps(outputs, steps)
+    except NeurosimError as exc:
+        raise r.fail("network.recurrent.outputs", str(exc).removeprefix("unroll: outputs ")) from None
+    return {"steps": steps, "outputs": outputs,
+            "inputs": r.get(rt, "inputs", "network.recurrent", (str,), "every", choices=INPUTS),
+            "reduce": r.get(rt, "reduce", "network.recurrent", (str,), "sum", choices=REDUCES),
+            "connections": r.get(rt, "connections", "network.recurrent", (dict,), {})}
+
+
+def _unrolled(r: _Reader, net: Network, delayed: list, recurrent: dict) -> Network:
+    """The network of one time step ``net`` plus its ``delayed`` connections, unrolled.
+
+    ``net`` is not compiled: its weights not given are still None, so the unrolled
+    network's initialiser draws them (one draw per tied set) and an ensemble redraws them.
+    """
+    G = nx.DiGraph()
+    for u in net.graph.nodes:
+        G.add_node(u.name, **graphs._unit_attributes(u))
+    for u, v, data in net.graph.edges(data=True):
+        G.add_edge(u.name, v.name, weight=data["weight"], trainable=data["trainable"])
+    for src, dst, attrs, path in delayed:
+        for end in (src, dst):
+            if end not in net:
+                raise r.fail(path, f"no neuron named {end!r}; {did_you_mean(end, [u.name for u in net], 'neurons')}")
+        if net[dst].kind != "neuron":
+            raise r.fail(path, f"{dst!r} is {'an input' if net[dst].kind == 'input' else 'a bias'} unit, whose "
+                         "output is fixed; connect into a computing neuron")
+        if G.has_edge(src, dst):
+            raise r.fail(path, f"{src!r} -> {dst!r} is connected already (within a step, or by a layer's "
+                         "from_previous); a pair of units has one connection, with one delay")
+        G.add_edge(src, dst, **{k: v for k, v in attrs.items() if v is not None})
+    try:
+        return unroll(G, recurrent["steps"], inputs=recurrent["inputs"], outputs=recurrent["outputs"],
+                      reduce=recurrent["reduce"], registry=net.registry, dtype=net.dtype, seed=net.rng,
+                      init=net.initializer.name, init_options=net.init_options)
+    except NeurosimError as exc:
+        raise r.fail("network.recurrent", str(exc)) from None
