@@ -275,12 +275,11 @@ def build_w7(smoke: bool = False, seed: int = 0) -> Case:
         η⁻ 0.5, Δmax 50, Δmin 1e-6); ``extra["rprop"]`` holds those constants for the
         references.
     """
-    net, layers = symmetry_net(seed)
-    net.compile()
-    X, T = dataset("symmetry", bits=6)
-    train = dict(loss="mse", epochs=50 if smoke else 1_500, mode="batch", optimizer="rprop")
-    constants = {"delta0": 0.1, "eta_plus": 1.2, "eta_minus": 0.5, "delta_max": 50.0, "delta_min": 1e-6}
-    return Case("W7", net, X, T, train, layers=layers, extra={"rprop": constants})
+    case = build_w3(smoke, seed)              # the same net, weights and data
+    case.key = "W7"
+    case.train = dict(loss="mse", epochs=case.train["epochs"], mode="batch", optimizer="rprop")
+    case.extra = {"rprop": {"delta0": 0.1, "eta_plus": 1.2, "eta_minus": 0.5, "delta_max": 50.0, "delta_min": 1e-6}}
+    return case
 
 
 # --- W4: 784-256-128-10 softmax ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Shared fixtures: a seeded random-DAG network factory and a finite-difference helper. The factory (fixture ``make_random_case``) draws a plain description of a feed-forward net (:class:`NetSpec`: inputs, several bias units, neurons with mixed activations per generation, skip connections, an optional hidden softmax group, outputs that feed other neurons, dangling neurons, a zero-in-degree neuron and a bias-only neuron, some frozen edges and some weights left to the seeded initialiser) plus a batch of inputs and loss-appropriate targets, and accepts a draw only when it is well conditioned for finite differences (no relu net input near its kink, cross-entropy outputs away from 0 and 1, every requested feature present); rejected draws are redrawn from ``(seed, attempt)``, so the same seed always gives the same case. :class:`RandomCase` can instantiate the same network again with another dtype. Test modules use these through the fixtures only (no imports between test files).
+"""Shared fixtures: a seeded random-DAG network factory, a finite-difference helper and the small XOR net the training tests use (``xor_net``). The factory (fixture ``make_random_case``) draws a plain description of a feed-forward net (:class:`NetSpec`: inputs, several bias units, neurons with mixed activations per generation, skip connections, an optional hidden softmax group, outputs that feed other neurons, dangling neurons, a zero-in-degree neuron and a bias-only neuron, some frozen edges and some weights left to the seeded initialiser) plus a batch of inputs and loss-appropriate targets, and accepts a draw only when it is well conditioned for finite differences (no relu net input near its kink, cross-entropy outputs away from 0 and 1, every requested feature present); rejected draws are redrawn from ``(seed, attempt)``, so the same seed always gives the same case. :class:`RandomCase` can instantiate the same network again with another dtype. Test modules use these through the fixtures only (no imports between test files).
 """
 
 from __future__ import annotations
@@ -435,3 +435,20 @@ def time_limit():
     """``with time_limit(seconds, expired=None):`` fails the test (or raises ``expired``,
     e.g. ``KeyboardInterrupt`` to play a Ctrl-C) when the body runs longer."""
     return _time_limit
+
+
+def _xor_net(seed: int = 0, **kwargs: Any) -> neurosim.Network:
+    """A 2-3-1 sigmoid net with a shared bias unit, its weights drawn from U(±0.5) by ``seed``."""
+    net = neurosim.Network(seed=seed, init_options={"scale": 0.5}, **kwargs)
+    net.add_layer("i", 2, kind="input")
+    b = net.add_bias()
+    h = net.add_layer("h", 3, "sigmoid", connect_from=[net.inputs], bias=b)
+    net.add_layer("o", 1, "sigmoid", output=True, connect_from=[h], bias=b)
+    return net
+
+
+@pytest.fixture
+def xor_net():
+    """``xor_net(seed=0, **network_kwargs) -> Network``: the small net the training tests
+    train on XOR (2-3-1 sigmoid, shared bias)."""
+    return _xor_net

@@ -13,14 +13,6 @@ XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
 
 
-def xor_net(seed=0, **kwargs):
-    net = neurosim.Network(seed=seed, init_options={"scale": 0.5}, **kwargs)
-    net.add_layer("i", 2, kind="input")
-    b = net.add_bias()
-    h = net.add_layer("h", 3, "sigmoid", connect_from=[net.inputs], bias=b)
-    net.add_layer("o", 1, "sigmoid", output=True, connect_from=[h], bias=b)
-    return net
-
 
 class Recorder:
     """A callback keeping what each Progress said."""
@@ -42,7 +34,7 @@ class Recorder:
 
 
 @pytest.mark.parametrize("mode, batch_size", [("batch", None), ("online", None), ("minibatch", 3)])
-def test_a_callback_sees_every_epoch_of_the_learning_curve(mode, batch_size):
+def test_a_callback_sees_every_epoch_of_the_learning_curve(mode, batch_size, xor_net):
     f = Recorder()
     net = xor_net()
     history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=7, mode=mode, batch_size=batch_size,
@@ -64,7 +56,7 @@ def test_a_callback_sees_every_epoch_of_the_learning_curve(mode, batch_size):
 
 @pytest.mark.parametrize("how", ["return", "numpy", "request"])
 @pytest.mark.parametrize("mode", ["batch", "online"])
-def test_a_callback_stops_training_after_its_epoch(how, mode):
+def test_a_callback_stops_training_after_its_epoch(how, mode, xor_net):
     f = Recorder(stop_at=3, how=how)
     net = xor_net()
     history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=50, mode=mode, callbacks=[f])
@@ -74,13 +66,13 @@ def test_a_callback_stops_training_after_its_epoch(how, mode):
     assert np.array_equal(net.compile().theta, three.compile().theta)          # no step after the third
 
 
-def test_other_return_values_do_not_stop_training():
+def test_other_return_values_do_not_stop_training(xor_net):
     for value in (None, False, 1, "stop", np.False_, [True]):
         history = xor_net().train(XOR_X, XOR_T, epochs=5, mode="batch", callbacks=[lambda p, v=value: v])
         assert len(history) == 5, value
 
 
-def test_a_callback_stops_at_a_condition_on_the_error():
+def test_a_callback_stops_at_a_condition_on_the_error(xor_net):
     # `progress.error < bound` is a numpy bool: it stops training too
     full = xor_net().train(XOR_X, XOR_T, learning_rate=2.0, epochs=300, mode="batch")
     bound = float(full[100])
@@ -90,7 +82,7 @@ def test_a_callback_stops_at_a_condition_on_the_error():
     assert len(history) == first + 1
 
 
-def test_every_callback_is_asked_and_stop_criteria_first():
+def test_every_callback_is_asked_and_stop_criteria_first(xor_net):
     a, b = Recorder(), Recorder(stop_at=4)
     history = xor_net().train(XOR_X, XOR_T, epochs=20, mode="batch", callbacks=[a, b])
     assert len(history) == 4 and len(a.seen) == len(b.seen) == 4
@@ -102,7 +94,7 @@ def test_every_callback_is_asked_and_stop_criteria_first():
     assert c.seen[-1]["epoch"] == len(stopped) and float(c.seen[-1]["error"]) < float(full[99])
 
 
-def test_ensemble_callbacks_see_every_member():
+def test_ensemble_callbacks_see_every_member(xor_net):
     f = Recorder()
     result = xor_net(0).train(XOR_X, XOR_T, learning_rate=2.0, epochs=300, mode="batch", ensemble=3, callbacks=[f],
                               stop={"error_below": 0.45})
@@ -126,13 +118,13 @@ def test_ensemble_callbacks_see_every_member():
             assert result.epochs[k] == 300
 
 
-def test_request_stop_ends_every_member():
+def test_request_stop_ends_every_member(xor_net):
     f = Recorder(stop_at=2, how="request")
     result = xor_net().train(XOR_X, XOR_T, epochs=30, mode="batch", ensemble=3, callbacks=[f])
     assert result.epochs.tolist() == [2, 2, 2]
 
 
-def test_what_is_not_a_callback_is_refused(refused):
+def test_what_is_not_a_callback_is_refused(refused, xor_net):
     refused(DataError, ("callbacks[1]", "must be a function callback(progress)"),
             xor_net().train, XOR_X, XOR_T, callbacks=[Recorder(), 5])
     refused(DataError, ("callbacks must be a list",), xor_net().train, XOR_X, XOR_T, callbacks=Recorder())
@@ -164,7 +156,7 @@ class LifecyclePlugin:
         self.calls.append(("end", progress.epoch, np.copy(progress.error), progress.outputs()))
 
 
-def test_a_plugin_sees_start_once_every_epoch_and_end_once():
+def test_a_plugin_sees_start_once_every_epoch_and_end_once(xor_net):
     plugin = LifecyclePlugin()
     registry = neurosim.make_registry([plugin])
     net = xor_net(registry=registry)
@@ -183,7 +175,7 @@ def test_a_plugin_sees_start_once_every_epoch_and_end_once():
 
 @pytest.mark.parametrize("mode", ["batch", "online"])
 @pytest.mark.parametrize("rows", [slice(0, 3), slice(None, None, -1)])
-def test_the_end_hook_sees_the_training_outputs_after_a_validation_pass(mode, rows):
+def test_the_end_hook_sees_the_training_outputs_after_a_validation_pass(mode, rows, xor_net):
     # the validation set is measured after every epoch, the last one included; the end
     # still reports the training set's outputs (3 validation rows, or 4 in another order)
     plugin = LifecyclePlugin()
@@ -194,7 +186,7 @@ def test_the_end_hook_sees_the_training_outputs_after_a_validation_pass(mode, ro
     np.testing.assert_array_equal(end[3], net.forward(XOR_X))
 
 
-def test_a_plugin_can_stop_training():
+def test_a_plugin_can_stop_training(xor_net):
     plugin = LifecyclePlugin(stop_at=3)
     net = xor_net(plugins=[plugin])
     history = net.train(XOR_X, XOR_T, epochs=40, mode="batch")

@@ -23,14 +23,6 @@ XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
 
 
-def xor_net(seed=0):
-    net = neurosim.Network(seed=seed, init_options={"scale": 0.5})
-    net.add_layer("i", 2, kind="input")
-    b = net.add_bias()
-    h = net.add_layer("h", 3, "sigmoid", connect_from=[net.inputs], bias=b)
-    net.add_layer("o", 1, "sigmoid", output=True, connect_from=[h], bias=b)
-    return net
-
 
 def changes(rule, grads, errors=None, w0=0.0):
     """Drive ``rule`` on one weight with the gradients ``grads`` (and errors); the changes."""
@@ -368,7 +360,7 @@ def test_saved_irprop_plus_state_keeps_the_last_error():
 
 
 @pytest.mark.parametrize("options", [{}, {"variant": "irprop+"}])
-def test_saved_state_continues_training_bit_for_bit(options):
+def test_saved_state_continues_training_bit_for_bit(options, xor_net):
     # through net.train in batch mode (iRprop+ carries the last error across the calls)
     straight = xor_net(4)
     h20 = straight.train(XOR_X, XOR_T, mode="batch", epochs=20, optimizer="rprop", optimizer_options=options)
@@ -610,7 +602,7 @@ def test_training_matches_pytorch_end_to_end(name, random_case_factory):
 
 @pytest.mark.parametrize("name", ["rprop", "quickprop"])
 @pytest.mark.parametrize("mode, batch_size", [("online", None), ("minibatch", 2)])
-def test_batch_only_rules_refuse_other_modes(refused, name, mode, batch_size):
+def test_batch_only_rules_refuse_other_modes(refused, name, mode, batch_size, xor_net):
     refused(DataError, (f"the {name} optimiser trains in batch mode only", "mode='batch'",
                         "the whole epoch's gradient", f"mode={mode!r} was asked for"),
             xor_net().train, XOR_X, XOR_T, optimizer=name, mode=mode, batch_size=batch_size)
@@ -619,7 +611,7 @@ def test_batch_only_rules_refuse_other_modes(refused, name, mode, batch_size):
     xor_net().train(XOR_X, XOR_T, optimizer=name, mode="batch", epochs=2)       # batch mode trains
 
 
-def test_unknown_optimizer_name_gets_did_you_mean(refused):
+def test_unknown_optimizer_name_gets_did_you_mean(refused, xor_net):
     refused(PluginError, ("unknown optimizer 'rpop'", "did you mean 'rprop'", "adam, quickprop, rprop, sgd"),
             xor_net().train, XOR_X, XOR_T, optimizer="rpop", mode="batch")
 
@@ -632,7 +624,7 @@ def test_unknown_optimizer_name_gets_did_you_mean(refused):
     ({"eta_plus": 0.9}, DataError, ("eta_minus < 1 < eta_plus", "eta_plus=0.9")),
     ({"delta0": 100.0}, DataError, ("delta_min <= delta0 <= delta_max",)),
 ])
-def test_bad_rprop_options_are_refused_naming_the_key(refused, options, error, fragments):
+def test_bad_rprop_options_are_refused_naming_the_key(refused, options, error, fragments, xor_net):
     refused(error, fragments, xor_net().train, XOR_X, XOR_T, optimizer="rprop", mode="batch",
             optimizer_options=options)
 
@@ -644,12 +636,12 @@ def test_bad_rprop_options_are_refused_naming_the_key(refused, options, error, f
     ("sgd", {"nesterov": True}, ("nesterov", "momentum > 0")),
     ("sgd", {"nesterov": "yes", "momentum": 0.9}, ("nesterov", "true or false")),
 ])
-def test_bad_options_of_other_rules_are_refused_naming_the_key(refused, name, options, fragments):
+def test_bad_options_of_other_rules_are_refused_naming_the_key(refused, name, options, fragments, xor_net):
     refused(DataError, fragments, xor_net().train, XOR_X, XOR_T, optimizer=name, mode="batch",
             optimizer_options=options)
 
 
-def test_optimizer_options_need_an_optimizer_named_by_a_string(refused):
+def test_optimizer_options_need_an_optimizer_named_by_a_string(refused, xor_net):
     refused(DataError, ("optimizer_options", "optimizer='rprop'", "has its options already"),
             xor_net().train, XOR_X, XOR_T, optimizer=SGD(0.1), optimizer_options={"momentum": 0.9})
     # without any optimizer they would be ignored silently
@@ -659,7 +651,7 @@ def test_optimizer_options_need_an_optimizer_named_by_a_string(refused):
             optimizer_options=[("momentum", 0.9)])
 
 
-def test_an_optimizer_class_instead_of_an_object_is_refused(refused):
+def test_an_optimizer_class_instead_of_an_object_is_refused(refused, xor_net):
     refused(DataError, ("optimizer", "SGD", "class", "SGD(...)", "'sgd'"),
             xor_net().train, XOR_X, XOR_T, optimizer=SGD)
     refused(DataError, ("optimizer", "Rprop", "class", "'rprop'"),

@@ -22,14 +22,6 @@ XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
 
 
-def xor_net(seed=0):
-    net = neurosim.Network(seed=seed, init_options={"scale": 0.5})
-    net.add_layer("i", 2, kind="input")
-    b = net.add_bias()
-    h = net.add_layer("h", 3, "sigmoid", connect_from=[net.inputs], bias=b)
-    net.add_layer("o", 1, "sigmoid", output=True, connect_from=[h], bias=b)
-    return net
-
 
 def progress(error=1.0, outputs=None, targets=None, *, epoch=1, seconds=0.0, validation_error=None, members=None,
              theta=None, member_of=None):
@@ -84,7 +76,7 @@ def test_the_criteria_agree_with_stop_criterion_as_it_was():
 
 
 @pytest.mark.parametrize("mode", ["batch", "online"])
-def test_training_stops_at_the_first_epoch_that_meets_error_below_or_within(mode):
+def test_training_stops_at_the_first_epoch_that_meets_error_below_or_within(mode, xor_net):
     seen: list = []
     full = xor_net(3).train(XOR_X, XOR_T, learning_rate=2.0, epochs=400, mode=mode, callbacks=[record(seen)])
     bound = float(full[150])
@@ -121,7 +113,7 @@ def test_bit_fail_counts_outputs_limit_or_more_away():
                                                                                                         False]
 
 
-def test_training_stops_at_the_first_epoch_with_few_enough_bit_fails():
+def test_training_stops_at_the_first_epoch_with_few_enough_bit_fails(xor_net):
     seen: list = []
     full = xor_net(3).train(XOR_X, XOR_T, learning_rate=2.0, epochs=400, mode="batch", callbacks=[record(seen)])
     fails = [int(np.count_nonzero(np.abs(s["outputs"] - XOR_T) >= 0.45)) for s in seen]
@@ -158,7 +150,7 @@ class FakeClock:
 
 
 @pytest.mark.parametrize("ensemble", [None, 2])
-def test_training_stops_once_max_seconds_have_passed_by_a_fake_clock(monkeypatch, ensemble):
+def test_training_stops_once_max_seconds_have_passed_by_a_fake_clock(monkeypatch, ensemble, xor_net):
     loop = importlib.import_module("neurosim.training.loop")
     monkeypatch.setattr(loop, "time", types.SimpleNamespace(perf_counter=FakeClock().perf_counter))
     seen: list = []
@@ -251,7 +243,7 @@ def test_early_stopping_without_a_validation_error_never_stops():
 XOR_VAL = (XOR_X[:2], 1.0 - XOR_T[:2])
 
 
-def test_restore_best_restores_the_best_epochs_weights_after_training():
+def test_restore_best_restores_the_best_epochs_weights_after_training(xor_net):
     seen: list = []
     net = xor_net()
     history = net.train(XOR_X, XOR_T, learning_rate=2.0, epochs=3000, mode="batch", validation=XOR_VAL,
@@ -270,7 +262,7 @@ def test_restore_best_restores_the_best_epochs_weights_after_training():
     assert np.array_equal(last.compile().theta, seen[-1]["theta"])
 
 
-def test_restore_best_restores_each_members_best_weights():
+def test_restore_best_restores_each_members_best_weights(xor_net):
     seen: list = []
     members = []
 
@@ -292,7 +284,7 @@ def test_restore_best_restores_each_members_best_weights():
 # --- refusals ------------------------------------------------------------------------------------
 
 
-def test_early_stopping_without_a_validation_set_is_refused(refused):
+def test_early_stopping_without_a_validation_set_is_refused(refused, xor_net):
     refused(DataError, ("early_stopping", "validation set", "validation=(X_val, T_val)"),
             xor_net().train, XOR_X, XOR_T, stop={"early_stopping": {"patience": 3}})
     refused(DataError, ("early_stopping", "validation"), xor_net().train, XOR_X, XOR_T, ensemble=2,
@@ -318,5 +310,5 @@ def test_early_stopping_without_a_validation_set_is_refused(refused):
     ({"early_stopping": 3}, DataError, ("'early_stopping'", "patience, min_delta, restore_best")),
     ({"error_bellow": 0.1}, PluginError, ("unknown stop criterion 'error_bellow'", "did you mean 'error_below'")),
 ])
-def test_bad_stop_options_are_refused_naming_the_option(refused, stop, error, fragments):
+def test_bad_stop_options_are_refused_naming_the_option(refused, stop, error, fragments, xor_net):
     refused(error, fragments, xor_net().train, XOR_X, XOR_T, validation=XOR_VAL, stop=stop)
