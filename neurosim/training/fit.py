@@ -152,6 +152,38 @@ class TrainingRun:
                 self.network._synced = False
         return self
 
+    def state_dict(self) -> dict:
+        """The whole state of the run, to continue it later exactly (see :meth:`Trainer.state_dict`).
+
+        Returns
+        -------
+        dict
+            What :func:`~neurosim.training.save_checkpoint` writes.
+        """
+        return self.trainer.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict`'s ``state``: the next :meth:`run` goes on from there.
+
+        Make the run as the saved one was made (the same network, seed, data and options);
+        then the rest of the run, and its result, are bit for bit those of a run that
+        never stopped.
+
+        Parameters
+        ----------
+        state : dict
+            A :meth:`state_dict`, or a :class:`~neurosim.training.Checkpoint`'s ``state``.
+
+        Raises
+        ------
+        DataError
+            When the state belongs to another run (see :meth:`Trainer.load_state_dict`).
+        """
+        self.trainer.load_state_dict(state)
+        if self.members is None:                    # the network's neurons read the loaded weights when asked
+            self.trainer.plan.last_single = False
+            self.network._synced = False
+
     def history(self) -> np.ndarray:
         """The learning curve so far: ``(epochs_run,)``, or ``(epochs_run, K)`` for an ensemble."""
         return self.trainer.history.upto(self.trainer.epoch)
