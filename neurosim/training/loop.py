@@ -94,11 +94,19 @@ class TrainingInterrupted(KeyboardInterrupt):
     ----------
     epoch : int
         Epochs completed when training stopped.
+    checkpoint : path, optional
+        Where that state was saved, when the code that ran training saved it (a scenario
+        run with checkpoints: :func:`neurosim.run_scenario`).
+
+    Attributes
+    ----------
+    epoch : int
+    checkpoint : Path or None
     """
 
-    def __init__(self, epoch: int):
+    def __init__(self, epoch: int, checkpoint=None):
         super().__init__(f"training interrupted after epoch {epoch}")
-        self.epoch = epoch
+        self.epoch, self.checkpoint = epoch, checkpoint
 
 
 @contextlib.contextmanager
@@ -250,10 +258,11 @@ class Trainer:
         """Record epoch ``epoch``'s error and ask whoever is asked; True to stop."""
         self._record(epoch, E)
         self.epoch = epoch + 1
-        if not self._asked:
-            return bool(self.lead) and not self.active.any()   # every member stopped or diverged
-        if self.lead and not self.active.any():
+        if self.lead and not self.active.any():            # every member diverged: the run is over
+            self.stopped = self.epoch < self.epochs
             return True
+        if not self._asked:
+            return False
         train_buf = self.plan.last
         Y = None
         Ev = None
