@@ -281,6 +281,14 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     name = os.fspath(path)
     regular_file(path, what="a neurosim checkpoint (written by neurosim run --checkpoint-every or save_checkpoint)")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise FileError(name, f"cannot be read ({exc.strerror})", exc.errno) from None
+    if magic != b"PK\x03\x04":      # not a zip archive, so not an .npz file (np.load would try other formats)
+        raise FileError(name, "is not a neurosim checkpoint (not an .npz file: it is corrupt, or another kind of "
+                              "file); start the run afresh")
+    try:
         with np.load(path, allow_pickle=False) as npz:
             if _META not in npz.files:
                 raise FileError(name, "is not a neurosim checkpoint (it has no checkpoint.json); give a file written "
