@@ -275,11 +275,13 @@ class Trainer:
         progress = self._progress(E, train_buf, Ev)
         if Y is not None:
             progress._outputs = lambda: Y
-        done = np.zeros(self.lead, bool)
-        if self.legacy_stop is not None:
-            done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
-        for rule in self.rules:
-            done |= np.asarray(rule(progress), dtype=bool)
+        judged = self.legacy_stop is not None or bool(self.rules)
+        if judged:
+            done = np.zeros(self.lead, bool)
+            if self.legacy_stop is not None:
+                done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
+            for rule in self.rules:
+                done |= np.asarray(rule(progress), dtype=bool)
         for f in self.callbacks:
             try:
                 if f(progress) is True:
@@ -292,6 +294,8 @@ class Trainer:
         if progress.stop_requested:
             self.stopped = self.epoch < self.epochs
             return True
+        if not judged:              # no criterion: nothing else stops a member (callbacks only watch)
+            return False
         done &= self.active
         if done.any():
             self.active &= ~done
