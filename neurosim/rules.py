@@ -386,7 +386,7 @@ class StopRule(abc.ABC):
             When the state is another criterion's.
         """
         if state.get("name") != self.name:
-            raise DataError(f"the saved stop criterion state is {state.get('name')!r}'s, not {self.name!r}'s")
+            raise DataError(f"the saved stop criterion state belongs to {state.get('name')!r}, not to {self.name!r}")
         for key, value in state.get("attributes", {}).items():
             setattr(self, key, _copied(value))
 

@@ -289,7 +289,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise FileError(name, "is not a neurosim checkpoint (not an .npz file: it is corrupt, or another kind of "
                               "file); start the run afresh")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             if _META not in npz.files:
                 raise FileError(name, "is not a neurosim checkpoint (it has no checkpoint.json); give a file written "
                                       "by neurosim run --checkpoint-every or save_checkpoint")
