@@ -4,7 +4,7 @@
 ``Network.train`` or :func:`neurosim.run_scenario`): after every epoch the trainer hands it
 a :class:`neurosim.Progress`, and on most epochs it only counts down a counter; every so
 many epochs (about ten times a second) it reads the clock, and then either moves a tqdm bar
-— epoch of epochs, the training error, epochs per second, the time left and, for an
+(drawn once training has run :data:`BAR_DELAY` seconds) — epoch of epochs, the training error, epochs per second, the time left and, for an
 ensemble, how many members have converged — or, at most every :data:`PROGRESS_INTERVAL`
 seconds, writes one line such as ``xor.toml: epoch 1200/5000, error 0.0123, 850
 epochs/s, ~4 s left``. :func:`progress_mode` chooses between them the way ``neurosim run
@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["ProgressReporter", "progress_mode", "PROGRESS_MODES", "PROGRESS_INTERVAL", "BAR_INTERVAL"]
+__all__ = ["ProgressReporter", "progress_mode", "PROGRESS_MODES", "PROGRESS_INTERVAL", "BAR_INTERVAL", "BAR_DELAY"]
 
 #: What ``--progress`` takes: ``auto`` (a bar on a terminal, lines elsewhere), ``bar``,
 #: ``lines`` or ``none``.
@@ -34,6 +34,9 @@ PROGRESS_MODES = ("auto", "bar", "lines", "none")
 PROGRESS_INTERVAL = 5.0
 #: Seconds between two looks at the clock, and so between two refreshes of the bar.
 BAR_INTERVAL = 0.1
+#: Seconds of training before the bar appears: a run shorter than that (the worked
+#: example's one epoch) shows no bar and does not even import tqdm.
+BAR_DELAY = 0.5
 #: The most epochs between two looks at the clock, however fast the epochs are.
 _MOST_EPOCHS = 100_000
 
@@ -107,6 +110,8 @@ class ProgressReporter:
     interval : float, optional
         Seconds between lines (default :data:`PROGRESS_INTERVAL`, as it is when the
         reporter is made).
+    delay : float, optional
+        Seconds of training before the bar appears (default :data:`BAR_DELAY`).
     clock : callable, default time.monotonic
         Seconds, as a float (tests pass a fake one).
 
@@ -129,12 +134,14 @@ class ProgressReporter:
     """
 
     def __init__(self, name: str, mode: str = "lines", stream: TextIO | None = None, *,
-                 interval: float | None = None, clock: Callable[[], float] = time.monotonic):
+                 interval: float | None = None, delay: float | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         if mode not in ("bar", "lines", "none"):
             raise DataError(f"a progress reporter's mode is 'bar', 'lines' or 'none', not {mode!r:.60} (choose "
                             "'auto' with progress_mode())")
         self.name, self.mode, self.clock = name, mode, clock
         self.interval = float(PROGRESS_INTERVAL if interval is None else interval)
+        self.delay = float(BAR_DELAY if delay is None else delay)
         self.stream = sys.stderr if stream is None else stream
         self.lines = 0                            # lines written (the lines mode)
         self._countdown = 1                       # epochs until the next look at the clock
@@ -171,7 +178,8 @@ class ProgressReporter:
             self._look = (now, epoch)
         self._countdown = self._stride
         if self.mode == "bar":
-            self._show_bar(progress)
+            if self._bar is not None or now - self._start[0] >= self.delay:
+                self._show_bar(progress)
         elif now - self._printed >= self.interval:
             self._write_line(progress, now)
             self._printed = now

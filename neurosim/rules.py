@@ -231,7 +231,7 @@ class Optimizer(abc.ABC):
             When the state is another rule's, or its arrays do not fit ``theta``.
         """
         if state.get("name") != self.name:
-            raise DataError(f"the saved optimiser state is {state.get('name')!r}'s, not {self.name!r}'s")
+            raise DataError(f"the saved optimiser state belongs to {state.get('name')!r}, not to {self.name!r}")
         arrays = state.get("arrays", {})
         for key, array in arrays.items():
             if np.shape(array) != theta.shape:

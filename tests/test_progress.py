@@ -21,7 +21,7 @@ import neurosim
 import neurosim.progress
 from neurosim import Progress
 from neurosim.cli import main
-from neurosim.progress import BAR_INTERVAL, ProgressReporter, progress_mode
+from neurosim.progress import BAR_DELAY, BAR_INTERVAL, ProgressReporter, progress_mode
 
 XOR = """\
 [scenario]
@@ -122,6 +122,11 @@ def test_none_writes_nothing_and_the_bar_draws_on_any_stream():
     drive(reporter, clock, 1000, 0.01)
     reporter.close()
     assert quiet.getvalue() == "" and clock.reads == 0
+    short = io.StringIO()
+    reporter = ProgressReporter("mazur.toml", "bar", short, clock=clock)
+    drive(reporter, clock, 40, 0.01)           # 0.4 s: less than BAR_DELAY, so no bar at all
+    reporter.close()
+    assert short.getvalue() == "" and BAR_DELAY == 0.5
     bar = io.StringIO()
     reporter = ProgressReporter("xor.toml", "bar", bar, clock=clock)
     drive(reporter, clock, 1000, 0.01)
@@ -138,7 +143,7 @@ def test_the_bar_follows_a_real_training_run():
     net.add_layer("i", 2, kind="input")
     net.add_layer("o", 1, "sigmoid", connect_from=[net.inputs], output=True)
     stream = io.StringIO()
-    with ProgressReporter("or", "bar", stream) as reporter:
+    with ProgressReporter("or", "bar", stream, delay=0.0) as reporter:
         history = net.train(xor.inputs, xor.targets, epochs=500, mode="batch", callbacks=[reporter])
     last = stream.getvalue().rstrip("\n").split("\r")[-1]
     assert "| 500/500 [" in last and f"error {history[-1]:.4g}]" in last
@@ -179,6 +184,7 @@ def xor_file(tmp_path):
 
 def test_progress_goes_to_stderr_and_stdout_stays_the_same(xor_file, capsys, monkeypatch):
     monkeypatch.setattr(neurosim.progress, "PROGRESS_INTERVAL", 0.0)      # a line at every look
+    monkeypatch.setattr(neurosim.progress, "BAR_DELAY", 0.0)              # the bar from the start
     assert main(["run", str(xor_file), "--progress", "none"]) == 0
     quiet = capsys.readouterr()
     assert quiet.err == ""
