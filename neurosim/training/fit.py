@@ -32,7 +32,11 @@ class TrainingRun:
     checks it all before the first epoch; :meth:`run` then trains, to the end or to a
     given epoch, and a later :meth:`run` goes on exactly where the last one paused, as if
     training had never stopped (the optimiser's state, the pattern orders, the stop
-    criteria's counts and the learning curve carry on). ``net.train(...)`` is
+    criteria's counts and the learning curve carry on). :meth:`state_dict` is that state,
+    which :func:`~neurosim.training.save_checkpoint` writes to a file, and a run made the
+    same way continues from it with :meth:`load_state_dict`, bit for bit; Ctrl-C ends
+    :meth:`run` at the end of an epoch (:class:`~neurosim.training.TrainingInterrupted`),
+    so an interrupted run can be saved too. ``net.train(...)`` is
     ``TrainingRun(net, ...).run().result()``.
 
     Parameters
