@@ -9,8 +9,6 @@ experiments (:func:`run_scenario`). This module re-exports the public API.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from . import datafiles
 from .errors import (
     CycleError,
@@ -34,10 +32,7 @@ from .scaling import Scaling
 from .scenario import ScenarioResult, load_scenario, run_scenario
 from .training import SGD, StopCriterion, TrainingRun
 
-try:
-    __version__ = version("neurosim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from .version import __version__
 
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",

@@ -7,7 +7,12 @@ what was kept. ``neurosim run FILE --out DIR`` also writes the learning curve, t
 network and a summary there: the scenario is checked first (a refused one leaves no folder
 behind), then the folder is made and held with :func:`neurosim.io.folder_lock` until the
 results are written, so a second run into it is refused rather than overwriting them.
-``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
+While it trains, ``run`` shows its progress on standard error (``--progress``: a live bar on
+a terminal, a line every few seconds elsewhere, :mod:`neurosim.progress`); the results on
+standard output are the same with or without it. ``--checkpoint-every N`` saves the
+training state into the ``--out`` folder every N epochs and on Ctrl-C, and ``--resume
+DIR`` continues such a run to the result an uninterrupted run would have had, bit for bit,
+and writes it into DIR. ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
 registered plugin object (activations, losses, initialisers, datasets, measures) with the
 plugin that provides it. Plugins a scenario names are code that runs when it is loaded,
 by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead (see
@@ -20,17 +25,22 @@ import argparse
 import contextlib
 import itertools
 import os
+import shlex
 import sys
 import tomllib
 from pathlib import Path
 from collections.abc import Iterator, Sequence
 
-from . import __version__
+from .version import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
 from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml
 from .plugins import Registry, make_registry
+from .progress import PROGRESS_MODES, ProgressReporter, progress_mode
 from .resources import describe_bytes
 from .scenario import Scenario, load_scenario, run_scenario
+from .scenario.run import check_identity, read_checkpoint
+from .training import TrainingInterrupted
+from .training.checkpoints import CHECKPOINT_NAME
 
 __all__ = ["main", "build_parser"]
 
@@ -56,6 +66,7 @@ class _Activity:
 
     def __init__(self) -> None:
         self.doing, self.kept = "starting", "nothing was written"
+        self.resume = ""                   # the command that resumes the run from its checkpoint
 
     def __call__(self, doing: str, kept: str = "nothing was written") -> None:
         self.doing, self.kept = doing, kept
@@ -126,28 +137,74 @@ def _refuse_plugins(scenario: Scenario) -> Registry:
     return make_registry()
 
 
+def _resume_command(args: argparse.Namespace, folder: str) -> str:
+    """The command that resumes this run from the checkpoint in ``folder``."""
+    words = ["neurosim", "run", args.scenario]
+    for item in args.set:
+        words += ["--set", item]
+    if args.seed is not None:
+        words += ["--seed", str(args.seed)]
+    return shlex.join(words + ["--resume", folder])
+
+
+def _reporter(args: argparse.Namespace) -> ProgressReporter | None:
+    """The progress display ``--progress`` asks for on standard error (none with ``-q``)."""
+    mode = "none" if args.quiet else progress_mode(args.progress, sys.stderr)
+    return None if mode == "none" else ProgressReporter(args.scenario, mode, sys.stderr)
+
+
 def _run(args: argparse.Namespace, now: _Activity) -> int:
     """``neurosim run``: check, then train and save; the exit status."""
+    if args.resume is not None and args.out is not None:
+        raise ScenarioError("--out", args.out, f"cannot go with --resume, which writes the results into the folder "
+                            f"of its checkpoint ({args.resume}); leave --out out")
+    if args.checkpoint_every is not None and args.out is None and args.resume is None:
+        raise ScenarioError("--checkpoint-every", str(args.checkpoint_every), "saves checkpoints into the results "
+                            "folder; give --out DIR")
     overrides = _parse_set(args.set)
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
+    checkpoint = None
+    if args.resume is not None:
+        now(f"reading the checkpoint in {args.resume}")
+        checkpoint = read_checkpoint(args.resume)
     now(f"checking {args.scenario}")       # before the folder is made: a refused run leaves none
     scenario = load_scenario(args.scenario, overrides)
+    saved_seed = checkpoint.info["scenario"].get("seed") if checkpoint is not None else None
+    if isinstance(saved_seed, int) and "seed" not in scenario.data.get("scenario", {}):
+        scenario = load_scenario(args.scenario, {**overrides, "scenario.seed": saved_seed})   # it drew its seed
     scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
-    with _results_folder(args.out) as out:
+    if checkpoint is not None:
+        check_identity(scenario, checkpoint)
+    folder = args.out if args.resume is None else os.fspath(checkpoint.path.parent)
+    flag = "--out" if args.resume is None else "--resume"
+    with _results_folder(folder) as out:
         now(f"training {args.scenario}")
-        result = run_scenario(scenario)     # trains the network the check built
+        now.resume = _resume_command(args, folder)
+        saving = args.checkpoint_every is not None or checkpoint is not None
+        reporter = _reporter(args)
+        try:
+            result = run_scenario(scenario, callbacks=[reporter] if reporter else [],   # trains the checked network
+                                  checkpoint_every=args.checkpoint_every, checkpoint_dir=out if saving else None,
+                                  resume=checkpoint)
+        finally:
+            if reporter is not None:
+                reporter.close()
         if not args.quiet:
             print(result.report())
         if out is not None:
-            now(f"writing results to {args.out}", "the results already there are unchanged")
+            now(f"writing results to {folder}", "the results already there are unchanged" if not saving else
+                f"the results already there are unchanged; the checkpoint in {folder} is kept")
             try:
                 paths = result.save(out)
             except OSError as exc:
-                raise ScenarioError("--out", args.out, f"cannot write the results ({exc.strerror})") from None
+                raise ScenarioError(flag, folder, f"cannot write the results ({exc.strerror})") from None
             except DataError as exc:
-                raise ScenarioError("--out", args.out, str(exc)) from None
-            now(f"reporting on {args.scenario}", f"the results in {args.out} are complete")
+                raise ScenarioError(flag, folder, str(exc)) from None
+            if saving:                      # the results are complete: the checkpoint has served
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(out / CHECKPOINT_NAME)
+            now(f"reporting on {args.scenario}", f"the results in {folder} are complete")
             for path in paths.values():
                 print(f"wrote {path}")
     for line in result.failures:
@@ -167,6 +224,17 @@ def _seed(text: str) -> int:
     return value
 
 
+def _every(text: str) -> int:
+    """``--checkpoint-every``: a whole number of epochs >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of epochs") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of epochs >= 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``neurosim`` command."""
     parser = argparse.ArgumentParser(prog="neurosim", description="Run backpropagation experiments "
@@ -182,7 +250,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="override scenario.seed (a whole number >= 0)")
     run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here "
                      "(created if missing; one run at a time: another run into DIR is refused)")
-    run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    run.add_argument("--checkpoint-every", type=_every, metavar="N",
+                     help=f"with --out DIR: save the training state to DIR/{CHECKPOINT_NAME} every N epochs and "
+                          "on Ctrl-C, so that --resume DIR can finish the run")
+    run.add_argument("--resume", metavar="DIR", help=f"continue the run whose {CHECKPOINT_NAME} is in DIR (give the "
+                     "same --set and --seed as the run that made it) and write its results into DIR; the result "
+                     "is bit for bit an uninterrupted run's")
+    run.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
+                     help="show training progress on stderr: a live bar (bar), a line every few seconds (lines), "
+                          "nothing (none); auto (the default) is bar on a terminal, lines elsewhere or with CI set")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict (and no progress)")
     run.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     check = sub.add_parser("check", help="validate scenario files without training (loads their plugins)",
                            description=f"Validate scenario files without training. {SECURITY}")
@@ -239,8 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NeurosimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except KeyboardInterrupt:
-        print(f"neurosim: interrupted while {now.doing}; {now.kept}", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, TrainingInterrupted) and exc.checkpoint is not None:
+            print(f"neurosim: interrupted while {now.doing}; the checkpoint of epoch {exc.epoch} is kept in "
+                  f"{exc.checkpoint}; resume with: {now.resume}", file=sys.stderr)
+        else:
+            print(f"neurosim: interrupted while {now.doing}; {now.kept}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:            # neurosim run ... | head: the reader has gone
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -438,7 +438,7 @@ def atomic_write(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_all({path: text})[0]
 
 
-def atomic_write_all(files: Mapping[str | os.PathLike, str]) -> list[Path]:
+def atomic_write_all(files: Mapping[str | os.PathLike, str | bytes]) -> list[Path]:
     """Write several files that belong together: every one to a temporary file first, then
     all renamed over their targets.
 
@@ -450,7 +450,8 @@ def atomic_write_all(files: Mapping[str | os.PathLike, str]) -> list[Path]:
     Parameters
     ----------
     files : mapping
-        ``{path: text}``; each path's folder must exist.
+        ``{path: text}``, text a ``str`` (written as UTF-8) or ``bytes`` (written as they
+        are); each path's folder must exist.
 
     Returns
     -------
@@ -486,11 +487,12 @@ def atomic_write_all(files: Mapping[str | os.PathLike, str]) -> list[Path]:
     return [path for _, path in written]
 
 
-def _write_temporary(path: Path, text: str) -> str:
-    """Write ``text`` to a new temporary file beside ``path``, flushed to disk; its name."""
+def _write_temporary(path: Path, text: str | bytes) -> str:
+    """Write ``text`` (or bytes) to a new temporary file beside ``path``, flushed to disk; its name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else
+              os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

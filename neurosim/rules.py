@@ -231,7 +231,7 @@ class Optimizer(abc.ABC):
             When the state is another rule's, or its arrays do not fit ``theta``.
         """
         if state.get("name") != self.name:
-            raise DataError(f"the saved optimiser state is {state.get('name')!r}'s, not {self.name!r}'s")
+            raise DataError(f"the saved optimiser state belongs to {state.get('name')!r}, not to {self.name!r}")
         arrays = state.get("arrays", {})
         for key, array in arrays.items():
             if np.shape(array) != theta.shape:
@@ -359,6 +359,52 @@ class StopRule(abc.ABC):
     def end(self, progress: Progress) -> None:
         """Called once after the last epoch (early stopping restores its best weights here)."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where this criterion is: for checkpoints.
+
+        The default copies every attribute, public and private (its options and any
+        counts or arrays it keeps, such as early stopping's best error and weights), with
+        no pickling: a checkpoint holds numbers, strings, arrays, and lists, tuples and
+        dicts of them. A criterion that keeps anything else overrides this and
+        :meth:`load_state_dict`.
+
+        Returns
+        -------
+        dict
+            ``{"name", "attributes": {name: value}}`` (copies).
+        """
+        return {"name": self.name, "attributes": {k: _copied(v) for k, v in vars(self).items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`'s ``state``.
+
+        Parameters
+        ----------
+        state : dict
+
+        Raises
+        ------
+        DataError
+            When the state is another criterion's.
+        """
+        if state.get("name") != self.name:
+            raise DataError(f"the saved stop criterion state belongs to {state.get('name')!r}, not to {self.name!r}")
+        for key, value in state.get("attributes", {}).items():
+            setattr(self, key, _copied(value))
+
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({shown})"
+
+
+def _copied(value: Any) -> Any:
+    """A copy of ``value`` that shares no array or container with it (no pickling)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(v) for v in value)
+    return value

@@ -22,6 +22,7 @@ from ..errors import DataError
 from ..io import atomic_write_all, folder_lock, json_text, sweep_temporaries
 from ..network import Network
 from ..plugins import Registry
+from ..version import __version__
 from .measuring import RunState
 from .model import Scenario
 
@@ -260,7 +261,7 @@ class ScenarioResult:
             "expectations": [{"index": e.index, "description": e.describe(self.network),
                               "actual": actual if math.isfinite(actual) else None,   # JSON has no NaN
                               "wanted": bound, "met": met} for e, actual, met, bound in self.checks],
-            "versions": {"neurosim": _version(), "plugins": _plugin_versions(sc.registry)},
+            "versions": {"neurosim": __version__, "plugins": _plugin_versions(sc.registry)},
             "arithmetic": arithmetic.describe(),
             "wall_time_seconds": self.wall_time,
         }
@@ -280,12 +281,6 @@ class ScenarioResult:
 def _count(n: int, noun: str) -> str:
     """``"1 training pattern"``, ``"70 training patterns"``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
 
 
 def _plugin_versions(registry: Registry) -> dict[str, str]:

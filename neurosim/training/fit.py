@@ -32,7 +32,11 @@ class TrainingRun:
     checks it all before the first epoch; :meth:`run` then trains, to the end or to a
     given epoch, and a later :meth:`run` goes on exactly where the last one paused, as if
     training had never stopped (the optimiser's state, the pattern orders, the stop
-    criteria's counts and the learning curve carry on). ``net.train(...)`` is
+    criteria's counts and the learning curve carry on). :meth:`state_dict` is that state,
+    which :func:`~neurosim.training.save_checkpoint` writes to a file, and a run made the
+    same way continues from it with :meth:`load_state_dict`, bit for bit; Ctrl-C ends
+    :meth:`run` at the end of an epoch (:class:`~neurosim.training.TrainingInterrupted`),
+    so an interrupted run can be saved too. ``net.train(...)`` is
     ``TrainingRun(net, ...).run().result()``.
 
     Parameters
@@ -154,6 +158,38 @@ class TrainingRun:
                 self.trainer.plan.last_single = False
                 self.network._synced = False
         return self
+
+    def state_dict(self) -> dict:
+        """The whole state of the run, to continue it later exactly (see :meth:`Trainer.state_dict`).
+
+        Returns
+        -------
+        dict
+            What :func:`~neurosim.training.save_checkpoint` writes.
+        """
+        return self.trainer.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict`'s ``state``: the next :meth:`run` goes on from there.
+
+        Make the run as the saved one was made (the same network, seed, data and options);
+        then the rest of the run, and its result, are bit for bit those of a run that
+        never stopped.
+
+        Parameters
+        ----------
+        state : dict
+            A :meth:`state_dict`, or a :class:`~neurosim.training.Checkpoint`'s ``state``.
+
+        Raises
+        ------
+        DataError
+            When the state belongs to another run (see :meth:`Trainer.load_state_dict`).
+        """
+        self.trainer.load_state_dict(state)
+        if self.members is None:                    # the network's neurons read the loaded weights when asked
+            self.trainer.plan.last_single = False
+            self.network._synced = False
 
     def history(self) -> np.ndarray:
         """The learning curve so far: ``(epochs_run,)``, or ``(epochs_run, K)`` for an ensemble."""

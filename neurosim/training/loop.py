@@ -9,11 +9,17 @@ over a chunk of patterns and one optimiser step; after every epoch the error on 
 training set is recorded (in batch mode the next epoch's pass measures it, so the history
 costs no extra pass), the stop criteria, callbacks and the plugins' ``epoch end`` hooks
 are asked, and members that are done or diverged are frozen while the others go on.
+A Ctrl-C while it runs takes effect at the end of the epoch under way
+(:class:`TrainingInterrupted`), so an interrupted run is always a whole number of epochs
+in, ready to be saved.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -24,7 +30,7 @@ from ..errors import DataError, NumericalError
 from ..resources import require_memory
 from ..rules import Optimizer, Progress, StopRule
 
-__all__ = ["Trainer", "train", "diverged", "history_bytes", "MODES"]
+__all__ = ["Trainer", "TrainingInterrupted", "train", "diverged", "history_bytes", "MODES"]
 
 MODES = ("online", "batch", "minibatch")
 
@@ -75,6 +81,54 @@ class _History:
         return self.array[:epochs] if epochs == len(self.array) else self.array[:epochs].copy()
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a callback's ``KeyboardInterrupt``) ended training at an epoch's end.
+
+    The trainer's state is then exactly that of ``epoch`` epochs trained — the weights,
+    the optimiser's state, the pattern orders, the stop criteria, the learning curve —
+    so it can be saved (:func:`neurosim.training.save_checkpoint`) and a later
+    :meth:`Trainer.run` goes on as if nothing had happened. A ``KeyboardInterrupt`` is
+    one, so code that catches those catches this too.
+
+    Parameters
+    ----------
+    epoch : int
+        Epochs completed when training stopped.
+    checkpoint : path, optional
+        Where that state was saved, when the code that ran training saved it (a scenario
+        run with checkpoints: :func:`neurosim.run_scenario`).
+
+    Attributes
+    ----------
+    epoch : int
+    checkpoint : Path or None
+    """
+
+    def __init__(self, epoch: int, checkpoint=None):
+        super().__init__(f"training interrupted after epoch {epoch}")
+        self.epoch, self.checkpoint = epoch, checkpoint
+
+
+@contextlib.contextmanager
+def _interrupts_at_epoch_ends(trainer: Trainer):
+    """While training runs, a first Ctrl-C only marks the trainer (it stops at the end of
+    the epoch under way); a second one interrupts at once. Only in the main thread, and
+    only where Ctrl-C has Python's own meaning (another handler is left alone)."""
+    previous = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        def defer(signum, frame):
+            if trainer._interrupt:
+                raise KeyboardInterrupt
+            trainer._interrupt = True
+        previous = signal.signal(signal.SIGINT, defer)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _chunk_size(mode: str, n: int, batch_size: int | None) -> int:
     if mode == "online":
         return 1
@@ -118,7 +172,9 @@ class Trainer:
         every ensemble member sees the same orders.
     callbacks : sequence of callable, optional
         ``callback(progress)`` after every epoch; a callback that returns True or calls
-        ``progress.request_stop()`` ends training.
+        ``progress.request_stop()`` ends training. A callback that raises
+        ``KeyboardInterrupt`` interrupts it once the epoch's bookkeeping is done
+        (:class:`TrainingInterrupted`), as Ctrl-C does.
     hooks : pluggy hook relay, optional
         The registry's hooks (``neurosim_train_start``, ``neurosim_epoch_end``,
         ``neurosim_train_end``), called when plugins implement them.
@@ -172,6 +228,8 @@ class Trainer:
         self._ended = False                                # the rules' end and the end hooks were called
         self._last_outputs: Callable[[], np.ndarray] | None = None
         self._asked = bool(self.rules or self.legacy_stop or self.callbacks or self.hooks)
+        self._interrupt = False                            # Ctrl-C: stop at the end of this epoch
+        self._torn = False                                 # an exception left an epoch half done
 
     # --- one epoch's bookkeeping ----------------------------------------------------------
 
@@ -213,10 +271,11 @@ class Trainer:
         """Record epoch ``epoch``'s error and ask whoever is asked; True to stop."""
         self._record(epoch, E)
         self.epoch = epoch + 1
-        if not self._asked:
-            return bool(self.lead) and not self.active.any()   # every member stopped or diverged
-        if self.lead and not self.active.any():
+        if self.lead and not self.active.any():            # every member diverged: the run is over
+            self.stopped = self.epoch < self.epochs
             return True
+        if not self._asked:
+            return False
         train_buf = self.plan.last
         Y = None
         Ev = None
@@ -230,13 +289,19 @@ class Trainer:
         if Y is not None:
             progress._outputs = lambda: Y
         self._last_outputs = progress._outputs     # for the end: the validation pass moved plan.last
-        done = np.zeros(self.lead, bool)
-        if self.legacy_stop is not None:
-            done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
-        for rule in self.rules:
-            done |= np.asarray(rule(progress), dtype=bool)
+        judged = self.legacy_stop is not None or bool(self.rules)
+        if judged:
+            done = np.zeros(self.lead, bool)
+            if self.legacy_stop is not None:
+                done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
+            for rule in self.rules:
+                done |= np.asarray(rule(progress), dtype=bool)
         for f in self.callbacks:
-            said = f(progress)
+            try:
+                said = f(progress)
+            except KeyboardInterrupt:      # Ctrl-C in a callback: once this epoch's bookkeeping is done
+                self._interrupt = True
+                break
             if isinstance(said, (bool, np.bool_)) and said:    # np.True_ too: `progress.error < 0.01`
                 progress.request_stop()
         if self.hooks is not None:
@@ -244,6 +309,8 @@ class Trainer:
         if progress.stop_requested:
             self.stopped = self.epoch < self.epochs
             return True
+        if not judged:              # no criterion: nothing else stops a member (callbacks only watch)
+            return False
         done &= self.active
         if done.any():
             self.active &= ~done
@@ -284,7 +351,55 @@ class Trainer:
         NumericalError
             When the error or the weights become NaN or infinite (a single network; an
             ensemble freezes its diverged members and goes on).
+        TrainingInterrupted
+            On Ctrl-C, at the end of the epoch under way (a second Ctrl-C interrupts at
+            once, with a plain ``KeyboardInterrupt``, and leaves a state that cannot be
+            saved), or when a callback raised ``KeyboardInterrupt``.
         """
+        self._interrupt, self._torn = False, True
+        with _interrupts_at_epoch_ends(self):
+            history = self._run(until)
+        self._torn = False
+        if self._interrupt:
+            self._interrupt = False
+            raise TrainingInterrupted(self.epoch)
+        return history
+
+    def state_dict(self) -> dict[str, Any]:
+        """The whole state of the run, to continue it later exactly (a checkpoint's content).
+
+        Returns
+        -------
+        dict
+            Arrays, numbers and strings only (see :mod:`neurosim.training.checkpoints`).
+
+        Raises
+        ------
+        DataError
+            When an interruption or an error left an epoch half done.
+        """
+        from .checkpoints import trainer_state
+
+        return trainer_state(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`'s ``state``: the next :meth:`run` goes on from there.
+
+        Parameters
+        ----------
+        state : dict
+
+        Raises
+        ------
+        DataError
+            When the state belongs to another run: another number of parameters or
+            members, another mode, optimiser or stop criteria.
+        """
+        from .checkpoints import load_trainer_state
+
+        load_trainer_state(self, state)
+
+    def _run(self, until: int | None) -> np.ndarray:
         plan, X, T, loss = self.plan, self.X, self.T, self.loss
         n, size = X.shape[0], self.size
         chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
@@ -318,7 +433,7 @@ class Trainer:
                         # Batch mode: this pass measures the error after the previous epoch, so
                         # the history costs no extra pass; other modes need no error per step.
                         E = plan.backward(Tc, loss, value=single_chunk)
-                        if single_chunk and epoch > start and self._epoch_end(epoch - 1, E):
+                        if single_chunk and epoch > start and (self._epoch_end(epoch - 1, E) or self._interrupt):
                             return self._finish()
                         if k == 0 and self.schedule is not None:      # only once the epoch surely runs
                             self.schedule(epoch)
@@ -326,7 +441,7 @@ class Trainer:
                     if not single_chunk or epoch == end - 1:
                         plan.forward(X)
                         E = loss.value(plan.output_values(plan.last), T)
-                        if self._epoch_end(epoch, E):
+                        if self._epoch_end(epoch, E) or self._interrupt:
                             return self._finish()
             if not self.lead:
                 plan.check_finite(f"after {end} epochs")
