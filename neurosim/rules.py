@@ -359,6 +359,17 @@ class StopRule(abc.ABC):
     def end(self, progress: Progress) -> None:
         """Called once after the last epoch (early stopping restores its best weights here)."""
 
+    def outcome(self) -> str | None:
+        """What this criterion did to the result, in a sentence for the run's report.
+
+        Returns
+        -------
+        str or None
+            None (the default) when the result is simply the last epoch's; early
+            stopping says which epoch's weights it restored.
+        """
+        return None
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly where this criterion is: for checkpoints.
 

@@ -141,7 +141,7 @@ class EarlyStopping(StopRule):
         if not isinstance(restore_best, (bool, np.bool_)):
             raise DataError(f"early_stopping restore_best must be true or false, not {restore_best!r:.60}")
         self.restore_best = bool(restore_best)
-        self._best = self._waited = self._theta = None
+        self._best = self._waited = self._theta = self._best_epoch = self._restored = None
 
     def start(self, progress):
         """Forget any earlier run."""
@@ -149,6 +149,8 @@ class EarlyStopping(StopRule):
         self._best = np.full(shape, np.inf)
         self._waited = np.zeros(shape, int)
         self._theta = progress.theta.copy() if self.restore_best else None
+        self._best_epoch = np.zeros(shape, int)          # 0: the initial weights
+        self._restored = None
 
     def __call__(self, progress):
         """Count the epochs since the last improvement; True (per member) at ``patience``."""
@@ -159,6 +161,7 @@ class EarlyStopping(StopRule):
         error = np.asarray(progress.validation_error, dtype=float)
         improved = error < self._best - self.min_delta
         self._best = np.where(improved, error, self._best)
+        self._best_epoch = np.where(improved, progress.epoch, self._best_epoch)
         self._waited = np.where(improved, 0, self._waited + 1)
         if self.restore_best and improved.any():
             entries = improved if progress.member_of is None else improved[progress.member_of]
@@ -171,6 +174,19 @@ class EarlyStopping(StopRule):
             kept = np.isfinite(self._best)
             entries = kept if progress.member_of is None else kept[progress.member_of]
             np.copyto(progress.theta, self._theta, where=entries)
+            # the members whose weights changed: the best epoch was not the last one trained
+            self._restored = kept & (self._best_epoch < progress.epoch)
+
+    def outcome(self):
+        """Which epoch's weights were put back, and their validation error."""
+        if self._restored is None or not np.any(self._restored):
+            return None
+        if self._restored.ndim == 0:
+            return (f"early_stopping restored the weights of epoch {int(self._best_epoch)}, the lowest validation "
+                    f"error ({float(self._best):.9g})")
+        epochs = self._best_epoch[self._restored]
+        return (f"early_stopping restored {int(self._restored.sum())} of {self._restored.size} members' weights to "
+                f"their lowest validation error, of epochs {int(epochs.min())} to {int(epochs.max())}")
 
 
 @hookimpl

@@ -604,7 +604,7 @@ def test_training_matches_pytorch_end_to_end(name, random_case_factory):
 @pytest.mark.parametrize("mode, batch_size", [("online", None), ("minibatch", 2)])
 def test_batch_only_rules_refuse_other_modes(refused, name, mode, batch_size, xor_net):
     refused(DataError, (f"the {name} optimiser trains in batch mode only", "mode='batch'",
-                        "the whole epoch's gradient", f"mode={mode!r} was asked for"),
+                        "the whole epoch's gradient", f"mode is {mode!r} here", "pass mode='batch'"),
             xor_net().train, XOR_X, XOR_T, optimizer=name, mode=mode, batch_size=batch_size)
     refused(DataError, ("batch mode only",), xor_net().train, XOR_X, XOR_T,
             optimizer=REG.optimizer(name)(), mode=mode, batch_size=batch_size)

@@ -86,9 +86,14 @@ def test_a_learning_rate_schedule_drives_adam_from_its_own_rate():
     ({"optimizer": {"name": "adamm"}}, "training.optimizer.name", ("did you mean 'adam'",)),
     ({"optimizer": {"variant": "irprop+"}}, "training.optimizer.name", ("is required",)),
     ({"optimizer": "rprop", "mode": "online"}, "training.mode", ("batch mode only", "sign")),
+    ({"optimizer": "rprop", "mode": None}, "training.mode", ("is 'online' (the default)", "batch mode only")),
     ({"optimizer": "quickprop", "mode": "minibatch", "batch_size": 2}, "training.mode", ("batch mode only",)),
     ({"optimizer": {"name": "rprop", "delta0": "big"}}, "training.optimizer.delta0", ("must be a number",)),
     ({"optimizer": {"name": "rprop", "delta_0": 0.1}}, "training.optimizer.delta_0", ("did you mean 'delta0'",)),
+    ({"optimizer": {"name": "adam", "beta1": 0.9, "lerning_rate": 0.1}}, "training.optimizer.lerning_rate",
+     ("did you mean 'learning_rate'",)),
+    ({"optimizer": {"name": "rprop", "variant": "irprop+", "delta_mx": 1.0}}, "training.optimizer.delta_mx",
+     ("did you mean 'delta_max'",)),
     ({"optimizer": {"name": "rprop", "variant": "irprop"}}, "training.optimizer.variant", ("irprop-",)),
     ({"optimizer": {"name": "adam", "beta1": 1.0}}, "training.optimizer.beta1", ("[0, 1)",)),
     ({"optimizer": {"name": "sgd", "nesterov": True}}, "training.optimizer.nesterov", ("momentum",)),
@@ -102,8 +107,8 @@ def test_a_learning_rate_schedule_drives_adam_from_its_own_rate():
 ])
 def test_optimizer_mistakes_are_refused_at_their_key_by_check_and_by_run(training, key, fragments, refused):
     sc = xor(**training)
-    if "mode" in training:
-        sc["training"]["mode"] = training["mode"]
+    if sc["training"]["mode"] is None:          # not given: the default, online
+        del sc["training"]["mode"]
     for entry in (lambda s: neurosim.load_scenario(s).check(), neurosim.run_scenario):
         err = refused(neurosim.ScenarioError, fragments, entry, sc)
         assert err.key == key, (err.key, str(err))
@@ -194,6 +199,22 @@ def test_early_stopping_in_a_scenario_restores_the_best_validation_weights():
     assert result.network.weights() == net.weights()
     assert result.network.error(s.validation.inputs, s.validation.targets) == pytest.approx(errors[best],
                                                                                             rel=1e-12)
+    # the report and summary.json speak of the restored weights, and say so
+    train_error = net.error(s.train.inputs, s.train.targets)
+    assert train_error != history[-1]
+    m = result.metrics()
+    assert m["train_error"] == result.final_error == train_error
+    assert m["validation_error"] == pytest.approx(errors[best], rel=1e-12)
+    assert m["stopped_by"] == {"early_stopping": 1}
+    assert m["outcomes"] == [f"early_stopping restored the weights of epoch {best + 1}, the lowest validation "
+                             f"error ({errors[best]:.9g})"]
+    report = result.report()
+    assert f"(stopped by early_stopping)" in report
+    assert f"total error (mse) after {len(history)} epochs: {history[-1]:.9g}\n" + m["outcomes"][0] + "\n" \
+        f"total error (mse) of the restored weights: {train_error:.9g}" in report
+    assert f"validation set: error {errors[best]:.6g}" in report
+    assert "data: 12 training patterns, 4 validation patterns; seed 5 (draws the initial weights, the validation " \
+           "split)" in report
 
 
 def test_the_validation_error_is_a_measure():

@@ -312,3 +312,58 @@ def test_early_stopping_without_a_validation_set_is_refused(refused, xor_net):
 ])
 def test_bad_stop_options_are_refused_naming_the_option(refused, stop, error, fragments, xor_net):
     refused(error, fragments, xor_net().train, XOR_X, XOR_T, validation=XOR_VAL, stop=stop)
+
+
+# --- what stopped a run, and what the criteria did to its result ---------------------------------
+
+
+def test_a_run_says_which_criterion_or_callback_stopped_it(monkeypatch, xor_net):
+    job = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, learning_rate=0.5, epochs=5000, mode="batch",
+                               momentum=0.9, stop={"within": 0.4, "error_below": 1e-9})
+    job.run()
+    assert job.stopped and job.stopped_by == {"within": 1} and job.outcomes() == []
+
+    def low_enough(p):
+        return p.error < 0.9
+    job = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, epochs=5000, mode="batch", callbacks=[low_enough])
+    job.run()
+    assert job.stopped_by == {"callback low_enough": 1}
+    loop = importlib.import_module("neurosim.training.loop")
+    monkeypatch.setattr(loop, "time", types.SimpleNamespace(perf_counter=FakeClock().perf_counter))
+    job = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, epochs=5000, mode="batch", stop={"max_seconds": 3.5},
+                               ensemble=4)
+    job.run()
+    assert job.stopped_by == {"max_seconds": 4}           # it stops the whole ensemble
+    job = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, epochs=30, mode="batch", stop={"within": 0.01})
+    job.run()
+    assert not job.stopped and job.stopped_by == {}
+
+
+def test_members_stopped_by_each_criterion_are_counted(xor_net):
+    job = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, learning_rate=0.5, momentum=0.9, epochs=200, mode="batch",
+                               stop={"within": 0.4}, ensemble=20)
+    job.run()
+    result = job.result()
+    assert job.stopped_by == {"within": 10} and result.converged.sum() == 10     # 10 of 20 within 200 epochs
+
+
+def test_restore_best_says_which_epoch_it_restored(xor_net):
+    seen: list = []
+    job = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, learning_rate=2.0, epochs=3000, mode="batch",
+                               validation=XOR_VAL, stop={"early_stopping": {"patience": 5}}, callbacks=[record(seen)])
+    job.run()
+    validation = [float(s["validation"]) for s in seen]
+    best = int(np.argmin(validation))
+    assert job.stopped_by == {"early_stopping": 1}
+    assert job.outcomes() == [f"early_stopping restored the weights of epoch {best + 1}, the lowest validation "
+                              f"error ({validation[best]:.9g})"]
+    kept = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, learning_rate=2.0, epochs=3000, mode="batch",
+                                validation=XOR_VAL, stop={"early_stopping": {"patience": 5, "restore_best": False}})
+    kept.run()
+    assert kept.outcomes() == []
+    ensemble = neurosim.TrainingRun(xor_net(), XOR_X, XOR_T, learning_rate=2.0, epochs=3000, mode="batch",
+                                    validation=XOR_VAL, stop={"early_stopping": {"patience": 5}}, ensemble=3)
+    ensemble.run()
+    assert ensemble.outcomes() == [m for m in ensemble.outcomes() if m.startswith(
+        "early_stopping restored 3 of 3 members' weights to their lowest validation error, of epochs ")]
+    assert len(ensemble.outcomes()) == 1 and ensemble.stopped_by == {"early_stopping": 3}

@@ -160,14 +160,16 @@ class Scenario:
             rule = training.make_optimizer(self.registry, self.optimizer, self.optimizer_options, "batch")
         except NeurosimError as exc:
             text = str(exc)
-            key = next((k for k in self.optimizer_options if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w])", text)),
-                       None)
+            found = {k: m.start() for k in self.optimizer_options
+                     if (m := re.search(rf"(?<![\w.]){re.escape(k)}(?![\w])", text))}
+            key = min(found, key=found.get) if found else None      # the option the message is about comes first
             if key is not None and self.optimizer == "sgd" and key in self.data.get("training", {}) and \
                     not (table and key in self.data["training"]["optimizer"]):
                 raise r.fail(f"training.{key}", text) from None
             raise r.fail(f"training.optimizer.{key}" if key else "training.optimizer", text) from None
         if getattr(rule, "batch_only", False) and self.mode != "batch":
-            raise r.fail("training.mode", f"is {self.mode!r}, but the {rule.name} optimiser trains in batch mode "
+            given = "mode" in self.data.get("training", {})
+            raise r.fail("training.mode", f"is {self.mode!r}{'' if given else ' (the default)'}, but the {rule.name} optimiser trains in batch mode "
                          "only (mode = 'batch'): it steps by the sign or the change of the whole epoch's gradient, "
                          "which per-pattern or per-minibatch gradients do not give (they flip from one update to "
                          "the next)")
@@ -380,6 +382,8 @@ class Scenario:
             drawn.append("the initial weights" + (" of every member" if self.ensemble else ""))
         if "test_fraction" in self.data["data"]:
             drawn.append("the test split")
+        if "validation_fraction" in self.data["data"]:
+            drawn.append("the validation split")
         if self.shuffle:
             drawn.append("the pattern orders")
         return drawn

@@ -63,6 +63,15 @@ class ScenarioResult:
     draws : list of str
         What the run drew from ``scenario.seed`` (:meth:`Scenario.random_draws`);
         empty when nothing was random, and then the seed is not reported.
+    stopped_by : dict
+        What stopped training (:attr:`neurosim.TrainingRun.stopped_by`): a criterion's
+        or callback's name -> the networks it stopped.
+    outcomes : list of str
+        What the stop criteria did to the result (early stopping restoring its best
+        epoch's weights), for the report.
+    end_error : float or None
+        The training error of the weights the run ended with, when they are not the last
+        epoch's (restored by early stopping); None when ``history[-1]`` is that error.
     task : str
         ``"classification"`` or ``"regression"``, decided before training by
         :func:`~neurosim.scenario.measuring.task_of` from the targets, the loss and the
@@ -81,6 +90,9 @@ class ScenarioResult:
     ensemble: Any = None
     draws: list = field(default_factory=list)
     task: str = "regression"
+    stopped_by: dict = field(default_factory=dict)
+    outcomes: list = field(default_factory=list)
+    end_error: float | None = None
 
     @property
     def seed(self) -> int | None:
@@ -113,8 +125,19 @@ class ScenarioResult:
 
     @property
     def final_error(self) -> float:
-        """Total training error after the last epoch (the initial error if none ran)."""
+        """Total training error of the weights the run ended with: after the last epoch (the
+        initial error if none ran), or of the weights early stopping restored."""
+        if self.end_error is not None:
+            return self.end_error
         return float(self.history[-1]) if len(self.history) else self.initial_error
+
+    def _stopped_by(self) -> str:
+        """`` (stopped by within)`` for the training line; for an ensemble, how many members each stopped."""
+        if self.ensemble is None:
+            return f" (stopped by {' and '.join(self.stopped_by)})" if self.stopped_early else ""
+        if not self.stopped_by:
+            return ""
+        return " (members stopped by " + ", ".join(f"{name}: {n}" for name, n in self.stopped_by.items()) + ")"
 
     def metrics(self) -> dict:
         """Final numbers: the task, the training error and, by task (:data:`METRICS`), the
@@ -131,10 +154,13 @@ class ScenarioResult:
             return copy.deepcopy(self._metrics)
         sc, net = self.scenario, self.network
         out = {"task": self.task, "epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
+               "stopped_by": dict(self.stopped_by), "outcomes": list(self.outcomes),
                "train_error": self.final_error if net is not None else None}
         if net is not None:
             state = RunState(net, sc.train, sc.test, sc.loss, self.history, self.epochs_run, self.ensemble, sc.stop,
                              sc.ensemble, sc.registry, sc.raw_train, sc.raw_test)
+            if sc.validation is not None:
+                out["validation_error"] = net.error(sc.validation.inputs, sc.validation.targets, sc.loss)
             for which in ("train", "test") if sc.test is not None else ("train",):
                 if which == "test":
                     out["test_error"] = sc.registry.measure("error")(state, set="test")
@@ -157,7 +183,8 @@ class ScenarioResult:
                  f"network: {net!r}" if net is not None else
                  f"network: ensemble member 0 (seed {sc.seed}) diverged, so there is no trained network to show",
                  f"data: {_count(len(sc.train), 'training pattern')}"
-                 + (f", {_count(len(sc.test), 'test pattern')}" if sc.test else "") + drawn]
+                 + (f", {_count(len(sc.test), 'test pattern')}" if sc.test else "")
+                 + (f", {_count(len(sc.validation), 'validation pattern')}" if sc.validation else "") + drawn]
         if sc.scaling is not None:
             lines.append(f"scaled: {sc.scaling.describe()} (fitted on the training set, applied to both sets)")
         if len(self.initial_state) <= 24:
@@ -185,7 +212,7 @@ class ScenarioResult:
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs"
-                     + (" (stop criterion met)" if self.stopped_early else "")
+                     + self._stopped_by()
                      + (" (every ensemble member diverged)" if self.all_diverged else ""))
         trainable = [(u, v) for (u, v) in self.initial_weights if net is not None and net.trainable(u, v)]
         if net is not None and len(trainable) <= 40:
@@ -198,8 +225,15 @@ class ScenarioResult:
         elif net is not None:
             lines.append(f"{len(trainable)} trainable weights (not listed)")
         if net is not None:
+            last = float(self.history[-1]) if len(self.history) else self.initial_error
             lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}:"
-                         f" {self.final_error:.9g}")
+                         f" {last:.9g}")
+        lines += self.outcomes
+        if net is not None and self.end_error is not None:
+            lines.append(f"total error ({sc.loss}) of the restored weights: {self.end_error:.9g} (the weights above "
+                         "and every number below are theirs)")
+        if sc.validation is not None and net is not None:
+            lines.append(f"validation set: error {self.metrics()['validation_error']:.6g}")
         if sc.test is not None and net is not None:
             m = self.metrics()
             scaled = sc.scaling is not None and sc.scaling.targets is not None

@@ -175,9 +175,11 @@ def _run_single(sc: Scenario, p: _Prepared, started: float, callbacks: Sequence[
     checks += [_checked(e, _measure(sc, e, run), run) for e in sc.expectations
                if e.after is None or e.after > run.epochs]
     checks.sort(key=lambda c: c[0].index)
+    outcomes = job.outcomes()           # early stopping put back an earlier epoch's weights: their error
+    end_error = net.error(sc.train.inputs, sc.train.targets, sc.loss) if outcomes else None
     return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=job.stopped, wall_time=_wall_time(started, ckpt), draws=p.draws,
-                          task=p.task)
+                          task=p.task, stopped_by=job.stopped_by, outcomes=outcomes, end_error=end_error)
 
 
 def _run_ensemble(sc: Scenario, p: _Prepared, started: float, callbacks: Sequence[Callable] = (),
@@ -201,9 +203,12 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float, callbacks: Sequenc
                    sc.validation, sc.raw_validation)
     checks = p.checks + [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after is None]
     checks.sort(key=lambda c: c[0].index)
+    outcomes = job.outcomes()
+    end_error = first.error(sc.train.inputs, sc.train.targets, sc.loss) if outcomes and first is not None else None
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
-                          wall_time=_wall_time(started, ckpt), ensemble=result, draws=p.draws, task=p.task)
+                          wall_time=_wall_time(started, ckpt), ensemble=result, draws=p.draws, task=p.task,
+                          stopped_by=job.stopped_by, outcomes=outcomes, end_error=end_error)
 
 
 def _options(sc: Scenario, p: _Prepared, callbacks: Sequence[Callable] = ()) -> dict[str, Any]:

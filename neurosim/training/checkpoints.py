@@ -96,6 +96,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         "mask": trainer.mask.copy(),
         "seconds": float(trainer.seconds),
         "stopped": bool(trainer.stopped),
+        "stopped_by": dict(trainer.stopped_by),
         "ended": bool(trainer._ended),
         "rules": [rule.state_dict() for rule in trainer.rules],
     }
@@ -178,6 +179,7 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
         setattr(trainer, name, value.astype(getattr(trainer, name).dtype, copy=True))
     trainer.seconds = float(state.get("seconds", 0.0))
     trainer.stopped = bool(state.get("stopped", False))
+    trainer.stopped_by = {str(k): int(v) for k, v in state.get("stopped_by", {}).items()}
     trainer._ended = bool(state.get("ended", False))
     trainer._torn = trainer._interrupt = False
 

@@ -130,6 +130,32 @@ class TrainingRun:
         return self.trainer.stopped
 
     @property
+    def stopped_by(self) -> dict[str, int]:
+        """What stopped training, and how many networks each stopped.
+
+        Returns
+        -------
+        dict
+            A stop criterion's name (``"within"``, ``"early_stopping"``), ``"callback
+            NAME"`` or ``"a plugin's epoch-end hook"`` -> the networks it stopped (1 for a
+            single network; for an ensemble, the members). Empty when every epoch ran.
+        """
+        return dict(self.trainer.stopped_by)
+
+    def outcomes(self) -> list[str]:
+        """What the stop criteria did to the result, in sentences (see :meth:`neurosim.StopRule.outcome`).
+
+        Returns
+        -------
+        list of str
+            Empty unless a criterion changed the weights at the end, as early stopping
+            does when it restores the best epoch's.
+        """
+        if not self.trainer._ended:
+            return []
+        return [text for rule in self.trainer.rules if (text := rule.outcome())]
+
+    @property
     def optimizer(self):
         """The optimisation rule, with its state."""
         return self.trainer.optimizer

@@ -224,6 +224,7 @@ class Trainer:
         self.mask = plan.train_mask()
         self.seconds = 0.0
         self.stopped = False                               # a criterion or a callback ended the run before its end
+        self.stopped_by: dict[str, int] = {}               # criterion or callback -> members it stopped
         self.validation_history: list = []
         self._ended = False                                # the rules' end and the end hooks were called
         self._last_outputs: Callable[[], np.ndarray] | None = None
@@ -267,6 +268,18 @@ class Trainer:
                 raise diverged(self.plan, self.loss, E, f"after epoch {epoch + 1}")
             self.history[epoch] = E
 
+    def _note_stop(self, name: str, said: Any, progress, asked: bool) -> bool:
+        """Count the members ``name`` stopped: those it said are done, or every one still
+        training when it was the first to call ``progress.request_stop()`` (``asked``: someone
+        had already). Returns whether a stop has been asked for now."""
+        if progress.stop_requested and not asked:
+            newly = int(self.active.sum()) if self.lead else 1
+        else:
+            newly = int((np.asarray(said, bool) & self.active).sum())
+        if newly:
+            self.stopped_by[name] = self.stopped_by.get(name, 0) + newly
+        return progress.stop_requested
+
     def _epoch_end(self, epoch: int, E) -> bool:
         """Record epoch ``epoch``'s error and ask whoever is asked; True to stop."""
         self._record(epoch, E)
@@ -290,12 +303,17 @@ class Trainer:
             progress._outputs = lambda: Y
         self._last_outputs = progress._outputs     # for the end: the validation pass moved plan.last
         judged = self.legacy_stop is not None or bool(self.rules)
+        asked = False
         if judged:
             done = np.zeros(self.lead, bool)
             if self.legacy_stop is not None:
-                done |= np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
+                said = np.asarray(self.legacy_stop(E, progress.outputs(), self.T), dtype=bool)
+                asked = self._note_stop("the stop function", said, progress, asked)
+                done |= said
             for rule in self.rules:
-                done |= np.asarray(rule(progress), dtype=bool)
+                said = np.asarray(rule(progress), dtype=bool)
+                asked = self._note_stop(rule.name, said, progress, asked)
+                done |= said
         for f in self.callbacks:
             try:
                 said = f(progress)
@@ -304,8 +322,10 @@ class Trainer:
                 break
             if isinstance(said, (bool, np.bool_)) and said:    # np.True_ too: `progress.error < 0.01`
                 progress.request_stop()
+            asked = self._note_stop(f"callback {getattr(f, '__name__', type(f).__name__)}", False, progress, asked)
         if self.hooks is not None:
             self.hooks.neurosim_epoch_end(progress=progress)
+            self._note_stop("a plugin's epoch-end hook", False, progress, asked)
         if progress.stop_requested:
             self.stopped = self.epoch < self.epochs
             return True

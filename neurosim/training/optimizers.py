@@ -190,5 +190,6 @@ def make_optimizer(registry, optimizer: Any, options: Mapping[str, Any] | None, 
     if getattr(rule, "batch_only", False) and mode != "batch":
         raise DataError(f"the {rule.name} optimiser trains in batch mode only (mode='batch'): it steps by the sign "
                         "or the change of the whole epoch's gradient, which per-pattern or per-minibatch gradients "
-                        f"do not give (they flip from one update to the next); mode={mode!r} was asked for")
+                        f"do not give (they flip from one update to the next); mode is {mode!r} here"
+                        f"{' (the default)' if mode == 'online' else ''}: pass mode='batch'")
     return rule
