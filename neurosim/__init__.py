@@ -23,7 +23,7 @@ from .errors import (
 )
 from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
-from .network import Network, Tie
+from .network import Network, Tie, load
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
 from .plugins import Registry, default_registry, make_registry
 from .recurrent import unroll
@@ -39,5 +39,5 @@ __all__ = [
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
-    "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",
+    "default_registry", "hookimpl", "hookspec", "load", "load_scenario", "make_registry", "run_scenario", "unroll",
 ]

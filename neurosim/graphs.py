@@ -14,34 +14,43 @@ neuron names as nodes, carrying the attributes :data:`NODE_ATTRIBUTES` and
 :data:`EDGE_ATTRIBUTES`, so that the round trip is exact; a plain DAG without them is read
 as before: sources become inputs, sinks outputs, and one bias unit feeds every neuron.
 :func:`network_to_dict` and :func:`network_from_dict` do the same for a plain, JSON-ready
-mapping (the ``neurosim-network`` format, version 1, of ``network.json``). Tied sets
-(``Network.tie``) go with all three: an edge attribute ``tie`` and a graph attribute
-``ties`` in NetworkX graphs, an optional ``"tied"`` entry in the mapping.
+mapping (the ``neurosim-network`` format, version 1, of ``network.json`` and
+``Network.save``; docs/network-format.md describes it), which also records the neurosim
+that wrote it and, for every plugin the network uses, the distribution and version that
+provided it; reading it checks every entry (:func:`check_version` refuses a newer format
+version) and names the entry at fault. Tied sets (``Network.tie``) go with all three: an
+edge attribute ``tie`` and a graph attribute ``ties`` in NetworkX graphs, an optional
+``"tied"`` entry in the mapping.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.metadata
+import inspect
 import itertools
 import math
 import numbers
 import operator
+import os
 from collections.abc import Hashable, ItemsView, Iterable, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import networkx as nx
+import numpy as np
 
-from .errors import CycleError, DataError, TopologyError
+from .errors import CycleError, DataError, PluginError, TopologyError, did_you_mean, with_article
 from .neurons import Neuron, Unit
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 from .scaling import Scaling
+from .version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
 
 __all__ = ["read_only_view", "to_networkx", "from_networkx", "fill_adjacency", "network_to_dict", "network_from_dict",
-           "NODE_ATTRIBUTES", "EDGE_ATTRIBUTES", "FORMAT", "VERSION"]
+           "check_version", "NODE_ATTRIBUTES", "EDGE_ATTRIBUTES", "FORMAT", "VERSION"]
 
 #: The name and version of the JSON-ready network format (:func:`network_to_dict`).
 FORMAT = "neurosim-network"
@@ -498,8 +507,11 @@ def _tie_reduces(G: nx.DiGraph) -> dict:
     return {name: getattr(value, "reduce", value) for name, value in ties.items()}
 
 
+# --- the neurosim-network mapping (network.json, Network.save) ----------------------------------
+
+
 def network_to_dict(net: Network) -> dict:
-    """A JSON-ready description of ``net``: units, edges, weights and plugins used.
+    """A JSON-ready description of ``net``: units, edges, weights and the plugins they need.
 
     Parameters
     ----------
@@ -508,25 +520,29 @@ def network_to_dict(net: Network) -> dict:
     Returns
     -------
     dict
-        ``{"format": "neurosim-network", "version": 1, "dtype": ..., "units": [...],
-        "edges": [...], "plugins": {"activation": {name: plugin}}}``; ``"scaling"``
-        (:meth:`neurosim.scaling.Scaling.to_dict`) when ``net.scaling`` is set; and, when
-        the network has tied sets, ``"tied": [{"name": ..., "reduce": "sum" or "mean",
-        "edges": [[src, dst], ...]}, ...]`` (in the order they were made). Readers that do
-        not know an optional entry ignore it. Units keep their order (the input and output
-        column order); edges are listed neuron by neuron, each neuron's in the order it
-        sums them, so :func:`network_from_dict` rebuilds a network that computes the
-        same bits.
+        The ``neurosim-network`` mapping, version :data:`VERSION` (docs/network-format.md
+        describes every entry): ``{"format": "neurosim-network", "version": 1,
+        "neurosim_version": ..., "dtype": ..., "initializer": {"name": ..., "options":
+        {...}}, "units": [...], "edges": [...], "plugins": {"activation": {name: plugin},
+        "initializer": {name: plugin}}, "distributions": {plugin: {"name": ..., "version":
+        ...}}}``; ``"scaling"`` (:meth:`neurosim.scaling.Scaling.to_dict`) when
+        ``net.scaling`` is set; and, when the network has tied sets, ``"tied": [{"name":
+        ..., "reduce": "sum" or "mean", "edges": [[src, dst], ...]}, ...]`` (in the order
+        they were made). ``"initializer"`` is left out when its options are not plain JSON
+        values. Units keep their order (the input and output column order); edges are
+        listed neuron by neuron, each neuron's in the order it sums them, so
+        :func:`network_from_dict` rebuilds a network that computes the same bits.
     """
     weights = net.weights()                   # compiles: weights not given yet are drawn
     graph = net._synced_graph()
+    out_index = {u: k for k, u in enumerate(net.outputs)}
     units = []
     for u in graph.nodes:
         entry: dict[str, Any] = {"name": u.name, "kind": u.kind}
         if isinstance(u, Neuron):
             entry["activation"] = u.activation
             if u.output:
-                entry["output"] = net.outputs.index(u)
+                entry["output"] = out_index[u]
             if u.group is not None:
                 entry["group"] = u.group
         units.append(entry)
@@ -539,9 +555,17 @@ def network_to_dict(net: Network) -> dict:
             if data.get("label"):
                 edge["label"] = data["label"]
             edges.append(edge)
-    plugins = {name: net.registry.owner("activation", name) for name in sorted({u.activation for u in net.neurons})}
-    out = {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype), "units": units, "edges": edges,
-           "plugins": {"activation": plugins}}
+    registry = net.registry
+    plugins = {"activation": {name: registry.owner("activation", name)
+                              for name in sorted({u.activation for u in net.neurons})}}
+    out: dict[str, Any] = {"format": FORMAT, "version": VERSION, "neurosim_version": __version__,
+                           "dtype": str(net.dtype)}
+    options = _plain(net.init_options)
+    if options is not _NOT_PLAIN:
+        out["initializer"] = {"name": net.initializer.name, "options": options}
+        plugins["initializer"] = {net.initializer.name: registry.owner("initializer", net.initializer.name)}
+    out.update(units=units, edges=edges, plugins=plugins,
+               distributions=_distributions(registry, {p for names in plugins.values() for p in names.values()}))
     if net.scaling is not None:               # optional: a version-1 reader that does not know it ignores it
         net.scaling.check(len(net.inputs), len(net.outputs))
         out["scaling"] = net.scaling.to_dict()
@@ -549,6 +573,141 @@ def network_to_dict(net: Network) -> dict:
         out["tied"] = [{"name": tie.name, "reduce": tie.reduce, "edges": [list(edge) for edge in tie.edges]}
                        for tie in net.ties.values()]
     return out
+
+
+#: What :func:`_plain` returns for a value JSON cannot hold as it is.
+_NOT_PLAIN = object()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain JSON data (numpy scalars as Python numbers), or :data:`_NOT_PLAIN`."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NOT_PLAIN
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        items = {k: _plain(v) for k, v in value.items()}
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items.values()) else items
+    return _NOT_PLAIN
+
+
+def _distributions(registry: Any, names: Iterable[str]) -> dict[str, dict]:
+    """For each plugin name, where it comes from: ``{"name": distribution, "version": ...}``
+    (both None for a plugin no installed distribution provides), plus ``"module"`` (its
+    dotted name) or ``"file"`` (the ``.py`` file's name) for a plugin module."""
+    manager = registry.manager
+    advertised = {manager.get_name(plugin): (dist.project_name, dist.version)
+                  for plugin, dist in manager.list_plugin_distinfo()}
+    out = {}
+    for name in sorted(names):
+        plugin = manager.get_plugin(name)
+        module = plugin if inspect.ismodule(plugin) else inspect.getmodule(type(plugin))
+        module_name = getattr(module, "__name__", None)
+        from_file = isinstance(module_name, str) and module_name.startswith(USER_PLUGIN_PREFIX)
+        dist, version = advertised.get(name) or ((None, None) if from_file else _owning_distribution(module_name))
+        entry: dict[str, Any] = {"name": dist, "version": version}
+        if inspect.ismodule(plugin):
+            if from_file and getattr(plugin, "__file__", None):
+                entry["file"] = os.path.basename(plugin.__file__)
+            elif not from_file:
+                entry["module"] = module_name
+        out[name] = entry
+    return out
+
+
+#: How :func:`neurosim.plugins.load_plugin` names a module it loads from a ``.py`` file.
+USER_PLUGIN_PREFIX = "neurosim_user_plugin_"
+
+
+def _owning_distribution(module_name: str | None) -> tuple[str | None, str | None]:
+    """The installed distribution (name, version) that provides the module, or (None, None)."""
+    if not module_name or module_name == "__main__":
+        return None, None
+    names = importlib.metadata.packages_distributions().get(module_name.split(".")[0]) or []
+    for dist in names:
+        try:
+            return dist, importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None, None
+
+
+def _malformed(where: str, problem: str) -> DataError:
+    return DataError(f"malformed {FORMAT} data at {where}: {problem}")
+
+
+def _shown(value: Any) -> str:
+    """A value from the mapping for a message: its repr, cut at 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+#: The default of :func:`_read` for an entry that must be there.
+_REQUIRED = object()
+
+
+def _read(entry: Mapping, key: str, where: str, check: Any, wanted: str, *, default: Any = _REQUIRED) -> Any:
+    """``entry[key]`` when ``check(value)`` holds, ``default`` when it is missing (if given),
+    else a DataError naming ``where.key`` and what was ``wanted``."""
+    if key not in entry:
+        if default is not _REQUIRED:
+            return default
+        raise _malformed(f"{where}.{key}" if where else key, f"the entry {key!r} is missing; it must be {wanted}")
+    value = entry[key]
+    if not check(value):
+        raise _malformed(f"{where}.{key}" if where else key, f"must be {wanted}, not {_shown(value)}")
+    return value
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_version(data: Any) -> int:
+    """Check that ``data`` is a ``neurosim-network`` mapping of a version this neurosim reads.
+
+    Parameters
+    ----------
+    data : object
+        What a network file holds.
+
+    Returns
+    -------
+    int
+        Its format version (1 to :data:`VERSION`).
+
+    Raises
+    ------
+    DataError
+        Not a mapping with ``"format": "neurosim-network"``; a version that is not a whole
+        number >= 1; or a newer version than :data:`VERSION`, the message saying which
+        neurosim wrote it and how to upgrade.
+    """
+    if not isinstance(data, Mapping):
+        raise DataError(f"not a {FORMAT} mapping: the file holds {with_article(type(data).__name__)} where a "
+                        "JSON object is needed; give what net.save() or neurosim run --out (network.json) wrote")
+    if data.get("format") != FORMAT:
+        found = f"its 'format' is {_shown(data['format'])}" if "format" in data else "it has no 'format' entry"
+        raise DataError(f"not a {FORMAT} mapping ({found}); give what net.save(), Network.to_dict() or neurosim "
+                        "run --out (network.json) wrote")
+    version = _read(data, "version", "", _is_index, "a whole number >= 1 (the format version)")
+    if version < 1:
+        raise _malformed("version", f"must be a whole number >= 1 (the format version), not {version}")
+    if version > VERSION:
+        writer = data.get("neurosim_version")
+        writer = f"neurosim {writer}" if isinstance(writer, str) and writer else "a newer neurosim"
+        raise DataError(f"written by {writer} with format version {version}; this neurosim ({__version__}) reads "
+                        f"{FORMAT} format versions up to {VERSION}: upgrade with pip install -U neurosim")
+    return version
 
 
 def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> Network:
@@ -559,70 +718,270 @@ def network_from_dict(cls: type[Network], data: Any, **network_kwargs: Any) -> N
     cls : type
         :class:`~neurosim.Network` (or a subclass).
     data : dict
-        The mapping (e.g. loaded from ``network.json``).
+        The mapping (e.g. loaded from ``network.json``), of any version up to :data:`VERSION`.
     **network_kwargs
-        Passed to the network (``registry``, ``plugins``).
+        Passed to the network (``registry``, ``plugins``, ``seed``; ``init`` and
+        ``init_options`` replace the mapping's ``"initializer"``). The dtype is the
+        mapping's.
 
     Returns
     -------
     Network
-        With ``scaling`` set when the mapping has a ``"scaling"`` entry. Keys this
-        version does not know are ignored.
+        Compiled, with ``scaling`` set when the mapping has a ``"scaling"`` entry and the
+        tied sets of its ``"tied"`` entry. Keys this version does not know are ignored.
 
     Raises
     ------
     DataError
         When the mapping is not a neurosim network of a version this code reads, or an
-        entry is malformed (the message names it: ``units[3]``, ``edges[7]``,
+        entry is malformed (the message names it: ``units[3].kind``, ``edges[7].weight``,
         ``scaling.inputs.offset``).
+    TopologyError
+        A unit named twice, a connection given twice, to a unit that does not exist or
+        into an input or bias unit, outputs not numbered 0 to N-1, a tied set whose
+        weights differ; :class:`~neurosim.errors.CycleError` when the edges close a cycle.
+    PluginError
+        When an activation or the initialiser is not installed: the message names the
+        plugin and the distribution the mapping says it came from (``pip install ...``).
     """
-    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-        found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-        raise DataError(f"not a {FORMAT} mapping (its 'format' is {found!r:.60}); give what Network.to_dict() "
-                        "or network.json holds")
-    if data.get("version") != VERSION:
-        raise DataError(f"{FORMAT} version {data.get('version')!r:.60} is not supported; this neurosim reads "
-                        f"version {VERSION}")
-    G = nx.DiGraph()
-    where = "units"
+    check_version(data)
+    if "dtype" in network_kwargs:
+        raise DataError(f"the dtype of a {FORMAT} mapping is its 'dtype' entry ({data.get('dtype')!r}); leave out "
+                        "dtype=..., and convert the loaded network's weights yourself if you need another")
+    dtype = _read(data, "dtype", "", lambda d: d in ("float64", "float32"), "'float64' or 'float32'",
+                  default="float64")
+    provenance = _provenance(data)
+    G, positions = _graph_of(data)
+    kwargs = dict(network_kwargs)
+    init = data.get("initializer")
+    file_init = init is not None and "init" not in kwargs       # the caller's init= wins over the file's
+    if file_init:
+        if not isinstance(init, Mapping):
+            raise _malformed("initializer", f"must be a mapping {{'name': ..., 'options': {{...}}}}, not "
+                                            f"{_shown(init)}")
+        kwargs["init"] = _read(init, "name", "initializer", _is_name, "the initialiser's name (a string)")
+        options = _read(init, "options", "initializer", lambda o: isinstance(o, Mapping),
+                        "a mapping of the initialiser's options", default={})
+        kwargs.setdefault("init_options", options)
+    probe = cls(registry=kwargs.pop("registry", None), plugins=kwargs.pop("plugins", None), dtype=dtype)
+    registry = probe.registry
+    _check_plugins(G, positions, registry, provenance, kwargs["init"] if file_init else None)
+    if file_init:
+        try:
+            registry.with_options("initializer", kwargs["init"], kwargs["init_options"])
+        except PluginError as exc:
+            raise PluginError(f"initializer.options: {exc}; or load with init_options={{...}} (or init=...) to "
+                              "replace them") from None
     try:
-        for k, entry in enumerate(data["units"]):
-            where = f"units[{k}]"
-            attrs = {"kind": entry["kind"]}
-            if entry["kind"] == Neuron.kind:
-                attrs["activation"] = entry["activation"]
-                attrs["output"] = "output" in entry
-                if "output" in entry:
-                    attrs["output_index"] = entry["output"]
-                if entry.get("group") is not None:
-                    attrs["group"] = entry["group"]
-            if entry["name"] in G:
-                raise TopologyError(f"{where}: a unit named {entry['name']!r} comes twice; names must be unique")
-            G.add_node(entry["name"], **attrs)
-        for k, edge in enumerate(data["edges"]):
-            where = f"edges[{k}]"
-            u, v = edge["src"], edge["dst"]
-            for end in (u, v):
-                if end not in G:
-                    raise TopologyError(f"{where}: {end!r} is not one of the units")
-            G.add_edge(u, v, weight=edge["weight"], trainable=edge.get("trainable", True),
-                       **({"label": edge["label"]} if edge.get("label") else {}))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"malformed {FORMAT} data at {where}: missing or wrong field ({type(exc).__name__}: "
-                        f"{exc!s:.80})") from None
-    net = from_networkx(cls, G, bias=False, dtype=data.get("dtype", "float64"), **network_kwargs)
+        net = from_networkx(cls, G, bias=False, dtype=dtype, registry=registry, **kwargs)
+    except CycleError as exc:
+        raise CycleError(f"edges: {exc}", exc.cycle) from None
     if data.get("scaling") is not None:
         net.scaling = Scaling.from_dict(data["scaling"], len(net.inputs), len(net.outputs))
-    tied = data.get("tied", [])
-    if not isinstance(tied, list):
-        raise DataError(f"malformed {FORMAT} data at tied: must be a list of tied sets, not {tied!r:.60}")
-    for k, entry in enumerate(tied):
-        try:
-            edges = [tuple(edge) if isinstance(edge, list) else edge for edge in entry["edges"]]
-            net.tie(edges, reduce=entry.get("reduce", "sum"), name=entry["name"])
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise DataError(f"malformed {FORMAT} data at tied[{k}]: missing or wrong field ({type(exc).__name__}: "
-                            f"{exc!s:.80})") from None
-        except TopologyError as exc:
-            raise type(exc)(f"tied[{k}]: {exc}") from None
+    _tie_sets(net, data.get("tied", []))
+    net.compile()                    # group activations used inconsistently are refused now, not on first use
     return net
+
+
+def _provenance(data: Mapping) -> tuple[dict, dict]:
+    """The mapping's ``"plugins"`` and ``"distributions"`` entries, checked (``({}, {})`` when absent)."""
+    plugins = data.get("plugins", {})
+    if not isinstance(plugins, Mapping):
+        raise _malformed("plugins", f"must map each plugin kind to {{name: plugin}}, not {_shown(plugins)}")
+    for kind, names in plugins.items():
+        if not isinstance(names, Mapping) or not all(isinstance(p, str) for p in names.values()):
+            raise _malformed(f"plugins.{kind}", f"must map each {kind} name to the plugin that provides it, not "
+                                                f"{_shown(names)}")
+    dists = data.get("distributions", {})
+    if not isinstance(dists, Mapping):
+        raise _malformed("distributions", f"must map each plugin to its distribution, not {_shown(dists)}")
+    for plugin, entry in dists.items():
+        if not isinstance(entry, Mapping) or not all(v is None or isinstance(v, str) for v in entry.values()):
+            raise _malformed(f"distributions.{plugin}", "must be a mapping {'name': ..., 'version': ...} of "
+                                                        f"strings (or null), not {_shown(entry)}")
+    return dict(plugins), dict(dists)
+
+
+def _graph_of(data: Mapping) -> tuple[nx.DiGraph, dict]:
+    """The mapping's units and edges as a graph for :func:`from_networkx`, every entry
+    checked; and ``{name: k}``, each unit's position in ``units``."""
+    units = _read(data, "units", "", lambda u: isinstance(u, list), "a list of units")
+    edges = _read(data, "edges", "", lambda e: isinstance(e, list), "a list of connections")
+    G = nx.DiGraph()
+    positions: dict[str, int] = {}
+    outputs: dict[int, int] = {}
+    require_memory((len(units) + 1.0) * BYTES_PER_UNIT + float(len(edges)) * BYTES_PER_EDGE,
+                   f"a network of {len(units)} units and {len(edges)} connections", "load a smaller network")
+    for k, entry in enumerate(units):
+        where = f"units[{k}]"
+        if not isinstance(entry, Mapping):
+            raise _malformed(where, f"must be a mapping such as {{'name': 'h1', 'kind': 'neuron', 'activation': "
+                                    f"'sigmoid'}}, not {_shown(entry)}")
+        name = _read(entry, "name", where, _is_name, "the unit's name (a non-empty string)")
+        kind = _read(entry, "kind", where, lambda x: x in _KINDS, "'input', 'bias' or 'neuron'")
+        if name in positions:
+            raise TopologyError(f"{where}: a unit named {name!r} comes twice (units[{positions[name]}] too); names "
+                                "must be unique")
+        attrs: dict[str, Any] = {"kind": kind}
+        if kind == Neuron.kind:
+            attrs["activation"] = _read(entry, "activation", where, _is_name, "an activation's name (a string)")
+            if "output" in entry:
+                index = _read(entry, "output", where, _is_index, "the neuron's column among the outputs (0, 1, ...)")
+                if index in outputs:
+                    raise TopologyError(f"{where}.output: {name!r} and units[{outputs[index]}] are both output "
+                                        f"column {index}; number the outputs 0 to N-1, each once")
+                outputs[index] = k
+                attrs.update(output=True, output_index=index)
+            else:
+                attrs["output"] = False
+            group = _read(entry, "group", where, lambda g: g is None or _is_name(g),
+                          "the name of its softmax group (a string)", default=None)
+            if group is not None:
+                attrs["group"] = group
+        else:
+            for key in ("activation", "output", "group"):
+                if key in entry:
+                    raise _malformed(f"{where}.{key}", f"{name!r} is {with_article(kind)} unit; only computing "
+                                                       "neurons (kind 'neuron') have an activation, output or group")
+        G.add_node(name, **attrs)
+        positions[name] = k
+    missing = next((j for j in range(len(outputs)) if j not in outputs), None)
+    if missing is not None:
+        k = outputs[max(outputs)]
+        raise TopologyError(f"units[{k}].output: output column {max(outputs)} is given but column {missing} is not; "
+                            f"number the {len(outputs)} outputs 0 to {len(outputs) - 1}, each once")
+    succ, pred = G._succ, G._pred           # the nodes are all there: edges go straight into the adjacency
+    neurons = {name for name, attrs in G._node.items() if attrs["kind"] == Neuron.kind}
+    for k, edge in enumerate(edges):
+        # the common case, checked in one expression; anything else gets the checks that name the fault
+        if type(edge) is dict:
+            u, v, w = edge.get("src"), edge.get("dst"), edge.get("weight")
+            trainable, label = edge.get("trainable", True), edge.get("label")
+            if type(u) is str and type(v) is str and type(w) is float and w - w == 0.0 and v in neurons and \
+                    u in succ and v not in succ[u] and type(trainable) is bool and \
+                    (label is None or type(label) is str):
+                data = {"weight": w, "trainable": trainable, **({"label": label} if label else {})}
+                succ[u][v] = pred[v][u] = data
+                continue
+        u, v, data = _edge(edge, f"edges[{k}]", G, edges)
+        succ[u][v] = pred[v][u] = data
+    return G, positions
+
+
+def _edge(edge: Any, where: str, G: nx.DiGraph, edges: list) -> tuple[str, str, dict]:
+    """A connection of the mapping checked entry by entry: ``(src, dst, attributes)``, or
+    the error that names what is wrong with it (``edges`` are all of them, for a duplicate)."""
+    if not isinstance(edge, Mapping):
+        raise _malformed(where, f"must be a mapping such as {{'src': 'i1', 'dst': 'h1', 'weight': 0.15}}, not "
+                                f"{_shown(edge)}")
+    u = _read(edge, "src", where, _is_name, "the name of a unit (a string)")
+    v = _read(edge, "dst", where, _is_name, "the name of a unit (a string)")
+    for end in (u, v):
+        if end not in G:
+            raise TopologyError(f"{where}: {end!r} is not one of the units; list it in 'units' or remove the "
+                                "connection")
+    kind = G._node[v]["kind"]
+    if kind != Neuron.kind:
+        raise TopologyError(f"{where}: {u!r} -> {v!r} goes into {with_article(kind)} unit, whose output is fixed; "
+                            "only computing neurons have incoming connections")
+    if v in G._succ[u]:
+        first = next(j for j, e in enumerate(edges)
+                     if isinstance(e, Mapping) and (e.get("src"), e.get("dst")) == (u, v))
+        raise TopologyError(f"{where}: the connection {u!r} -> {v!r} comes twice (edges[{first}] too); each pair of "
+                            "units has one weight")
+    weight = _weight(edge, where)
+    trainable = _read(edge, "trainable", where, lambda t: isinstance(t, bool), "true or false", default=True)
+    label = _read(edge, "label", where, lambda x: x is None or isinstance(x, str), "the weight's name (a string)",
+                  default=None)
+    return u, v, {"weight": weight, "trainable": bool(trainable), **({"label": label} if label else {})}
+
+
+#: The unit kinds of the mapping's ``units``.
+_KINDS = ("input", "bias", "neuron")
+
+
+def _weight(edge: Mapping, where: str) -> float:
+    """An edge's ``"weight"``: a finite number (JSON null, NaN or infinity are refused)."""
+    w = _read(edge, "weight", where, lambda x: True, "a number")
+    if w is None:
+        raise _malformed(f"{where}.weight", "is null; every weight in a network file is a number (JSON writers "
+                                            "put null for a NaN or infinite value: was the network finite?)")
+    if isinstance(w, bool) or not isinstance(w, (int, float)):
+        raise _malformed(f"{where}.weight", f"must be a number, not {_shown(w)}")
+    try:
+        value = float(w)
+    except OverflowError:
+        raise _malformed(f"{where}.weight", "is an integer too large for a float; weights must be finite") from None
+    if not math.isfinite(value):
+        raise _malformed(f"{where}.weight", f"is {value}; weights must be finite numbers")
+    return value
+
+
+def _check_plugins(G: nx.DiGraph, positions: dict, registry: Any, provenance: tuple[dict, dict],
+                   init: str | None) -> None:
+    """Refuse, naming plugin and distribution, the activations (and the mapping's
+    initialiser ``init``) that ``registry`` does not have."""
+    problems = []
+    have = set(registry.names("activation"))
+    users: dict[str, list[str]] = {}
+    for name, attrs in G.nodes(data=True):
+        if attrs["kind"] == Neuron.kind and attrs["activation"] not in have:
+            users.setdefault(attrs["activation"], []).append(name)
+    for act, names in users.items():
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        problems.append(f"units[{positions[names[0]]}] ({names[0]!r}{more}) uses the activation {act!r}, which no "
+                        f"installed plugin provides; {_source_hint('activation', act, provenance)} "
+                        f"({did_you_mean(act, have, 'installed activations')})")
+    if init is not None and init not in registry.names("initializer"):
+        problems.append(f"initializer: the initialiser {init!r} is not installed; "
+                        f"{_source_hint('initializer', init, provenance)}; or load with init='uniform' (or another "
+                        "installed initialiser: it only draws the weights of connections added later)")
+    if problems:
+        raise PluginError("; ".join(problems))
+
+
+def _source_hint(kind: str, name: str, provenance: tuple[dict, dict]) -> str:
+    """Where the mapping says ``kind`` ``name`` came from, and how to install it."""
+    plugins, dists = provenance
+    plugin = plugins.get(kind, {}).get(name)
+    if plugin is None:
+        return (f"the file does not say which plugin provided it: install the plugin that provides {kind} "
+                f"{name!r}, or pass plugins=[...] when loading (neurosim.load(path, plugins=['my_plugin.py']))")
+    dist = dists.get(plugin, {})
+    if dist.get("name"):
+        version = f" {dist['version']}" if dist.get("version") else ""
+        return (f"the file says it comes from the plugin {plugin!r} of the distribution {dist['name']}{version}: "
+                f"install it with pip install {dist['name']}")
+    if dist.get("file"):
+        return (f"the file says it came from the plugin file {dist['file']!r}, which no distribution provides: "
+                f"pass it when loading (neurosim.load(path, plugins=['path/to/{dist['file']}']))")
+    if dist.get("module"):
+        return (f"the file says it came from the plugin module {dist['module']!r}, which no distribution "
+                f"provides: install it, or pass it when loading (neurosim.load(path, plugins=[{dist['module']!r}]))")
+    return (f"the file says it came from the plugin {plugin!r}: install the distribution that provides it, or pass "
+            "the plugin when loading (neurosim.load(path, plugins=[...]))")
+
+
+def _tie_sets(net: Network, tied: Any) -> None:
+    """Tie the sets of the mapping's ``"tied"`` entry, refusing a set whose weights differ."""
+    if not isinstance(tied, list):
+        raise _malformed("tied", f"must be a list of tied sets, not {_shown(tied)}")
+    for k, entry in enumerate(tied):
+        where = f"tied[{k}]"
+        if not isinstance(entry, Mapping):
+            raise _malformed(where, f"must be a mapping {{'name': ..., 'reduce': ..., 'edges': [...]}}, not "
+                                    f"{_shown(entry)}")
+        pairs = _read(entry, "edges", where, lambda e: isinstance(e, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in e),
+            "a list of connections [src, dst]")
+        name = _read(entry, "name", where, _is_name, "the set's name (a string)")
+        reduce = _read(entry, "reduce", where, lambda r: isinstance(r, str), "'sum' or 'mean'", default="sum")
+        try:
+            values = {(u, v): net.weight(u, v) for u, v in pairs}
+            if len(set(values.values())) > 1:
+                shown = ", ".join(f"{u} -> {v} {w!r}" for (u, v), w in list(values.items())[:4])
+                raise TopologyError(f"the weights of its connections differ ({shown}); a tied set shares one "
+                                    "weight")
+            net.tie([tuple(p) for p in pairs], reduce=reduce, name=name)
+        except TopologyError as exc:
+            raise type(exc)(f"{where}: {exc}") from None

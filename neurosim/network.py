@@ -18,14 +18,16 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from . import graphs
+from . import graphs, netfile
 from .engine import Plan
 from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, PluginError, TopologyError,
                      did_you_mean, with_article)
@@ -34,7 +36,7 @@ from .plugins import Registry, default_registry, make_registry
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 from .scaling import Scaling
 
-__all__ = ["Network", "Tie", "REDUCES"]
+__all__ = ["Network", "Tie", "REDUCES", "load"]
 
 UnitRef = str | Unit
 
@@ -1384,7 +1386,8 @@ class Network:
     def to_dict(self) -> dict:
         """Return the network as a JSON-ready mapping (format ``neurosim-network`` v1).
 
-        See :func:`neurosim.graphs.network_to_dict`; :meth:`from_dict` reads it back.
+        What :meth:`save` writes; see :func:`neurosim.graphs.network_to_dict` and
+        docs/network-format.md. :meth:`from_dict` reads it back.
         """
         return graphs.network_to_dict(self)
 
@@ -1397,13 +1400,91 @@ class Network:
         data : dict
             The mapping.
         **kwargs
-            Passed to :class:`Network` (``registry``, ``plugins``).
+            Passed to :class:`Network` (``registry``, ``plugins``, ``seed``, ``init``).
 
         Returns
         -------
         Network
+
+        Raises
+        ------
+        DataError, TopologyError, PluginError
+            A malformed entry (named), a newer format version, or a plugin that is not
+            installed (see :func:`neurosim.graphs.network_from_dict`).
         """
         return graphs.network_from_dict(cls, data, **kwargs)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the network to a JSON file, atomically: what :meth:`load` reads back exactly.
+
+        The file is the ``neurosim-network`` format (version 1, docs/network-format.md),
+        the same as ``network.json`` of ``neurosim run --out``: every unit, connection,
+        weight (to the float64 bit), flag and label, the output order, groups, dtype,
+        scaling, tied sets, the initialiser, and each plugin used with the distribution and
+        version that provided it. It is written to a temporary file and renamed, so an
+        interrupted save never leaves half a file. The random state is not saved (pickle
+        the network to keep it).
+
+        Parameters
+        ----------
+        path : str or path
+            The file (``"net.json"``); its folder must exist.
+
+        Returns
+        -------
+        Path
+
+        Raises
+        ------
+        DataError
+            The folder is missing or a folder stands at ``path``.
+        TopologyError
+            The network cannot compile yet (no inputs or outputs).
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> net = Network(seed=0)
+        >>> _ = net.add_input("x"); _ = net.add_neuron("y", "tanh", output=True)
+        >>> net.connect("x", "y", weight=0.1 + 0.2)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = net.save(os.path.join(folder, "net.json"))
+        ...     print(Network.load(path).weight("x", "y"))
+        0.30000000000000004
+        """
+        return netfile.save_network(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, **kwargs: Any) -> Network:
+        """Read a network file written by :meth:`save` or ``neurosim run --out`` (``neurosim.load``).
+
+        Parameters
+        ----------
+        path : str or path
+            The file.
+        **kwargs
+            Passed to :class:`Network`: ``plugins`` (e.g. the ``.py`` file of a plugin
+            activation the file uses), ``registry``, ``seed``, and ``init`` /
+            ``init_options`` to replace the file's initialiser.
+
+        Returns
+        -------
+        Network
+
+        Raises
+        ------
+        FileError
+            Missing, not a regular file, not JSON or cut short, a newer format version
+            (saying which neurosim to upgrade to), or a malformed entry (named:
+            ``edges[7].weight``).
+        PluginError
+            An activation or the initialiser is not installed; the message names the
+            plugin and the distribution to ``pip install``.
+        TopologyError
+            Connections that do not make a feed-forward network (an edge to a unit that
+            does not exist, a cycle). Every message starts with the file's path.
+        """
+        return netfile.load_network(cls, path, **kwargs)
 
     def to_networkx(self) -> nx.DiGraph:
         """Return a new, writable graph of the network with neuron names as nodes.
@@ -1421,6 +1502,26 @@ class Network:
         networkx.DiGraph
         """
         return graphs.to_networkx(self)
+
+
+def load(path: str | os.PathLike, **kwargs: Any) -> Network:
+    """Read a network file written by ``net.save(path)`` or ``neurosim run --out`` (``network.json``).
+
+    The same as :meth:`Network.load`, which documents it.
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    **kwargs
+        Passed to :class:`Network` (``plugins``, ``registry``, ``seed``, ``init``,
+        ``init_options``).
+
+    Returns
+    -------
+    Network
+    """
+    return Network.load(path, **kwargs)
 
 
 def _count(n: int) -> float:

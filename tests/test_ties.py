@@ -433,7 +433,7 @@ def test_from_dict_refuses_bad_tied_entries(refused):
     data = _tied_net().to_dict()
     bad = dict(data, tied=[{"name": "x", "edges": [["x1", "o"], ["h1", "o"]]}])
     refused(neurosim.TopologyError, ["tied[0]", "'x1' -> 'o'", "no connection"], neurosim.Network.from_dict, bad)
-    refused(neurosim.DataError, ["tied[0]", "missing or wrong field"], neurosim.Network.from_dict,
+    refused(neurosim.DataError, ["tied[0].name", "missing"], neurosim.Network.from_dict,
             dict(data, tied=[{"edges": [["x1", "h1"], ["x2", "h2"]]}]))
     refused(neurosim.DataError, ["tied: must be a list"], neurosim.Network.from_dict, dict(data, tied={"a": 1}))
 
