@@ -4,12 +4,13 @@ Networks are NetworkX DAGs of neuron objects (:class:`Network`); the forward and
 phases run as vectorised message passing over topological generations
 (:mod:`neurosim.engine`); activations, losses and initialisers are pluggy plugins
 (:mod:`neurosim.hookspecs`, :func:`make_registry`); scenario files describe whole
-experiments (:func:`run_scenario`). This module re-exports the public API.
+experiments (:func:`run_scenario`); :mod:`neurosim.exchange` writes and reads ONNX and FANN
+files. This module re-exports the public API.
 """
 
 from __future__ import annotations
 
-from . import datafiles
+from . import datafiles, exchange
 from .errors import (
     CycleError,
     DataError,
@@ -39,5 +40,5 @@ __all__ = [
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
-    "default_registry", "hookimpl", "hookspec", "load", "load_scenario", "make_registry", "run_scenario", "unroll",
+    "default_registry", "exchange", "hookimpl", "hookspec", "load", "load_scenario", "make_registry", "run_scenario", "unroll",
 ]

@@ -16,7 +16,10 @@ and writes it into DIR. ``neurosim check FILE...`` validates without training; `
 registered plugin object (activations, losses, initialisers, datasets, measures) with the
 plugin that provides it. Plugins a scenario names are code that runs when it is loaded,
 by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead (see
-``docs/security.md``).
+``docs/security.md``). ``neurosim export NETWORK --format onnx|fann --out PATH`` writes a
+saved network (``network.json``, a results folder holding one, or a FANN ``.net`` file) as
+an ONNX model or a FANN file, and ``neurosim import FILE.net --out network.json`` turns a
+FANN file into neurosim's own format (:mod:`neurosim.exchange`, docs/exchange.md).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Iterator, Sequence
 
 from .version import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
-from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml
+from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml, read_text
 from .plugins import Registry, make_registry
 from .progress import PROGRESS_MODES, ProgressReporter, progress_mode
 from .resources import describe_bytes
@@ -235,6 +238,77 @@ def _every(text: str) -> int:
     return value
 
 
+# --- export and import: neurosim.exchange from the command line --------------------------------
+
+
+def _add_exchange_commands(sub) -> None:
+    """The ``export`` and ``import`` subcommands."""
+    export = sub.add_parser("export", help="write a saved network as an ONNX model or a FANN .net file",
+                            description="Write a saved network (network.json, a results folder written by "
+                            "neurosim run --out, or a FANN .net file) as an ONNX model (needs pip install "
+                            "'neurosim[onnx]') or a FANN .net file. See docs/exchange.md for what each format "
+                            "keeps.")
+    export.add_argument("network", help="network.json, a results folder holding one, or a FANN .net file")
+    export.add_argument("--format", required=True, choices=("onnx", "fann"), help="the file format to write")
+    export.add_argument("--out", required=True, metavar="PATH", help="the file to write (its folder must exist)")
+    export.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                        help="ONNX only: the model's tensor type (default float32)")
+    imp = sub.add_parser("import", help="read a FANN .net file and write it as network.json",
+                         description="Read a network saved by the FANN library (fann_save, FANN_FLO_2.1) and "
+                         "write it in neurosim's own format, network.json, with the same outputs.")
+    imp.add_argument("network", help="a FANN .net file")
+    imp.add_argument("--out", required=True, metavar="PATH", help="the network.json file to write")
+
+
+def _read_network(source: str):
+    """The network saved in ``source``: a network.json file, a results folder, or a FANN .net file."""
+    import json
+
+    from .exchange import read_fann
+    from .network import Network
+
+    path = Path(source)
+    if path.suffix == ".net":
+        return read_fann(path)
+    if path.is_dir():
+        path = path / "network.json"
+    text = read_text(path, limit=DATA_FILE_LIMIT, what="a network.json file")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(os.fspath(path), f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
+                                         "is it a network.json written by neurosim?") from None
+    try:
+        return Network.from_dict(data)
+    except NeurosimError as exc:
+        raise FileError(os.fspath(path), str(exc)) from None
+
+
+def _exchange(args: argparse.Namespace, now: _Activity) -> int:
+    """``neurosim export`` and ``neurosim import``: the exit status."""
+    from .exchange import read_fann, to_onnx, write_fann
+    from .io import atomic_write, json_text
+
+    now(f"reading {args.network}")
+    if args.command == "import":
+        net = read_fann(args.network)
+        now(f"writing {args.out}")
+        atomic_write(args.out, json_text(net.to_dict()))
+    else:
+        net = _read_network(args.network)
+        now(f"writing {args.out}")
+        if args.format == "onnx":
+            to_onnx(net, args.out, dtype=args.dtype)
+        else:
+            write_fann(net, args.out)
+        if net.scaling is not None:
+            print(f"note: the network's input and target scaling ({net.scaling.describe()}) is not part of the "
+                  f"{args.format} file, which computes the network on scaled values (Network.forward)",
+                  file=sys.stderr)
+    print(f"wrote {args.out} ({net!r})")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``neurosim`` command."""
     parser = argparse.ArgumentParser(prog="neurosim", description="Run backpropagation experiments "
@@ -265,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description=f"Validate scenario files without training. {SECURITY}")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
     check.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    _add_exchange_commands(sub)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures")
     plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                          help="also load this plugin (a .py path or a dotted module name)")
@@ -290,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, now)
+        if args.command in ("export", "import"):
+            return _exchange(args, now)
         if args.command == "check":
             status = EXIT_OK
             for k, path in enumerate(args.scenarios):
