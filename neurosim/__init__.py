@@ -25,6 +25,7 @@ from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
+from .plugincheck import PluginReport, check_plugin
 from .plugins import Registry, default_registry, make_registry
 from .recurrent import unroll
 from .rules import Optimizer, Progress, StopRule
@@ -40,4 +41,5 @@ __all__ = [
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
     "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",
+    "PluginReport", "check_plugin",
 ]
