@@ -26,6 +26,7 @@ from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie, load
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
+from .plugincheck import PluginReport, check_plugin
 from .plugins import Registry, default_registry, make_registry
 from .recurrent import unroll
 from .rules import Optimizer, Progress, StopRule
@@ -41,4 +42,5 @@ __all__ = [
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
     "default_registry", "exchange", "hookimpl", "hookspec", "load", "load_scenario", "make_registry", "run_scenario", "unroll",
+    "PluginReport", "check_plugin",
 ]

@@ -14,7 +14,12 @@ training state into the ``--out`` folder every N epochs and on Ctrl-C, and ``--r
 DIR`` continues such a run to the result an uninterrupted run would have had, bit for bit,
 and writes it into DIR. ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
 registered plugin object (activations, losses, initialisers, datasets, measures) with the
-plugin that provides it. Plugins a scenario names are code that runs when it is loaded,
+plugin that provides it, by kind, and ``neurosim plugins`` the same registry by plugin, for
+plugin authors: what each provides, its distribution and version, and where it was loaded
+from. ``neurosim check-plugin NAME|PATH`` checks a plugin's derivatives, gradients and fused
+deltas against finite differences (:mod:`neurosim.plugincheck`; exit 1 when one is wrong),
+and ``neurosim run --check-plugins`` runs the same check on what a scenario uses before it
+trains. Plugins a scenario names are code that runs when it is loaded,
 by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead (see
 ``docs/security.md``). ``neurosim export NETWORK --format onnx|fann --out PATH`` writes a
 saved network (``network.json``, a results folder holding one, or a FANN ``.net`` file) as
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import json
 import os
 import shlex
 import sys
@@ -37,6 +43,8 @@ from collections.abc import Iterator, Sequence
 from .version import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
 from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml, read_text
+from .network import Network
+from .plugincheck import check_plugins
 from .plugins import Registry, make_registry
 from .progress import PROGRESS_MODES, ProgressReporter, progress_mode
 from .resources import describe_bytes
@@ -176,7 +184,10 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
     saved_seed = checkpoint.info["scenario"].get("seed") if checkpoint is not None else None
     if isinstance(saved_seed, int) and "seed" not in scenario.data.get("scenario", {}):
         scenario = load_scenario(args.scenario, {**overrides, "scenario.seed": saved_seed})   # it drew its seed
-    scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
+    net = scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
+    if args.check_plugins:
+        now(f"checking the plugins of {args.scenario}")
+        _check_scenario_plugins(scenario, net, args)
     if checkpoint is not None:
         check_identity(scenario, checkpoint)
     folder = args.out if args.resume is None else os.fspath(checkpoint.path.parent)
@@ -214,6 +225,54 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
         print(f"FAILED {line}", file=sys.stderr)
     print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _check_scenario_plugins(scenario: Scenario, net: Network, args: argparse.Namespace) -> None:
+    """``run --check-plugins``: check what the scenario's ``plugins = [...]`` provide and every
+    activation and the loss it uses (built-in or not) before training; refuse on a failure."""
+    used = sorted({neuron.activation for neuron in net.neurons})
+    targets = [*scenario.plugins, *(f"activation:{name}" for name in used), f"loss:{scenario.loss}"]
+    report = check_plugins(targets, registry=scenario.registry, base_dir=scenario.base_dir)
+    report.raise_if_failed(f"not training {args.scenario}")
+    if not args.quiet:
+        print(f"checked {', '.join(map(str, report.subjects))}: all passed")
+
+
+def _list_plugins(args: argparse.Namespace) -> int:
+    """``neurosim plugins``: every plugin, with what it provides and where it came from."""
+    infos = make_registry(args.plugin).plugins()
+    if args.json:
+        print(json.dumps([info.to_dict() for info in infos], indent=2))
+        return EXIT_OK
+    for info in infos:
+        shown = info.file if info.origin == "file" else info.name
+        print(shown)
+        rows = [("distribution", f"{info.distribution} {info.version or ''}".strip() if info.distribution
+                 else "none (not installed)")]
+        rows.append(("loaded from", {"entry point": f"entry point {info.entry_point} (group 'neurosim')",
+                                     "file": "the module file given (--plugin or a scenario's plugins)",
+                                     "module": f"the module path given: {info.module}",
+                                     "object": "a plugin object"}[info.origin]))
+        if info.file:
+            rows.append(("module file", info.file))
+        for kind, names in info.provides.items():
+            rows.append((PLURALS.get(kind, kind + "s"), ", ".join(names)))
+        others = [h for h in info.hooks if not h.startswith("neurosim_register_")]
+        if others:
+            rows.append(("hooks", ", ".join(others)))
+        if not info.provides and not others:
+            rows.append(("provides", "nothing (it implements no neurosim hook)"))
+        for label, text in rows:
+            print(f"  {label:<14} {text}")
+    return EXIT_OK
+
+
+def _check_plugin(args: argparse.Namespace) -> int:
+    """``neurosim check-plugin``: the report, and 1 when a check failed."""
+    registry = make_registry(args.plugin)
+    report = check_plugins(args.targets, registry=registry)
+    print(report.text(verbose=args.verbose))
+    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 def _seed(text: str) -> int:
@@ -335,14 +394,37 @@ def build_parser() -> argparse.ArgumentParser:
                           "nothing (none); auto (the default) is bar on a terminal, lines elsewhere or with CI set")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict (and no progress)")
     run.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    run.add_argument("--check-plugins", action="store_true",
+                     help="before training, check the derivatives and gradients of every activation and the loss "
+                          "the scenario uses, and of everything its plugins provide (as neurosim check-plugin "
+                          "does); refuse to train when one is wrong")
     check = sub.add_parser("check", help="validate scenario files without training (loads their plugins)",
                            description=f"Validate scenario files without training. {SECURITY}")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
     check.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     _add_exchange_commands(sub)
-    plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures")
+    plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures, "
+                             "optimisers and stop criteria, by kind (neurosim plugins: by plugin)")
     plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                          help="also load this plugin (a .py path or a dotted module name)")
+    authoring = sub.add_parser("plugins", help="list every plugin: what it provides, its distribution and "
+                               "version, where it was loaded from",
+                               description="List every plugin (neurosim list shows the same by kind): what it "
+                               "provides, its distribution and version, and where it was loaded from.")
+    authoring.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                           help="also load this plugin (a .py path or a dotted module name)")
+    authoring.add_argument("--json", action="store_true", help="print the list as JSON")
+    checker = sub.add_parser("check-plugin", help="check a plugin's derivatives and gradients against finite "
+                             "differences",
+                             description="Check activations' derivatives (group activations' vector-Jacobian "
+                             "products) and losses' gradients and fused deltas against central finite "
+                             "differences, in float64 and float32, over several shapes; exit 1 when one is wrong.")
+    checker.add_argument("targets", nargs="+", metavar="NAME|PATH",
+                         help="a registered name (softsign) or kind:name (loss:huber), an installed plugin or "
+                              "distribution (neurosim-softsign), a .py file or a dotted module name")
+    checker.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                         help="also load this plugin, so its names can be checked (a .py path or a dotted name)")
+    checker.add_argument("-v", "--verbose", action="store_true", help="a line for every check, passed or not")
     return parser
 
 
@@ -380,6 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"error: {exc}", file=sys.stderr)
                     status = EXIT_INVALID
             return status
+        if args.command == "plugins":
+            now("listing plugins")
+            return _list_plugins(args)
+        if args.command == "check-plugin":
+            now("checking plugins")
+            return _check_plugin(args)
         now("listing plugins")
         registry = make_registry(args.plugin)
         for kind, rows in registry.listing().items():

@@ -37,7 +37,10 @@ def neurosim_register_activations(register: Register) -> None:
     Call ``register(activation)`` once for each :class:`neurosim.Activation` the plugin
     provides. An elementwise activation must give ``function`` and ``derivative``; a group
     activation (such as softmax, which normalises over several neurons) must give
-    ``function`` and ``vjp`` (vector-Jacobian product).
+    ``function`` and ``vjp`` (vector-Jacobian product). Every function takes and returns
+    whole numpy blocks of neurons (never one number at a time), in the input's dtype
+    (float64, or float32 for a float32 network) and shape. ``neurosim check-plugin``
+    compares ``derivative`` and ``vjp`` with finite differences of ``function``.
 
     Parameters
     ----------
@@ -52,9 +55,12 @@ def neurosim_register_losses(register: Register) -> None:
     """Provide loss functions.
 
     Call ``register(loss)`` once for each :class:`neurosim.Loss`. A loss gives its value
-    summed over patterns and output units, its gradient with respect to the outputs, and
-    optionally fused output deltas for activations it simplifies with (e.g. sigmoid with
-    binary cross-entropy: ``delta = y - t``).
+    summed over patterns and output units (``axis=(-2, -1)``, so that an ensemble's
+    ``(members, batch, outputs)`` block gets one total per member), its gradient with
+    respect to the outputs, and optionally fused output deltas for activations it
+    simplifies with (e.g. sigmoid with binary cross-entropy: ``delta = y - t``).
+    ``neurosim check-plugin`` compares the gradient and each fused delta with finite
+    differences of the value.
 
     Parameters
     ----------

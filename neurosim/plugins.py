@@ -21,6 +21,7 @@ import errno
 import functools
 import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import os
@@ -39,7 +40,7 @@ from .functions import Activation, Dataset, Initializer, Loss, Measure
 from .rules import Optimizer, StopRule
 from .io import FileError, regular_file
 
-__all__ = ["Registry", "make_registry", "default_registry", "load_plugin", "plugin_name"]
+__all__ = ["Registry", "PluginInfo", "make_registry", "default_registry", "load_plugin", "plugin_name"]
 
 ENTRY_POINT_GROUP = "neurosim"
 
@@ -352,6 +353,24 @@ class Registry:
         return {kind: [(n, self._owners[kind][n], _description(self._items[kind][n])) for n in self.names(kind)]
                 for kind in KINDS}
 
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin in this registry: what it provides and where it was loaded from.
+
+        The authoring view behind ``neurosim plugins`` (``neurosim list`` is the same
+        registry by kind). Built-ins come first, in the order they were loaded.
+
+        Returns
+        -------
+        list of PluginInfo
+
+        Examples
+        --------
+        >>> info = make_registry().plugins()[0]
+        >>> info.name, info.origin, info.provides
+        ('neurosim.activations', 'entry point', {'activation': ['identity', 'relu', 'sigmoid', 'softmax', 'tanh']})
+        """
+        return _plugin_infos(self)
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{len(v)} {k}{'es' if k.endswith('s') else 's'}" for k, v in self._items.items())
         return f"Registry({counts})"
@@ -515,3 +534,84 @@ def default_registry() -> Registry:
     registry = make_registry()
     registry._recipe = _DEFAULT
     return registry
+
+
+# --- what each plugin is and where it came from (``neurosim plugins``) ---------------------
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One plugin of a registry, as ``neurosim plugins`` shows it.
+
+    Attributes
+    ----------
+    name : str
+        The name it is registered under: its entry point's name, a module's name (for a
+        ``.py`` file, ``neurosim_user_plugin_<stem>_<hash>``), or ``Class@id`` for an object.
+    origin : {'entry point', 'file', 'module', 'object'}
+        How it was loaded: advertised by an installed distribution, given as the path
+        of a ``.py`` file, as a dotted module name (or module), or as a plugin object.
+    provides : dict
+        ``{kind: [names]}`` of what it registered, kinds in :data:`KINDS` order.
+    hooks : list of str
+        Every hook it implements (the ``neurosim_register_...`` ones and the training
+        hooks, ``neurosim_epoch_end`` ...).
+    distribution, version : str or None
+        The installed distribution it belongs to and its version; None for a file or an
+        object that no distribution installed.
+    entry_point : str or None
+        ``name = module`` as the distribution advertises it (group ``neurosim``).
+    module, file : str or None
+        The module's name and the file it was imported from.
+    """
+
+    name: str
+    origin: str
+    provides: dict
+    hooks: list
+    distribution: str | None = None
+    version: str | None = None
+    entry_point: str | None = None
+    module: str | None = None
+    file: str | None = None
+
+    def to_dict(self) -> dict:
+        """The fields as a plain dict (what ``neurosim plugins --json`` prints)."""
+        return {field_: getattr(self, field_) for field_ in self.__dataclass_fields__}
+
+
+def _plugin_infos(registry: Registry) -> list[PluginInfo]:
+    """The :class:`PluginInfo` of every plugin registered in ``registry``'s manager."""
+    pm = registry.manager
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    top_level = None
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:                              # blocked
+            continue
+        provides = {kind: [n for n in registry.names(kind) if registry.owner(kind, n) == name] for kind in KINDS}
+        provides = {kind: names for kind, names in provides.items() if names}
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        module = plugin.__name__ if inspect.ismodule(plugin) else None
+        file = getattr(plugin, "__file__", None) if module else None
+        dist = dists.get(id(plugin))
+        if dist is not None:
+            entry = next((f"{ep.name} = {ep.value}" for ep in dist.entry_points
+                          if ep.group == ENTRY_POINT_GROUP and ep.name == name), None)
+            infos.append(PluginInfo(name, "entry point", provides, hooks, dist.metadata["name"], dist.version,
+                                    entry, module, file))
+            continue
+        distribution = version = None
+        if module is not None and not module.startswith("neurosim_user_plugin_"):
+            if top_level is None:
+                top_level = importlib.metadata.packages_distributions()
+            owners = top_level.get(module.partition(".")[0], [])
+            if owners:
+                distribution = owners[0]
+                try:
+                    version = importlib.metadata.version(distribution)
+                except importlib.metadata.PackageNotFoundError:
+                    version = None
+        origin = ("object" if module is None else "file" if module.startswith("neurosim_user_plugin_") else "module")
+        infos.append(PluginInfo(name, origin, provides, hooks, distribution, version, None, module, file))
+    return infos

@@ -1,9 +1,10 @@
-"""Tests of neurosim's plugin system: the built-ins found through the ``neurosim`` entry-point group (with spot checks of their numbers), third-party plugins reached through an installed distribution's entry point, a ``.py`` path, a dotted module name, a plugin object and a scenario's ``plugins = [...]``, the registry's refusals (name clashes, unknown names, broken contracts, misspelt hooks, failing or missing plugins), and a wheel built from a copy of the checkout that must ship the built-ins as ``neurosim_plugins`` and work when installed away from the source tree; tests marked ``slow`` run pip or Python in subprocesses, offline (``--no-index --no-build-isolation --no-deps``).
+"""Tests of neurosim's plugin system: the built-ins found through the ``neurosim`` entry-point group (with spot checks of their numbers), third-party plugins reached through an installed distribution's entry point, a ``.py`` path, a dotted module name, a plugin object and a scenario's ``plugins = [...]``, the registry's refusals (name clashes, unknown names, broken contracts, misspelt hooks, failing or missing plugins), a wheel built from a copy of the checkout that must ship the built-ins as ``neurosim_plugins`` and work when installed away from the source tree, and the example distribution in ``examples/neurosim-softsign`` installed into a fresh virtual environment and used through its scenario; tests marked ``slow`` run pip or Python in subprocesses, offline (``--no-index --no-build-isolation --no-deps``).
 """
 
 from __future__ import annotations
 
 import configparser
+import importlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ REPO = HERE.parent
 DATA = HERE / "data"
 PLUGIN_MODULE = DATA / "plugin_module.py"
 PLUGIN_DIST = DATA / "plugin_dist"
+EXAMPLE_DIST = REPO / "examples" / "neurosim-softsign"
 
 BUILTIN_ACTIVATIONS = {"identity", "sigmoid", "tanh", "relu", "softmax"}
 BUILTIN_LOSSES = {"mse", "bce", "cce"}
@@ -85,10 +87,45 @@ def _pip(*args: str | Path, cwd: Path) -> str:
     return _run([sys.executable, "-m", "pip", *map(str, args)], cwd=cwd)
 
 
-def _python_json(code: str, *, cwd: Path, pythonpath: Path) -> dict:
-    """Run ``code`` in a fresh interpreter; it must print one JSON object as its last line."""
-    out = _run([sys.executable, "-c", code], cwd=cwd, pythonpath=pythonpath)
+def _python_json(code: str, *, cwd: Path, pythonpath: Path | None, python: Path | str = sys.executable) -> dict:
+    """Run ``code`` in a fresh interpreter (``python``, by default this one); it must print one
+    JSON object as its last line."""
+    out = _run([python, "-c", code], cwd=cwd, pythonpath=pythonpath)
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _checkout_copy(src: Path) -> Path:
+    """Copy what a build of neurosim needs (pyproject, README, ``neurosim/``, ``plugins/``) into ``src``."""
+    src.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copy(REPO / "pyproject.toml", src)
+    shutil.copy(REPO / "README.md", src)          # pyproject's `readme`: the build needs it
+    shutil.copytree(REPO / "neurosim", src / "neurosim", ignore=ignore)
+    shutil.copytree(REPO / "plugins", src / "plugins", ignore=ignore)
+    return src
+
+
+#: neurosim's core dependencies, the only third-party packages a fresh environment gets.
+CORE_DEPENDENCIES = ("numpy", "networkx", "pluggy", "tqdm")
+
+
+def _fresh_venv(folder: Path) -> tuple[Path, Path]:
+    """A new virtual environment in ``folder`` (without pip: installs go in with this
+    interpreter's pip, offline) that sees no package of this one but neurosim's core
+    dependencies, linked in through a ``.pth`` file; returns its python and site-packages."""
+    _run([sys.executable, "-m", "venv", "--without-pip", folder], cwd=folder.parent)
+    python = folder / "bin" / "python"
+    site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                     cwd=folder).strip())
+    core = folder / "core-dependencies"
+    core.mkdir()
+    for module in CORE_DEPENDENCIES:
+        installed = Path(importlib.import_module(module).__file__).parent.parent
+        for entry in installed.iterdir():     # the package, its dist-info, numpy.libs
+            if entry.name.split("-")[0].split(".")[0].lower() == module:
+                (core / entry.name).symlink_to(entry)
+    (site / "core-dependencies.pth").write_text(f"{core}\n")
+    return python, site
 
 
 def _write_plugin(folder: Path, name: str, body: str) -> Path:
@@ -702,13 +739,7 @@ def test_module_name_that_raises_at_import_is_refused(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_wheel_ships_builtins_as_neurosim_plugins_and_works_installed(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copy(REPO / "pyproject.toml", src)
-    shutil.copy(REPO / "README.md", src)          # pyproject's `readme`: the build needs it
-    shutil.copytree(REPO / "neurosim", src / "neurosim", ignore=ignore)
-    shutil.copytree(REPO / "plugins", src / "plugins", ignore=ignore)
+    src = _checkout_copy(tmp_path / "src")
     dist = tmp_path / "dist"
     _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet", "-w", dist, src, cwd=tmp_path)
     wheels = list(dist.glob("neurosim-*.whl"))
@@ -765,3 +796,60 @@ def test_wheel_ships_builtins_as_neurosim_plugins_and_works_installed(tmp_path):
     assert got["owner"] == BUILTIN_OWNER["activation"]
     assert got["o1"] == pytest.approx(0.75136507, abs=1e-8)
     assert got["o2"] == pytest.approx(0.772928465, abs=1e-8)
+
+
+# --- 6. the example distribution, in a fresh virtual environment ------------------------------------
+
+
+@pytest.mark.slow
+def test_example_distribution_works_in_a_fresh_virtual_environment(tmp_path):
+    python, site = _fresh_venv(tmp_path / "venv")
+    example = tmp_path / "neurosim-softsign"
+    shutil.copytree(EXAMPLE_DIST, example, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    _pip("install", "--no-deps", "--no-build-isolation", "--no-index", "--quiet", "--target", site,
+         _checkout_copy(tmp_path / "src"), example, cwd=tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(EXAMPLE_DIST / "softsign_huber.toml", work)     # no plugins = [...]: found installed
+
+    report = _run([python, "-m", "neurosim", "run", "--check-plugins", "softsign_huber.toml"], cwd=work)
+    lines = report.splitlines()
+    assert lines[0] == ("checked activation 'softsign' from neurosim-softsign, loss 'huber' from "
+                        "neurosim-softsign: all passed")
+    assert "total error (huber) before training: 1.18055556" in lines      # 85/72
+    assert "  ok    weight x -> o at the end: 0.4219907407 (wanted = 0.4219907407 ± 1e-14)" in lines
+    assert lines[-2:] == ["4 of 4 expectations met", "softsign_huber.toml: passed"]
+
+    listing = json.loads(_run([python, "-m", "neurosim", "plugins", "--json"], cwd=work))
+    [mine] = [p for p in listing if p["name"] == "neurosim-softsign"]
+    assert (mine["distribution"], mine["version"], mine["origin"]) == ("neurosim-softsign", "0.1.0", "entry point")
+    assert mine["entry_point"] == "neurosim-softsign = neurosim_softsign"
+    assert mine["provides"] == {"activation": ["softsign"], "loss": ["huber"]}
+    assert Path(mine["file"]).parent.resolve() == site.resolve()
+    assert all(Path(p["file"]).resolve().is_relative_to(site.resolve()) for p in listing)   # not the checkout
+    checked = _run([python, "-m", "neurosim", "check-plugin", "neurosim-softsign"], cwd=work)
+    assert checked.splitlines()[-1] == "2 checked, all passed"
+
+    got = _python_json(textwrap.dedent("""
+        import importlib.util, json, sys
+        import numpy as np
+        import neurosim
+        registry = neurosim.make_registry()
+        huber = registry.loss("huber")
+        softsign = registry.activation("softsign")
+        print(json.dumps({
+            "prefix": sys.prefix, "neurosim": neurosim.__file__,
+            "huber": float(huber.value(np.array([[0.5, 3.0]]), np.array([[0.0, 0.0]]))),
+            "gradient": huber.gradient(np.array([[0.5, 3.0]]), np.array([[0.0, 0.0]])).tolist(),
+            "softsign": softsign.function(np.array([1.0, -3.0])).tolist(),
+            "owner": registry.owner("loss", "huber"),
+            "others": [m for m in ("pytest", "hypothesis", "setuptools") if importlib.util.find_spec(m)],
+        }))
+    """), cwd=work, pythonpath=None, python=python)
+    assert Path(got["prefix"]).resolve() == (tmp_path / "venv").resolve()
+    assert Path(got["neurosim"]).resolve().is_relative_to(site.resolve())
+    assert got["huber"] == 0.125 + 2.5            # 0.5²/2 inside the quadratic part, 3 - 1/2 beyond it
+    assert got["gradient"] == [[0.5, 1.0]]
+    assert got["softsign"] == [0.5, -0.75]
+    assert got["owner"] == "neurosim-softsign"
+    assert got["others"] == []                    # only the core dependencies are there
