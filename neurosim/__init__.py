@@ -21,6 +21,7 @@ from .errors import (
     ScenarioError,
     TopologyError,
 )
+from .explain import Explanation, explain, explain_scenario
 from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie
@@ -35,9 +36,9 @@ from .training import SGD, StopCriterion, TrainingRun
 from .version import __version__
 
 __all__ = [
-    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
+    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "Explanation", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
-    "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",
+    "default_registry", "explain", "explain_scenario", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",
 ]
