@@ -22,6 +22,7 @@ from .errors import (
     ScenarioError,
     TopologyError,
 )
+from .explain import Explanation, explain, explain_scenario
 from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie, load
@@ -37,10 +38,10 @@ from .training import SGD, StopCriterion, TrainingRun
 from .version import __version__
 
 __all__ = [
-    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
+    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "Explanation", "InputUnit", "Initializer", "Loss", "Measure",
     "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
-    "default_registry", "exchange", "hookimpl", "hookspec", "load", "load_scenario", "make_registry", "run_scenario", "unroll",
-    "PluginReport", "check_plugin",
+    "default_registry", "exchange", "explain", "explain_scenario", "hookimpl", "hookspec", "load", "load_scenario",
+    "make_registry", "run_scenario", "unroll", "PluginReport", "check_plugin",
 ]

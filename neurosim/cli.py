@@ -12,7 +12,8 @@ a terminal, a line every few seconds elsewhere, :mod:`neurosim.progress`); the r
 standard output are the same with or without it. ``--checkpoint-every N`` saves the
 training state into the ``--out`` folder every N epochs and on Ctrl-C, and ``--resume
 DIR`` continues such a run to the result an uninterrupted run would have had, bit for bit,
-and writes it into DIR. ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
+and writes it into DIR. ``neurosim explain FILE`` writes out one training step number by number
+(:mod:`neurosim.explain`). ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
 registered plugin object (activations, losses, initialisers, datasets, measures) with the
 plugin that provides it, by kind, and ``neurosim plugins`` the same registry by plugin, for
 plugin authors: what each provides, its distribution and version, and where it was loaded
@@ -42,6 +43,7 @@ from collections.abc import Iterator, Sequence
 
 from .version import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
+from .explain import explain_scenario
 from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml, read_text
 from .network import Network
 from .plugincheck import check_plugins
@@ -368,6 +370,43 @@ def _exchange(args: argparse.Namespace, now: _Activity) -> int:
     return EXIT_OK
 
 
+def _step(text: str) -> int:
+    """``explain --step``: a whole number >= 1 (the first update of training is step 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a step: the first update of training is step 1")
+    return value
+
+
+def _index(text: str) -> int:
+    """``explain --pattern`` and ``--member``: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; counting starts at 0")
+    return value
+
+
+def _explain(args: argparse.Namespace, now: _Activity) -> int:
+    """``neurosim explain``: write out one training step of a scenario; the exit status."""
+    overrides = _parse_set(args.set)
+    if args.seed is not None:
+        overrides["scenario.seed"] = args.seed
+    now(f"checking {args.scenario}")
+    scenario = load_scenario(args.scenario, overrides)
+    registry = _refuse_plugins(scenario) if args.no_plugins else None
+    now(f"training {args.scenario} up to step {args.step}")
+    explanation = explain_scenario(args.scenario, step=args.step, neurons=args.neurons, pattern=args.pattern,
+                                   member=args.member, overrides=overrides, registry=registry)
+    print(explanation.markdown() if args.format == "markdown" else explanation.text(), end="")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``neurosim`` command."""
     parser = argparse.ArgumentParser(prog="neurosim", description="Run backpropagation experiments "
@@ -402,6 +441,31 @@ def build_parser() -> argparse.ArgumentParser:
                            description=f"Validate scenario files without training. {SECURITY}")
     check.add_argument("scenarios", nargs="+", metavar="scenario")
     check.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    explain = sub.add_parser("explain", help="write out one training step of a scenario, number by number",
+                             description="Write out one training step of a scenario the way the worked example "
+                             "does it by hand: every net input as its sum of weighted inputs, the error, each "
+                             "delta and gradient as its chain-rule product, the messages a hidden neuron sums, "
+                             "each updated weight. The numbers are the engine's. Networks of more than "
+                             "20 neurons or 100 weights get a summary plus the --neurons asked for. "
+                             f"See docs/explain.md. {SECURITY}")
+    explain.add_argument("scenario", help="path of a .toml scenario file")
+    explain.add_argument("--step", type=_step, default=1, metavar="N",
+                         help="explain the N-th update of the scenario's training, after training N-1 with its "
+                              "settings (default 1; a step is one pattern online, one minibatch, one epoch in "
+                              "batch mode)")
+    explain.add_argument("--neurons", metavar="NAMES", help="write out only these computing neurons, e.g. h1,o2")
+    explain.add_argument("--pattern", type=_index, default=0, metavar="K",
+                         help="which of the step's patterns to write out in batch and minibatch steps (default 0; "
+                              "the gradients are always the sums over all of them)")
+    explain.add_argument("--member", type=_index, metavar="K",
+                         help="for a scenario that trains an ensemble: explain member K (its weights drawn from "
+                              "scenario.seed + K)")
+    explain.add_argument("--format", choices=("text", "markdown"), default="text",
+                         help="plain text (default) or Markdown with LaTeX formulas")
+    explain.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a key, as for run (repeatable)")
+    explain.add_argument("--seed", type=_seed, help="override scenario.seed (a whole number >= 0)")
+    explain.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     _add_exchange_commands(sub)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures, "
                              "optimisers and stop criteria, by kind (neurosim plugins: by plugin)")
@@ -449,6 +513,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, now)
         if args.command in ("export", "import"):
             return _exchange(args, now)
+        if args.command == "explain":
+            return _explain(args, now)
         if args.command == "check":
             status = EXIT_OK
             for k, path in enumerate(args.scenarios):
