@@ -22,7 +22,7 @@ from .errors import (
     ScenarioError,
     TopologyError,
 )
-from .explain import Explanation, explain, explain_scenario
+from .explanation import Explanation, explain, explain_scenario
 from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
 from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie, load

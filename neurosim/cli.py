@@ -13,7 +13,7 @@ standard output are the same with or without it. ``--checkpoint-every N`` saves 
 training state into the ``--out`` folder every N epochs and on Ctrl-C, and ``--resume
 DIR`` continues such a run to the result an uninterrupted run would have had, bit for bit,
 and writes it into DIR. ``neurosim explain FILE`` writes out one training step number by number
-(:mod:`neurosim.explain`). ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
+(:mod:`neurosim.explanation`). ``neurosim check FILE...`` validates without training; ``neurosim list`` shows every
 registered plugin object (activations, losses, initialisers, datasets, measures) with the
 plugin that provides it, by kind, and ``neurosim plugins`` the same registry by plugin, for
 plugin authors: what each provides, its distribution and version, and where it was loaded
@@ -43,7 +43,7 @@ from collections.abc import Iterator, Sequence
 
 from .version import __version__
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
-from .explain import explain_scenario
+from .explanation import explain_scenario
 from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml, read_text
 from .network import Network
 from .plugincheck import check_plugins

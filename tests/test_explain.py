@@ -21,7 +21,7 @@ import pytest
 
 import neurosim
 from neurosim.cli import main
-from neurosim.explain import SUMMARY_EDGES, SUMMARY_NEURONS, format_number
+from neurosim.explanation import SUMMARY_EDGES, SUMMARY_NEURONS, format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 MAZUR = str(ROOT / "scenarios" / "mazur.toml")
