@@ -164,6 +164,7 @@ def build_network(sc: Scenario) -> Network:
     elif policy == "none" and net.biases:
         raise r.fail("network.bias", f"is 'none' but bias units are declared ({net.biases[0].name!r}); "
                      "use bias = 'explicit'")
+    tied_in: dict = {}                  # connection -> the network.tied entry that has it
     for i, entry in enumerate(r.get(nd, "tied", "network", (list,), [])):
         path = f"network.tied[{i}]"
         if recurrent is not None:
@@ -176,6 +177,11 @@ def build_network(sc: Scenario) -> Network:
             if not isinstance(spec, str):
                 raise r.fail(f"{path}.edges[{j}]", f"must be a connection \"src -> dst\" (a string), not {spec!r:.60}")
             edges.append(_ends(r, f"{path}.edges[{j}]", spec))
+            earlier = tied_in.setdefault(edges[-1], i)
+            if earlier != i:
+                raise r.fail(f"{path}.edges[{j}]", f"{spec!r} is already in network.tied[{earlier}]; a connection "
+                             "has one weight, so it is in at most one tied set: list it once, in one set (merge "
+                             "the two sets if all their connections should share a weight)")
         guard(path, net.tie, edges, reduce=r.get(tt, "reduce", path, (str,), "sum", choices=REDUCES),
               name=r.get(tt, "name", path, (str,), None))
     if recurrent is not None:
