@@ -13,6 +13,7 @@ from . import datafiles
 from .errors import (
     CycleError,
     DataError,
+    MissingExtraError,
     NeurosimError,
     NeuronNotFoundError,
     NumericalError,
@@ -36,7 +37,7 @@ from .version import __version__
 
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "InputUnit", "Initializer", "Loss", "Measure",
-    "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
+    "MissingExtraError", "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
     "default_registry", "hookimpl", "hookspec", "load_scenario", "make_registry", "run_scenario", "unroll",

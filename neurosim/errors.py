@@ -22,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "NumericalError",
     "ResourceError",
+    "MissingExtraError",
     "closest",
     "did_you_mean",
     "with_article",
@@ -95,6 +96,11 @@ class ResourceError(NeurosimError, MemoryError):
 
     The message gives the estimate, what is available and what would fix it.
     """
+
+
+class MissingExtraError(NeurosimError, ImportError):
+    """An optional feature needs a package that is not installed; the message names the
+    ``pip install`` that adds it (``pip install 'neurosim[plot]'``)."""
 
 
 _LOOKALIKE = str.maketrans({"l": "1", "o": "0"})
