@@ -14,6 +14,7 @@ from . import datafiles, exchange
 from .errors import (
     CycleError,
     DataError,
+    MissingExtraError,
     NeurosimError,
     NeuronNotFoundError,
     NumericalError,
@@ -38,8 +39,9 @@ from .training import SGD, StopCriterion, TrainingRun
 from .version import __version__
 
 __all__ = [
-    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "Explanation", "InputUnit", "Initializer", "Loss", "Measure",
-    "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError", "NumericalError", "Optimizer",
+    "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "Explanation", "InputUnit", "Initializer", "Loss",
+    "Measure", "MissingExtraError", "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError",
+    "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
     "default_registry", "exchange", "explain", "explain_scenario", "hookimpl", "hookspec", "load", "load_scenario",

@@ -20,7 +20,9 @@ plugin authors: what each provides, its distribution and version, and where it w
 from. ``neurosim check-plugin NAME|PATH`` checks a plugin's derivatives, gradients and fused
 deltas against finite differences (:mod:`neurosim.plugincheck`; exit 1 when one is wrong),
 and ``neurosim run --check-plugins`` runs the same check on what a scenario uses before it
-trains. Plugins a scenario names are code that runs when it is loaded,
+trains. ``neurosim plot FILE --out DIR`` draws the pictures of a finished
+``--out`` folder or of a scenario (run first) as PNG files, and ``run --plot DIR`` draws
+them after a run (:mod:`neurosim.plotting`; matplotlib, checked before training). Plugins a scenario names are code that runs when it is loaded,
 by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead (see
 ``docs/security.md``). ``neurosim export NETWORK --format onnx|fann --out PATH`` writes a
 saved network (``network.json``, a results folder holding one, or a FANN ``.net`` file) as
@@ -47,6 +49,8 @@ from .explanation import explain_scenario
 from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml, read_text
 from .network import Network
 from .plugincheck import check_plugins
+from .plotting import KINDS, CurveRecorder, choose_kinds, read_results, require_matplotlib, save_figures
+from .plotting.base import check_member, ensemble_refusal
 from .plugins import Registry, make_registry
 from .progress import PROGRESS_MODES, ProgressReporter, progress_mode
 from .resources import describe_bytes
@@ -160,10 +164,10 @@ def _resume_command(args: argparse.Namespace, folder: str) -> str:
     return shlex.join(words + ["--resume", folder])
 
 
-def _reporter(args: argparse.Namespace) -> ProgressReporter | None:
+def _reporter(args: argparse.Namespace, name: str | None = None) -> ProgressReporter | None:
     """The progress display ``--progress`` asks for on standard error (none with ``-q``)."""
     mode = "none" if args.quiet else progress_mode(args.progress, sys.stderr)
-    return None if mode == "none" else ProgressReporter(args.scenario, mode, sys.stderr)
+    return None if mode == "none" else ProgressReporter(name or args.scenario, mode, sys.stderr)
 
 
 def _run(args: argparse.Namespace, now: _Activity) -> int:
@@ -174,6 +178,9 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
     if args.checkpoint_every is not None and args.out is None and args.resume is None:
         raise ScenarioError("--checkpoint-every", str(args.checkpoint_every), "saves checkpoints into the results "
                             "folder; give --out DIR")
+    if args.plot is not None:
+        _check_folder("--plot", args.plot)
+        require_matplotlib(headless=True)  # before training: a missing matplotlib is said at once
     overrides = _parse_set(args.set)
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
@@ -199,8 +206,9 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
         now.resume = _resume_command(args, folder)
         saving = args.checkpoint_every is not None or checkpoint is not None
         reporter = _reporter(args)
+        recorder = CurveRecorder() if args.plot is not None else None
         try:
-            result = run_scenario(scenario, callbacks=[reporter] if reporter else [],   # trains the checked network
+            result = run_scenario(scenario, callbacks=[f for f in (reporter, recorder) if f is not None],  # trains
                                   checkpoint_every=args.checkpoint_every, checkpoint_dir=out if saving else None,
                                   resume=checkpoint)
         finally:
@@ -223,6 +231,10 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
             now(f"reporting on {args.scenario}", f"the results in {folder} are complete")
             for path in paths.values():
                 print(f"wrote {path}")
+    if args.plot is not None:
+        now(f"drawing the pictures of {args.scenario}", "no picture was written" + (
+            f"; the results in {folder} are complete" if folder is not None else ""))
+        _pictures(args, result, recorder, None, None)
     for line in result.failures:
         print(f"FAILED {line}", file=sys.stderr)
     print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
@@ -275,6 +287,91 @@ def _check_plugin(args: argparse.Namespace) -> int:
     report = check_plugins(args.targets, registry=registry)
     print(report.text(verbose=args.verbose))
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _check_folder(flag: str, folder: str) -> None:
+    """An empty folder name is refused before anything runs."""
+    if not folder.strip():
+        raise ScenarioError(flag, repr(folder), "is empty; give the path of a folder")
+
+
+def _pictures(args: argparse.Namespace, subject, recorder: CurveRecorder | None, kinds: list | None,
+              member: int | None) -> None:
+    """Draw the pictures of ``subject`` into the folder of ``--plot`` (run) or ``--out`` (plot)."""
+    folder = args.plot if args.command == "run" else args.out
+    flag = "--plot" if args.command == "run" else "--out"
+    chosen, skipped = choose_kinds(subject, kinds, member)
+    with _results_folder(folder) as out:
+        try:
+            paths = save_figures(subject, out, chosen, member, recorder, dpi=getattr(args, "dpi", 100))
+        except OSError as exc:
+            raise ScenarioError(flag, folder, f"cannot write the pictures ({exc.strerror})") from None
+    member_hint = [why for why in skipped.values() if "member" in why]
+    if member_hint and not args.quiet:
+        print(f"note: only the learning curve is drawn: {member_hint[0]}", file=sys.stderr)
+    for path in paths.values():
+        print(f"wrote {path}")
+
+
+def _plot(args: argparse.Namespace, now: _Activity) -> int:
+    """``neurosim plot``: the pictures of a finished run's folder, or of a scenario run now."""
+    _check_folder("--out", args.out)
+    require_matplotlib(headless=True)
+    source = Path(args.source)
+    if source.is_dir():
+        if args.set or args.seed is not None:
+            flag = "--set" if args.set else "--seed"
+            raise ScenarioError(flag, args.source, "is a finished run's folder; --set and --seed change a scenario "
+                                "before it runs: give the scenario file instead")
+        now(f"reading the results in {args.source}")
+        subject = read_results(source, registry=make_registry(args.plugin) if args.plugin else None,
+                               plugins=not args.no_plugins)
+        if subject.note and not args.quiet:
+            print(f"note: {subject.note}", file=sys.stderr)
+        recorder = None
+    else:
+        overrides = _parse_set(args.set)
+        if args.seed is not None:
+            overrides["scenario.seed"] = args.seed
+        now(f"checking {args.source}")
+        scenario = load_scenario(args.source, overrides)
+        untrained = scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
+        _check_kinds(scenario, untrained, args.kind, args.member)       # before training, as far as it can be
+        now(f"training {args.source}")
+        recorder = CurveRecorder()
+        reporter = _reporter(args, args.source)
+        try:
+            subject = run_scenario(scenario, callbacks=[f for f in (reporter, recorder) if f is not None])
+        finally:
+            if reporter is not None:
+                reporter.close()
+    now(f"drawing the pictures of {args.source}")
+    _pictures(args, subject, recorder, args.kind or None, args.member)
+    return EXIT_OK
+
+
+def _check_kinds(scenario: Scenario, untrained, kinds: list | None, member: int | None) -> None:
+    """Refuse, before training, the pictures that cannot be drawn of the scenario's run: a
+    member of a single run or out of range, an ensemble's network without a member, and
+    kinds asked for that the network cannot have (a decision region of six inputs)."""
+    what = f"the results of {scenario.source}"
+    check_member(member, scenario.ensemble, what)
+    networks = [k for k in kinds or () if k != "learning_curve"]
+    if networks and scenario.ensemble is not None and member is None:
+        raise ensemble_refusal(what, scenario.ensemble)
+    if networks:
+        choose_kinds(untrained, networks)
+
+
+def _dpi(text: str) -> int:
+    """``--dpi``: a whole number of dots per inch from 10 to 600."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of dots per inch") from None
+    if not 10 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"{value} is not from 10 to 600 dots per inch")
+    return value
 
 
 def _seed(text: str) -> int:
@@ -382,7 +479,7 @@ def _step(text: str) -> int:
 
 
 def _index(text: str) -> int:
-    """``explain --pattern`` and ``--member``: a whole number >= 0."""
+    """``explain --pattern``, ``explain --member`` and ``plot --member``: a whole number >= 0."""
     try:
         value = int(text)
     except ValueError:
@@ -428,6 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="DIR", help=f"continue the run whose {CHECKPOINT_NAME} is in DIR (give the "
                      "same --set and --seed as the run that made it) and write its results into DIR; the result "
                      "is bit for bit an uninterrupted run's")
+    run.add_argument("--plot", metavar="DIR", help="also draw the run's pictures into DIR as PNG files (learning "
+                     "curve, Hinton diagrams, the network, decision regions; those that apply; needs matplotlib: "
+                     "pip install 'neurosim[plot]'); see neurosim plot")
     run.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
                      help="show training progress on stderr: a live bar (bar), a line every few seconds (lines), "
                           "nothing (none); auto (the default) is bar on a terminal, lines elsewhere or with CI set")
@@ -466,6 +566,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="override a key, as for run (repeatable)")
     explain.add_argument("--seed", type=_seed, help="override scenario.seed (a whole number >= 0)")
     explain.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    plot = sub.add_parser("plot", help="draw a run's pictures as PNG files (needs matplotlib)",
+                          description="Draw the pictures of a finished run (the folder of neurosim run --out DIR) "
+                          "or of a scenario file (run first) as PNG files: " + ", ".join(f"{k}.png" for k in KINDS)
+                          + ". By default every kind that applies is drawn; an ensemble's results have one "
+                          "learning curve for all members, and the pictures of one network need --member K. "
+                          f"Needs matplotlib: pip install 'neurosim[plot]'. {SECURITY}")
+    plot.add_argument("source", help="a results folder written by neurosim run --out, or a .toml scenario file")
+    plot.add_argument("--out", metavar="DIR", required=True, help="write the pictures here (created if missing)")
+    plot.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
+                      help=f"draw only this kind (repeatable): {', '.join(KINDS)}")
+    plot.add_argument("--member", type=_index, metavar="K", help="for an ensemble: draw member K's network "
+                      "and learning curve (0 to K - 1)")
+    plot.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="with a scenario file: override a key, as for neurosim run (repeatable)")
+    plot.add_argument("--seed", type=_seed, help="with a scenario file: override scenario.seed")
+    plot.add_argument("--dpi", type=_dpi, default=100, help="dots per inch of the PNG files, 10 to 600 (default 100)")
+    plot.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                      help="with a results folder: load this plugin for the network's activations")
+    plot.add_argument("--progress", choices=PROGRESS_MODES, default="auto", help="training progress on stderr "
+                      "while a scenario file runs, as for neurosim run")
+    plot.add_argument("-q", "--quiet", action="store_true", help="print only the files written")
+    plot.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     _add_exchange_commands(sub)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures, "
                              "optimisers and stop criteria, by kind (neurosim plugins: by plugin)")
@@ -515,6 +637,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _exchange(args, now)
         if args.command == "explain":
             return _explain(args, now)
+        if args.command == "plot":
+            return _plot(args, now)
         if args.command == "check":
             status = EXIT_OK
             for k, path in enumerate(args.scenarios):

@@ -99,8 +99,8 @@ class ResourceError(NeurosimError, MemoryError):
 
 
 class MissingExtraError(NeurosimError, ImportError):
-    """An optional dependency is not installed; the message names the ``pip install`` that adds it
-    (``pip install 'neurosim[onnx]'``)."""
+    """An optional feature needs a package that is not installed; the message names the
+    ``pip install`` that adds it (``pip install 'neurosim[plot]'``, ``'neurosim[onnx]'``)."""
 
 
 _LOOKALIKE = str.maketrans({"l": "1", "o": "0"})
