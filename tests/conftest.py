@@ -63,9 +63,11 @@ class NetSpec:
     seed: int               # Network seed (initialiser draws for weight=None edges)
 
 
-def build_network(spec: NetSpec, dtype: Any = np.float64) -> neurosim.Network:
-    """Instantiate ``spec`` as a compiled :class:`neurosim.Network`."""
-    net = neurosim.Network(seed=spec.seed, dtype=dtype)
+def build_network(spec: NetSpec, dtype: Any = np.float64, *, compile: bool = True,
+                  **network_options: Any) -> neurosim.Network:
+    """Instantiate ``spec`` as a :class:`neurosim.Network` (``network_options`` go to its
+    constructor), compiled unless ``compile=False``."""
+    net = neurosim.Network(seed=spec.seed, dtype=dtype, **network_options)
     for name in spec.inputs:
         net.add_input(name)
     for name in spec.biases:
@@ -74,7 +76,8 @@ def build_network(spec: NetSpec, dtype: Any = np.float64) -> neurosim.Network:
         net.add_neuron(name, act, output=output, group=group)
     for src, dst, w, trainable in spec.edges:
         net.connect(src, dst, weight=w, trainable=trainable)
-    net.compile()   # draws the initialiser's weights, so net.graph carries numbers
+    if compile:
+        net.compile()   # draws the initialiser's weights, so net.graph carries numbers
     return net
 
 
@@ -371,6 +374,12 @@ def numeric_gradient(net: neurosim.Network, X, T, loss: str, h: float = 1e-6) ->
 def random_case_factory():
     """``make_random_case(seed, config=None, **options) -> RandomCase`` (fresh network each call)."""
     return make_random_case
+
+
+@pytest.fixture(scope="session")
+def spec_network():
+    """``build_network(spec, dtype=float64, *, compile=True, **network_options) -> Network``."""
+    return build_network
 
 
 @pytest.fixture(scope="session")

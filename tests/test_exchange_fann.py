@@ -392,9 +392,9 @@ def _fann_ready(case):
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_a_neurosim_dag_opens_in_fann_with_its_outputs(fann, random_case_factory, tmp_path, seed):
+def test_a_neurosim_dag_opens_in_fann_with_its_outputs(fann, random_case_factory, spec_network, tmp_path, seed):
     case = random_case_factory(seed)
-    net = _build(case)
+    net = spec_network(_fann_ready(case))
     path = write_fann(net, tmp_path / "dag.net")
     ann = fann.load(path)
     assert fann.lib.fann_get_num_output(ann) == len(net.outputs)
@@ -405,20 +405,6 @@ def test_a_neurosim_dag_opens_in_fann_with_its_outputs(fann, random_case_factory
     np.testing.assert_allclose(read_fann(tmp_path / "resaved.net").forward(X), net.forward(X), rtol=0, atol=1e-13)
     fann.lib.fann_destroy(ann)
 
-
-def _build(case):
-    net = neurosim.Network(seed=case.spec.seed)
-    spec = _fann_ready(case)
-    for name in spec.inputs:
-        net.add_input(name)
-    for name in spec.biases:
-        net.add_bias(name)
-    for name, act, output, group in spec.neurons:
-        net.add_neuron(name, act, output=output, group=group)
-    for src, dst, w, trainable in spec.edges:
-        net.connect(src, dst, weight=w, trainable=trainable)
-    net.compile()
-    return net
 
 
 def test_the_random_dags_have_what_fann_export_must_handle(random_case_factory):

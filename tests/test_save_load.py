@@ -117,18 +117,9 @@ def test_float32_networks_round_trip_to_the_bit(random_case_factory, tmp_path, s
     assert_same(net, back, case.X.astype(np.float32), case.T.astype(np.float32), case.loss)
 
 
-def test_tied_sets_scaling_and_the_initialiser_round_trip(random_case_factory, tmp_path):
+def test_tied_sets_scaling_and_the_initialiser_round_trip(random_case_factory, spec_network, tmp_path):
     case = random_case_factory(4)
-    spec = case.spec
-    net = neurosim.Network(seed=spec.seed, init="normal", init_options={"std": 0.25})
-    for name in spec.inputs:
-        net.add_input(name)
-    for name in spec.biases:
-        net.add_bias(name)
-    for name, act, output, group in spec.neurons:
-        net.add_neuron(name, act, output=output, group=group)
-    for src, dst, w, trainable in spec.edges:
-        net.connect(src, dst, weight=w, trainable=trainable)
+    net = spec_network(case.spec, compile=False, init="normal", init_options={"std": 0.25})
     trainable = [(u, v) for u, v in net.weights() if net.trainable(u, v)]
     net.tie(trainable[:3], reduce="mean", name="shared")
     net.tie(trainable[3:5])
