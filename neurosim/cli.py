@@ -308,6 +308,9 @@ def _pictures(args: argparse.Namespace, subject, recorder: CurveRecorder | None,
             raise ScenarioError(flag, folder, f"cannot write the pictures ({exc.strerror})") from None
     member_hint = [why for why in skipped.values() if "member" in why]
     if member_hint and not args.quiet:
+        if args.command == "run":          # run has no --member: plot draws one member's pictures
+            member_hint = [f"an ensemble's networks are drawn one member at a time: neurosim plot {args.scenario} "
+                           f"--member K --out {folder}"]
         print(f"note: only the learning curve is drawn: {member_hint[0]}", file=sys.stderr)
     for path in paths.values():
         print(f"wrote {path}")
@@ -411,6 +414,9 @@ def _add_exchange_commands(sub) -> None:
     export.add_argument("--out", required=True, metavar="PATH", help="the file to write (its folder must exist)")
     export.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                         help="ONNX only: the model's tensor type (default float32)")
+    export.add_argument("--rectifier", action="store_true",
+                        help="FANN only: write relu neurons as FANN_LINEAR_PIECE_RECT, which FANN 2.2 lacks and "
+                             "later FANNs have")
     imp = sub.add_parser("import", help="read a FANN .net file and write it as network.json",
                          description="Read a network saved by the FANN library (fann_save, FANN_FLO_2.1) and "
                          "write it in neurosim's own format, network.json, with the same outputs.")
@@ -458,7 +464,7 @@ def _exchange(args: argparse.Namespace, now: _Activity) -> int:
         if args.format == "onnx":
             to_onnx(net, args.out, dtype=args.dtype)
         else:
-            write_fann(net, args.out)
+            write_fann(net, args.out, rectifier=args.rectifier)
         if net.scaling is not None:
             print(f"note: the network's input and target scaling ({net.scaling.describe()}) is not part of the "
                   f"{args.format} file, which computes the network on scaled values (Network.forward)",

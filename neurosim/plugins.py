@@ -202,6 +202,14 @@ class Registry:
                     raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook_name}: "
                                       f"{type(exc).__name__}: {exc}") from exc
 
+    def _shown(self, plugin_name: str) -> str:
+        """A plugin as its user knows it: a ``.py`` file by its path, anything else by its name."""
+        plugin = self.manager.get_plugin(plugin_name)
+        path = getattr(plugin, "__file__", None)
+        if plugin_name.startswith("neurosim_user_plugin_") and path:
+            return f"the file {path}"
+        return repr(plugin_name)
+
     def _register(self, kind: str, plugin_name: str, obj: Any) -> None:
         cls = KINDS[kind][0]
         if kind in CLASS_KINDS:
@@ -215,8 +223,10 @@ class Registry:
         if not isinstance(name, str) or not name.strip():
             raise PluginError(f"plugin {plugin_name!r} registered {with_article(kind)} without a name; give name='...'")
         if name in self._items[kind]:
-            raise PluginError(f"{kind} {name!r} is provided by two plugins: {self._owners[kind][name]!r} and "
-                              f"{plugin_name!r}; rename one of them or leave one plugin out")
+            first, second = self._shown(self._owners[kind][name]), self._shown(plugin_name)
+            raise PluginError(f"{kind} {name!r} is provided by two plugins: {first} and {second}; rename one of "
+                              "them or leave one plugin out (a file that is also installed as a distribution: "
+                              "drop it from plugins = [...] or --plugin, the installed one is found by itself)")
         if kind == "activation":
             if obj.derivative is None and obj.vjp is None:
                 raise PluginError(f"activation {name!r} from plugin {plugin_name!r} has neither a derivative "

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import neurosim
+from neurosim.cli import main
 from neurosim.datafiles import write_fann as write_patterns
 from neurosim.exchange import read_fann, write_fann
 from neurosim.exchange.fann import fann_text
@@ -159,7 +160,7 @@ def test_activations_fann_cannot_express_are_refused_by_neuron(refused, tmp_path
     assert not list(tmp_path.iterdir())
 
 
-def test_relu_with_rectifier_is_fann_linear_piece_rect(tmp_path):
+def test_relu_with_rectifier_is_fann_linear_piece_rect(tmp_path, capsys):
     net = neurosim.Network(seed=1)
     net.add_input("x")
     net.add_neuron("r", "relu", output=True)
@@ -167,6 +168,13 @@ def test_relu_with_rectifier_is_fann_linear_piece_rect(tmp_path):
     assert "(1, 18, 1.00000000000000000000e+00)" in fann_text(net, rectifier=True)
     write_fann(net, tmp_path / "r.net", rectifier=True)
     np.testing.assert_array_equal(read_fann(tmp_path / "r.net").forward([[-2.0], [3.0]]), [[3.0], [0.0]])
+    # the same from the command line: refused as FANN 2.2 has no rectifier, written with --rectifier
+    net.save(tmp_path / "relu.json")
+    out = tmp_path / "cli.net"
+    assert main(["export", str(tmp_path / "relu.json"), "--format", "fann", "--out", str(out)]) == 2
+    assert "neurosim export --rectifier" in capsys.readouterr().err and not out.exists()
+    assert main(["export", str(tmp_path / "relu.json"), "--format", "fann", "--out", str(out), "--rectifier"]) == 0
+    assert out.read_text() == (tmp_path / "r.net").read_text()
 
 
 # --- corrupt files -----------------------------------------------------------------------------
@@ -258,8 +266,6 @@ def test_the_fann_module_docstring_examples_run():
 
 
 def test_cli_imports_a_fann_file_and_exports_it_again(tmp_path, capsys):
-    from neurosim.cli import main
-
     out = tmp_path / "network.json"
     assert main(["import", str(HAND / "skip_sparse.net"), "--out", str(out)]) == 0
     net = neurosim.Network.from_dict(json.loads(out.read_text()))

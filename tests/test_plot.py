@@ -465,8 +465,8 @@ def test_an_ensemble_folder_and_scenario_need_a_member_on_the_command_line(tmp_p
     capsys.readouterr()
     assert main(["plot", str(results), "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
-    assert "member 0's learning curve and network only" in err and "neurosim plot scenarios/symmetry_ensemble.toml" \
-        in err
+    assert "member 0's learning curve and network only: draw them with member=0 (--member 0)" in err
+    assert "neurosim plot scenarios/symmetry_ensemble.toml --member K" in err and "0 to 99" not in err
     assert main(["plot", str(results), "--out", str(tmp_path / "b"), "--member", "4"]) == 2
     assert "not member 4's" in capsys.readouterr().err
     assert main(["plot", str(results), "--out", str(tmp_path / "b"), "--member", "0", "--kind", "hinton"]) == 0
@@ -478,7 +478,8 @@ def test_a_run_into_a_plot_folder_reports_the_members(tmp_path, capsys, monkeypa
                  str(tmp_path)]) == 1                               # its expectations fail; the picture is drawn
     captured = capsys.readouterr()
     assert f"wrote {tmp_path / 'learning_curve.png'}" in captured.out
-    assert "note: only the learning curve is drawn" in captured.err and "--member K" in captured.err
+    assert ("note: only the learning curve is drawn: an ensemble's networks are drawn one member at a time: "
+            f"neurosim plot scenarios/symmetry_ensemble.toml --member K --out {tmp_path}") in captured.err
 
 
 def test_plot_refuses_what_cannot_be_drawn_before_training(tmp_path, capsys, monkeypatch, mpl):

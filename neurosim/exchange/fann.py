@@ -413,7 +413,7 @@ def _check_activations(net, rectifier: bool) -> None:
             continue
         if owner == _BUILT_IN and u.activation == "relu":
             why = ("FANN 2.2 has no rectifier (FANN_LINEAR_PIECE_RECT came in a later FANN); pass "
-                   "rectifier=True to write it for a FANN that has it")
+                   "rectifier=True (neurosim export --rectifier) to write it for a FANN that has it")
         elif owner == _BUILT_IN and u.activation == "softmax":
             why = "FANN has no softmax: its neurons are computed one by one, never normalised as a group"
         else:

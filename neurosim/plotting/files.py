@@ -27,7 +27,7 @@ from ..errors import DataError, NeurosimError, PluginError
 from ..io import DATA_FILE_LIMIT, FileError, atomic_write_all, read_text
 from ..network import Network
 from ..plugins import Registry
-from .base import Subject, check_member, ensemble_refusal, subject_of
+from .base import Subject, check_member, subject_of
 from .curves import CurveRecorder, Curves, learning_curve
 from .graph import MAX_EDGES, MAX_UNITS, network_graph
 from .hinton import MAX_PANELS, MAX_SQUARES, hinton, hinton_neurons
@@ -91,10 +91,11 @@ class Results:
         """Check that ``member`` is one the folder keeps (only member 0 of an ensemble)."""
         k = check_member(member, self.members, f"the results in {self.path}")
         if self.members is not None and k is None:
-            raise ensemble_refusal(f"the results in {self.path}", self.members,
-                                   "; this folder keeps member 0's learning curve and network only (member 0), "
-                                   "and the scenario file draws any member and every member's learning curve "
-                                   f"(neurosim plot {self.summary.get('source', 'FILE.toml')})")
+            raise DataError(f"the results in {self.path} are an ensemble's ({self.members} networks), and this "
+                            "folder keeps member 0's learning curve and network only: draw them with member=0 "
+                            "(--member 0), or draw any member, and every member's learning curve, from the "
+                            f"scenario file (neurosim plot {self.summary.get('source', 'FILE.toml')} --member K "
+                            "--out DIR)")
         if k:
             raise DataError(f"the results in {self.path} keep ensemble member 0's learning curve and network only, "
                             f"not member {k}'s; draw member {k} from the scenario file: neurosim plot "
