@@ -325,7 +325,7 @@ def load_sweep(source: str | os.PathLike) -> Sweep:
         raise ScenarioError(name, "sweep", "must be a table ([sweep]) with axes, zip, seeds and expect")
     for key in spec:
         if key not in SWEEP_KEYS:
-            raise ScenarioError(name, f"sweep.{key}", "unknown key" + did_you_mean(key, SWEEP_KEYS, "sweep keys"))
+            raise ScenarioError(name, f"sweep.{key}", "unknown key; " + did_you_mean(key, SWEEP_KEYS, "sweep keys"))
     axes = spec.get("axes", {})
     if not isinstance(axes, dict):
         raise ScenarioError(name, "sweep.axes", 'must be a table of KEY = [values], e.g. "training.momentum" = '
@@ -371,7 +371,7 @@ def _zip_groups(name: str, raw: Any, axes: dict) -> list[list[str]]:
         for key in group:
             if key not in axes:
                 raise ScenarioError(name, f"sweep.zip[{g}]", f"names {key!r}, which is not an axis"
-                                    + did_you_mean(str(key), list(axes), "axes"))
+                                    + "; " + did_you_mean(str(key), list(axes), "axes"))
             if key in seen:
                 raise ScenarioError(name, f"sweep.zip[{g}]", f"names {key!r}, which sweep.zip[{seen[key]}] "
                                     "names already; an axis moves in one group")
@@ -411,7 +411,7 @@ def _sweep_expectation(sweep: Sweep, table: Any, i: int) -> SweepExpectation:
         raise ScenarioError(name, path, f"must be a table, not {type(table).__name__}")
     for key in table:
         if key not in EXPECT_KEYS:
-            raise ScenarioError(name, f"{path}.{key}", "unknown key" + did_you_mean(key, EXPECT_KEYS, "keys"))
+            raise ScenarioError(name, f"{path}.{key}", "unknown key; " + did_you_mean(key, EXPECT_KEYS, "keys"))
     quantity = table.get("quantity")
     if not isinstance(quantity, str):
         raise ScenarioError(name, f"{path}.quantity", "is required: the results column to take, e.g. "
@@ -421,7 +421,7 @@ def _sweep_expectation(sweep: Sweep, table: Any, i: int) -> SweepExpectation:
              *(f"expect[{k}].{part}" for k in range(len(expects)) for part in ("met", "actual"))]
     if quantity not in known:
         raise ScenarioError(name, f"{path}.quantity", f"{quantity!r} is not a results column"
-                            + did_you_mean(quantity, known, "columns"))
+                            + "; " + did_you_mean(quantity, known, "columns"))
     where = table.get("where", {})
     if not isinstance(where, dict):
         raise ScenarioError(name, f"{path}.where", 'must be a table of column = value, e.g. { "training.'
@@ -433,7 +433,7 @@ def _sweep_expectation(sweep: Sweep, table: Any, i: int) -> SweepExpectation:
             continue
         if key not in sweep.axis_columns:
             raise ScenarioError(name, f'{path}.where."{key}"', "is not an axis of the sweep"
-                                + did_you_mean(key, [*sweep.axis_columns, "status"], "axes"))
+                                + "; " + did_you_mean(key, [*sweep.axis_columns, "status"], "axes"))
         if key in sweep.axes and value not in sweep.axes[key]:
             raise ScenarioError(name, f'{path}.where."{key}"', f"{_toml(value)} is not one of the axis's values "
                                 f"({', '.join(map(_toml, sweep.axes[key]))}), so no row would match")
