@@ -321,3 +321,22 @@ def test_the_pool_and_a_local_dask_cluster_agree_row_for_row(tmp_path, local_clu
     assert {r["worker"] for r in pool.rows} != {r["worker"] for r in dask.rows}
     assert (tmp_path / "pool" / "points" / "0005.toml").read_text() == \
         (tmp_path / "dask" / "points" / "0005.toml").read_text()
+
+
+def test_sweep_progress_lines_say_points_failures_and_time_left():
+    import io
+
+    from neurosim.progress import SweepReporter
+    from neurosim.sweep import SweepProgress
+
+    now = [0.0]
+    stream = io.StringIO()
+    reporter = SweepReporter("s.toml", "lines", stream, interval=5.0, clock=lambda: now[0])
+    reporter(SweepProgress(done=2, total=10, kept=2, failed=0, errors=0, elapsed=0.0))      # resumed: 2 kept
+    for t, done, failed in ((3.0, 3, 0), (6.0, 4, 1), (8.0, 5, 1)):
+        now[0] = t
+        reporter(SweepProgress(done=done, total=10, kept=2, failed=failed, errors=0, elapsed=t))
+    reporter.close()
+    # at 6 s, 2 points ran in 6 s: 6 left take ~18 s; the last line gives the time it all took
+    assert stream.getvalue().splitlines() == ["s.toml: 4/10 points, 1 failed, 0 errors, ~18 s left",
+                                              "s.toml: 5/10 points, 1 failed, 0 errors, 8 s in all"]
