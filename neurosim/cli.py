@@ -28,6 +28,9 @@ by ``run`` and ``check`` alike; ``--no-plugins`` refuses such a scenario instead
 saved network (``network.json``, a results folder holding one, or a FANN ``.net`` file) as
 an ONNX model or a FANN file, and ``neurosim import FILE.net --out network.json`` turns a
 FANN file into neurosim's own format (:mod:`neurosim.exchange`, docs/exchange.md).
+``neurosim sweep FILE --out DIR`` runs every point of a ``[sweep]`` on local processes or,
+with ``--dask``, on a Dask cluster (:mod:`neurosim.sweep`, docs/sweeps.md); ``neurosim check``
+validates every point of a sweep file.
 """
 
 from __future__ import annotations
@@ -52,10 +55,11 @@ from .plugincheck import check_plugins
 from .plotting import KINDS, CurveRecorder, choose_kinds, read_results, require_matplotlib, save_figures
 from .plotting.base import check_member, ensemble_refusal
 from .plugins import Registry, make_registry
-from .progress import PROGRESS_MODES, ProgressReporter, progress_mode
+from .progress import PROGRESS_MODES, ProgressReporter, SweepReporter, progress_mode
 from .resources import describe_bytes
 from .scenario import Scenario, load_scenario, run_scenario
 from .scenario.run import check_identity, read_checkpoint
+from .sweep import DASK_TIMEOUT, dask_executor, is_sweep, load_sweep, run_sweep
 from .training import TrainingInterrupted
 from .training.checkpoints import CHECKPOINT_NAME
 
@@ -189,7 +193,13 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
         now(f"reading the checkpoint in {args.resume}")
         checkpoint = read_checkpoint(args.resume)
     now(f"checking {args.scenario}")       # before the folder is made: a refused run leaves none
-    scenario = load_scenario(args.scenario, overrides)
+    try:
+        scenario = load_scenario(args.scenario, overrides)
+    except ScenarioError as exc:
+        if exc.key in ("sweep", "base"):
+            raise ScenarioError(args.scenario, exc.key, "makes this file a sweep; run it with neurosim sweep "
+                                f"{args.scenario} --out DIR (or one of its points, DIR/points/NNNN.toml)") from None
+        raise
     saved_seed = checkpoint.info["scenario"].get("seed") if checkpoint is not None else None
     if isinstance(saved_seed, int) and "seed" not in scenario.data.get("scenario", {}):
         scenario = load_scenario(args.scenario, {**overrides, "scenario.seed": saved_seed})   # it drew its seed
@@ -239,6 +249,101 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
         print(f"FAILED {line}", file=sys.stderr)
     print(f"{args.scenario}: {'passed' if result.passed else 'FAILED'}")
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _sweep(args: argparse.Namespace, now: _Activity) -> int:
+    """``neurosim sweep``: expand and check, then run every point; 0 when no point raised
+    and every sweep expectation holds."""
+    if not args.out.strip():
+        raise ScenarioError("--out", repr(args.out), "is empty; give the path of a results folder")
+    now(f"checking {args.sweep}")
+    sweep = load_sweep(args.sweep)
+    if args.no_plugins and sweep.base.get("plugins"):
+        raise ScenarioError(args.sweep, "plugins", "names plugin code, which would run with your permissions; "
+                            "--no-plugins refuses such a sweep")
+    resume = shlex.join(["neurosim", "sweep", args.sweep, "--out", args.out, "--resume"])
+    now(f"running the sweep {args.sweep}", f"the points that finished are kept in {args.out}; resume with: {resume}")
+    mode = "none" if args.quiet else progress_mode(args.progress, sys.stderr)
+    reporter = None if mode == "none" else SweepReporter(args.sweep, mode, sys.stderr)
+    backend = (dask_executor(args.dask, args.workers, args.dask_timeout) if args.dask is not None
+               else contextlib.nullcontext(None))
+    try:
+        with backend as executor:
+            result = run_sweep(sweep, args.out, executor=executor, workers=args.workers, resume=args.resume,
+                               callbacks=[reporter] if reporter is not None else [])
+    finally:
+        if reporter is not None:
+            reporter.close()
+    if not args.quiet:
+        print(result.report())
+        print(f"wrote {result.out / 'results.csv'}")
+        print(f"wrote {result.out / 'results.json'}")
+    for line in result.failures:
+        print(f"FAILED {line}", file=sys.stderr)
+    print(f"{args.sweep}: {'passed' if result.passed else 'FAILED'}")
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes >= 1, not {text!r}")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        s = -1.0
+    if not 0 < s < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, not {text!r}")
+    return s
+
+
+def _add_sweep_command(sub) -> None:
+    """The ``sweep`` subcommand."""
+    sweep = sub.add_parser("sweep", help="run every point of a [sweep] on local cores or on a Dask cluster",
+                           description="Run every point of a sweep file (a scenario with a [sweep] table, or a "
+                           "file with base = 'scenario.toml' and [sweep]): each point is written as "
+                           "DIR/points/NNNN.toml, run into DIR/points/NNNN/, and a row of DIR/results.csv and "
+                           "results.json. Exit 0 when no point raised and every [[sweep.expect]] holds. See "
+                           f"docs/sweeps.md. {SECURITY}")
+    sweep.add_argument("sweep", help="path of a sweep file")
+    sweep.add_argument("--out", metavar="DIR", required=True, help="the results folder (created if missing)")
+    sweep.add_argument("--workers", type=_workers, metavar="N", help="processes of the local pool, or of "
+                       "--dask local (default: the machine's cores)")
+    sweep.add_argument("--dask", metavar="local|ADDRESS", help="run on Dask instead of the local pool: 'local' "
+                       "starts a LocalCluster; tcp://HOST:8786 (or a scheduler file .json) uses a running "
+                       "scheduler; needs pip install 'neurosim[dist]'")
+    sweep.add_argument("--dask-timeout", type=_seconds, default=DASK_TIMEOUT, metavar="S",
+                       help=f"seconds to wait for the Dask scheduler (default {DASK_TIMEOUT:g})")
+    sweep.add_argument("--resume", action="store_true", help="keep the points a sweep into DIR finished, run the "
+                       "rest")
+    sweep.add_argument("--progress", choices=PROGRESS_MODES, default="auto", help="show the points done, failures "
+                       "and time left on stderr, as neurosim run shows training")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="print only the verdict (and no progress)")
+    sweep.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+
+
+def _check_file(path: str, args: argparse.Namespace) -> str:
+    """``neurosim check`` of one file: a scenario, or every point of a sweep; what it says."""
+    try:
+        data = parse_toml(read_text(path, limit=DATA_FILE_LIMIT, what="a .toml file"))
+    except (FileError, tomllib.TOMLDecodeError, TOMLLimitError):
+        data = {}                          # load_scenario says what is wrong with it
+    if is_sweep(data):
+        sweep = load_sweep(path)
+        if args.no_plugins and sweep.base.get("plugins"):
+            raise ScenarioError(path, "plugins", "names plugin code; --no-plugins refuses such a sweep")
+        sweep.check()
+        return f"{path}: ok ({sweep.describe()})"
+    scenario = load_scenario(path)
+    scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
+    return f"{path}: ok"
 
 
 def _check_scenario_plugins(scenario: Scenario, net: Network, args: argparse.Namespace) -> None:
@@ -595,6 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("-q", "--quiet", action="store_true", help="print only the files written")
     plot.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
     _add_exchange_commands(sub)
+    _add_sweep_command(sub)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures, "
                              "optimisers and stop criteria, by kind (neurosim plugins: by plugin)")
     plugins.add_argument("--plugin", action="append", default=[], metavar="MODULE",
@@ -643,6 +749,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _exchange(args, now)
         if args.command == "explain":
             return _explain(args, now)
+        if args.command == "sweep":
+            return _sweep(args, now)
         if args.command == "plot":
             return _plot(args, now)
         if args.command == "check":
@@ -651,9 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 now(f"checking {path}", f"nothing was written; {k} of {len(args.scenarios)} files were checked "
                     "before it")
                 try:
-                    scenario = load_scenario(path)
-                    scenario.check(_refuse_plugins(scenario) if args.no_plugins else None)
-                    print(f"{path}: ok")
+                    print(_check_file(path, args))
                 except NeurosimError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     status = EXIT_INVALID

@@ -9,7 +9,9 @@ ensemble, how many members have converged — or, at most every :data:`PROGRESS_
 seconds, writes one line such as ``xor.toml: epoch 1200/5000, error 0.0123, 850
 epochs/s, ~4 s left``. :func:`progress_mode` chooses between them the way ``neurosim run
 --progress auto`` does: the bar when the stream is a terminal and ``CI`` is not set, lines
-otherwise. Results never go through it: they stay on standard output.
+otherwise. :class:`SweepReporter` does the same for ``neurosim sweep``: points done of
+all, the failures so far and the time left. Results never go through it: they stay on
+standard output.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["ProgressReporter", "progress_mode", "PROGRESS_MODES", "PROGRESS_INTERVAL", "BAR_INTERVAL", "BAR_DELAY"]
+__all__ = ["ProgressReporter", "SweepReporter", "progress_mode", "PROGRESS_MODES", "PROGRESS_INTERVAL", "BAR_INTERVAL", "BAR_DELAY"]
 
 #: What ``--progress`` takes: ``auto`` (a bar on a terminal, lines elsewhere), ``bar``,
 #: ``lines`` or ``none``.
@@ -245,3 +247,85 @@ class ProgressReporter:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class SweepReporter:
+    """A sweep callback that shows its progress on a stream: points done of all, the failures
+    so far, the time left.
+
+    The same conventions as :class:`ProgressReporter`: ``bar`` is a tqdm bar (``points``
+    as the unit, ``failed 2, errors 0`` beside it), ``lines`` a line at most every
+    ``interval`` seconds (``sweep.toml: 12/100 points, 2 failed, 0 errors, ~40 s left``)
+    and one when it closes, ``none`` nothing.
+
+    Parameters
+    ----------
+    name : str
+        What is running, the start of each line.
+    mode : {'bar', 'lines', 'none'}, default 'lines'
+    stream : file, optional
+        Where to write (default ``sys.stderr``).
+    interval : float, optional
+        Seconds between lines (default :data:`PROGRESS_INTERVAL`).
+    clock : callable, default time.monotonic
+    """
+
+    def __init__(self, name: str, mode: str = "lines", stream: TextIO | None = None, *,
+                 interval: float | None = None, clock: Callable[[], float] = time.monotonic):
+        if mode not in ("bar", "lines", "none"):
+            raise DataError(f"a progress reporter's mode is 'bar', 'lines' or 'none', not {mode!r:.60}")
+        self.name, self.mode, self.clock = name, mode, clock
+        self.interval = float(PROGRESS_INTERVAL if interval is None else interval)
+        self.stream = sys.stderr if stream is None else stream
+        self.lines = 0
+        self._printed: float | None = None
+        self._last: Any = None
+        self._bar = None
+
+    def _figures(self, p) -> str:
+        return f"{p.failed} failed, {p.errors} error{'s' if p.errors != 1 else ''}"
+
+    def _left(self, p) -> str:
+        ran = p.done - p.kept
+        if ran <= 0 or p.elapsed <= 0:
+            return ""
+        return f", ~{_duration((p.total - p.done) * p.elapsed / ran)} left"
+
+    def __call__(self, progress) -> None:
+        """After every finished point (and once before the first).
+
+        Parameters
+        ----------
+        progress : neurosim.sweep.SweepProgress
+        """
+        self._last = progress
+        if self.mode == "bar":
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=progress.total, initial=progress.done, desc=self.name, unit="point",
+                                 file=self.stream, mininterval=0.0, miniters=1, dynamic_ncols=True, leave=True)
+            else:
+                self._bar.update(progress.done - self._bar.n)
+            self._bar.set_postfix_str(self._figures(progress), refresh=True)
+        elif self.mode == "lines":
+            now = self.clock()
+            if self._printed is None:
+                self._printed = now
+            elif now - self._printed >= self.interval:
+                self._write(progress, self._left(progress))
+                self._printed = now
+
+    def _write(self, p, tail: str) -> None:
+        self.stream.write(f"{self.name}: {p.done}/{p.total} points, {self._figures(p)}{tail}\n")
+        self.stream.flush()
+        self.lines += 1
+
+    def close(self) -> None:
+        """End the display: the bar's last state, or a last line with the time it all took."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        elif self.mode == "lines" and self._last is not None and self._last.done > self._last.kept:
+            self._write(self._last, f", {_duration(self._last.elapsed)} in all")
+        self._last = None
