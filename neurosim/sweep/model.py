@@ -29,6 +29,7 @@ from ..plugins import Registry, make_registry
 from ..scenario import Expectation, load_scenario
 from ..scenario.result import METRICS
 from ..scenario.schema import _toml
+from ..tomlfile import dumps
 
 __all__ = ["Sweep", "Point", "SweepExpectation", "load_sweep", "is_sweep", "SWEEP_KEYS", "SWEEP_STATS",
            "STATUSES", "FIXED_COLUMNS"]
@@ -139,10 +140,8 @@ class Point:
 
     def toml(self) -> str:
         """The point as a TOML scenario file, which ``neurosim run`` runs alone."""
-        import tomli_w
-
         head = "".join(f"# {k} = {_toml(v)}\n" for k, v in self.values.items())
-        return f"# sweep point {self.name}\n{head}\n" + tomli_w.dumps(self.data)
+        return f"# sweep point {self.name}\n{head}\n" + dumps(self.data)
 
     @property
     def sha256(self) -> str:
