@@ -24,7 +24,7 @@ from .errors import (
     TopologyError,
 )
 from .explanation import Explanation, explain, explain_scenario
-from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns
+from .functions import Activation, Dataset, Initializer, Loss, Measure, Patterns, ScalarActivation, ScalarLoss
 from .hookspecs import hookimpl, hookspec
 from .network import Network, Tie, load
 from .neurons import BiasUnit, InputUnit, Neuron, Unit
@@ -40,7 +40,7 @@ from .version import __version__
 
 __all__ = [
     "Activation", "BiasUnit", "CycleError", "DataError", "Dataset", "Explanation", "InputUnit", "Initializer", "Loss",
-    "Measure", "MissingExtraError", "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError",
+    "Measure", "MissingExtraError", "ScalarActivation", "ScalarLoss", "Network", "Patterns", "Neuron", "NeuronNotFoundError", "NeurosimError",
     "NumericalError", "Optimizer",
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",

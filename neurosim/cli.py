@@ -47,6 +47,7 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 
 from .version import __version__
+from .codegen import BACKENDS
 from .errors import DataError, NeurosimError, NumericalError, ScenarioError
 from .explanation import explain_scenario
 from .io import DATA_FILE_LIMIT, FileError, TOMLLimitError, folder_lock, parse_toml, read_text
@@ -188,6 +189,8 @@ def _run(args: argparse.Namespace, now: _Activity) -> int:
     overrides = _parse_set(args.set)
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
+    if args.backend is not None:
+        overrides["training.backend"] = args.backend
     checkpoint = None
     if args.resume is not None:
         now(f"reading the checkpoint in {args.resume}")
@@ -628,6 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a key, e.g. --set training.epochs=100 or --set "
                           "network.layers[1].size=4 (repeatable)")
     run.add_argument("--seed", type=_seed, help="override scenario.seed (a whole number >= 0)")
+    run.add_argument("--backend", choices=BACKENDS, help="override training.backend: where training runs (numpy; "
+                     "python or numba: code generated for small networks, numba needs pip install "
+                     "'neurosim[fast]'; auto: python when the network is small; docs/engine.md)")
     run.add_argument("--out", metavar="DIR", help="write learning_curve.csv, network.json and summary.json here "
                      "(created if missing; one run at a time: another run into DIR is refused)")
     run.add_argument("--checkpoint-every", type=_every, metavar="N",

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .errors import DataError
 
-__all__ = ["Activation", "Loss", "Initializer", "Dataset", "Patterns", "Measure", "STATISTICS"]
+__all__ = ["Activation", "Loss", "Initializer", "Dataset", "Patterns", "Measure", "STATISTICS",
+           "ScalarActivation", "ScalarLoss", "SCALAR_NAMES", "scalar_function"]
 
 Array = np.ndarray
 
@@ -26,6 +29,112 @@ Array = np.ndarray
 #: (``stat = "median"``), and measures that summarise members themselves accept.
 STATISTICS: Mapping[str, Callable[[Array], float]] = MappingProxyType(
     {"min": np.min, "median": np.median, "mean": np.mean, "max": np.max})
+
+
+#: The names a scalar form's expression may use besides its placeholders: the functions
+#: of :mod:`math` below and Python's ``max``, ``min`` and ``abs`` (numba compiles all of
+#: them too). Generated code runs on Python floats: ``exp`` of a large argument raises
+#: ``OverflowError`` instead of giving infinity, so clamp it as sigmoid does.
+SCALAR_NAMES: Mapping[str, Any] = MappingProxyType(
+    {"exp": math.exp, "log": math.log, "log1p": math.log1p, "expm1": math.expm1, "tanh": math.tanh,
+     "sqrt": math.sqrt, "fabs": math.fabs, "inf": math.inf, "max": max, "min": min, "abs": abs})
+
+
+def scalar_function(template: str, placeholders: tuple[str, ...]) -> Callable[..., float]:
+    """Compile a scalar form's expression into a Python function of its placeholders.
+
+    Parameters
+    ----------
+    template : str
+        An expression with ``{x}``-style placeholders (``"1.0/(1.0+exp(-{x}))"``).
+    placeholders : tuple of str
+        Their names, in the order the function takes them (``("x", "y")``).
+
+    Returns
+    -------
+    callable
+        ``f(*floats) -> float``.
+
+    Raises
+    ------
+    ValueError
+        When the template is not a str, names another placeholder, or is not an expression.
+    """
+    if not isinstance(template, str):
+        raise ValueError(f"a scalar form must be an expression string, not {type(template).__name__} {template!r:.60}")
+    try:
+        body = template.format(**{name: f"_{name}" for name in placeholders})
+        code = compile(f"lambda {', '.join('_' + n for n in placeholders)}: ({body})", "<scalar form>", "eval")
+    except (KeyError, IndexError) as exc:
+        raise ValueError(f"scalar form {template!r:.80} uses the placeholder {exc}; it may use "
+                         f"{', '.join('{' + n + '}' for n in placeholders)}") from None
+    except SyntaxError as exc:
+        raise ValueError(f"scalar form {template!r:.80} is not a Python expression: {exc.msg}") from None
+    return eval(code, {"__builtins__": {}, **SCALAR_NAMES})
+
+
+def _check_scalar(what: str, template: str, placeholders: tuple[str, ...], args: list[np.ndarray],
+                  want: np.ndarray) -> None:
+    """Evaluate ``template`` elementwise on ``args`` and compare with the numpy ``want``."""
+    f = scalar_function(template, placeholders)
+    try:
+        got = np.array([f(*map(float, vals)) for vals in zip(*(a.ravel() for a in args))])
+    except Exception as exc:
+        raise ValueError(f"scalar {what} {template!r:.80} failed: {type(exc).__name__}: {exc}") from None
+    want = np.asarray(want, dtype=float).ravel()
+    bad = np.flatnonzero(~(np.abs(got - want) <= 1e-12 * np.maximum(1.0, np.abs(want))))
+    if len(bad):
+        k = bad[0]
+        point = ", ".join(f"{n}={a.ravel()[k]:.6g}" for n, a in zip(placeholders, args))
+        raise ValueError(f"scalar {what} {template!r:.80} gives {got[k]!r} at {point}, the numpy function "
+                         f"{want[k]!r}; they must agree to 1e-12")
+
+
+@dataclass(frozen=True)
+class ScalarActivation:
+    """An elementwise activation written as scalar expressions, for generated code.
+
+    The ``python`` and ``numba`` backends (docs/engine.md) turn small networks into
+    straight-line scalar code; they can only do so for activations that give this form.
+    ``{x}`` stands for the net input and ``{y}`` for the output.
+
+    Parameters
+    ----------
+    function : str
+        ``y`` in terms of ``{x}``: ``"1.0/(1.0+exp(-max({x}, -700.0)))"``.
+    derivative : str
+        ``f'(net)`` in terms of ``{x}`` and ``{y}``: ``"{y}*(1.0-{y})"``.
+
+    Notes
+    -----
+    The expressions may use the names in :data:`SCALAR_NAMES`; the registry checks them
+    against the numpy functions (to 1e-12) before accepting the activation.
+    """
+
+    function: str
+    derivative: str
+
+
+@dataclass(frozen=True)
+class ScalarLoss:
+    """A loss written as scalar expressions of one output ``{y}`` and its target ``{t}``.
+
+    Parameters
+    ----------
+    value : str
+        One output's term of the total error (the total is their sum over outputs and
+        patterns): ``"0.5*({y}-{t})*({y}-{t})"``.
+    gradient : str
+        ``dE/dy`` of that term: ``"{y}-{t}"``.
+    fused : mapping of str to str, optional
+        The fused output deltas ``dE/dnet`` by activation name, as in :class:`Loss`
+        (``{"sigmoid": "{y}-{t}"}``); a loss whose numpy form fuses an activation must give
+        its scalar fused delta too, or networks with that pairing train on numpy.
+    """
+
+    value: str
+    gradient: str
+    fused: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +164,10 @@ class Activation:
         True when ``function`` couples the neurons of a group (softmax).
     description : str, optional
         One line for ``neurosim list`` and error messages.
+    scalar : ScalarActivation, optional
+        The same function and derivative as scalar expressions, so that the ``python``
+        and ``numba`` backends can generate code for networks that use it (without it
+        they train on numpy). Elementwise activations only.
 
     Notes
     -----
@@ -69,6 +182,7 @@ class Activation:
     vjp: Callable[[Array, Array, Array], Array] | None = None
     group: bool = False
     description: str = ""
+    scalar: ScalarActivation | None = None
 
     def backward(self, net: Array, y: Array, grad_y: Array) -> Array:
         """Return ``dE/dnet`` given ``dE/dy`` (chain rule through this activation).
@@ -108,6 +222,14 @@ class Activation:
                 _returned(f"vjp(net, y, dE_dy) for net of shape {shape}", self.vjp(net, y, np.ones(shape)), shape)
             else:
                 _returned(f"derivative(net, y) for net of shape {shape}", self.derivative(net, y), shape)
+        if self.scalar is not None:
+            if self.group:
+                raise ValueError("a group activation has no scalar form (scalar=None): its neurons are computed together")
+            net = np.linspace(-3.0, 3.0, 13)
+            y = self.function(net.copy())
+            grad = self.backward(net, y, np.ones_like(net))
+            _check_scalar("function", self.scalar.function, ("x",), [net], y)
+            _check_scalar("derivative", self.scalar.derivative, ("x", "y"), [net, y], grad)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}{', group' if self.group else ''})"
@@ -160,6 +282,9 @@ class Loss:
     min_outputs : int, default 1
         The fewest outputs the loss makes sense for (``cce``: 2, one per class; with a
         single output every pattern whose target is 0 would add nothing to the error).
+    scalar : ScalarLoss, optional
+        The loss as scalar expressions of one output, for the ``python`` and ``numba``
+        backends (without it networks train on numpy with this loss).
 
     Notes
     -----
@@ -176,6 +301,7 @@ class Loss:
     description: str = ""
     targets: tuple[float, float] | None = None
     min_outputs: int = 1
+    scalar: ScalarLoss | None = None
 
     def check_targets(self, T: Array) -> None:
         """Refuse targets outside :attr:`targets`, and fewer outputs than :attr:`min_outputs`.
@@ -235,6 +361,15 @@ class Loss:
         _returned("gradient(y, t) for y of shape (4, 3)", self.gradient(y.copy(), t), (4, 3))
         for activation, delta in self.fused.items():
             _returned(f"fused[{activation!r}](y, t) for y of shape (4, 3)", delta(y.copy(), t), (4, 3))
+        if self.scalar is not None:
+            terms = np.array([self.value(y[i:i + 1, j:j + 1].copy(), t[i:i + 1, j:j + 1]) for i in range(4)
+                              for j in range(3)]).reshape(4, 3)
+            _check_scalar("value", self.scalar.value, ("y", "t"), [y, t], terms)
+            _check_scalar("gradient", self.scalar.gradient, ("y", "t"), [y, t], self.gradient(y.copy(), t))
+            for activation, template in self.scalar.fused.items():
+                if activation in self.fused:
+                    _check_scalar(f"fused[{activation!r}]", template, ("y", "t"), [y, t],
+                                  self.fused[activation](y.copy(), t))
 
     def __repr__(self) -> str:
         return f"Loss({self.name!r})"

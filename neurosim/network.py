@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 
 from . import graphs, netfile
+from .codegen import _numba, check_backend
 from .engine import Plan
 from .errors import (CycleError, DataError, NeuronNotFoundError, NumericalError, PluginError, TopologyError,
                      did_you_mean, with_article)
@@ -88,6 +89,13 @@ class Network:
         Name of the initialiser plugin for weights not given explicitly.
     init_options : mapping, optional
         Keyword options for the initialiser (``{"scale": 0.3}``).
+    backend : {'numpy', 'auto', 'python', 'numba'}, default 'numpy'
+        Where training runs: the vectorised numpy engine, or code generated for this
+        network (``python``: scalar Python source; ``numba``: the same source compiled
+        by numba, ``pip install 'neurosim[fast]'``); ``auto`` takes ``python`` for small
+        networks. Runs generated code cannot do (ensembles, minibatches, optimisers other
+        than SGD, activations or losses without a scalar form) train on numpy; see
+        docs/engine.md. Results agree to rounding, not bit for bit.
 
     Examples
     --------
@@ -127,7 +135,7 @@ class Network:
 
     def __init__(self, *, plugins: Iterable[Any] | None = None, registry: Registry | None = None,
                  dtype: Any = np.float64, seed: Any = None, init: str = "uniform",
-                 init_options: Mapping[str, Any] | None = None):
+                 init_options: Mapping[str, Any] | None = None, backend: str = "numpy"):
         if registry is None:
             registry = make_registry(plugins) if plugins else default_registry()
         elif not isinstance(registry, Registry):
@@ -152,6 +160,7 @@ class Network:
         self.seed = int(seed) if isinstance(seed, numbers.Integral) else None
         self.init_options = dict(init_options or {})
         self.initializer = registry.with_options("initializer", init, self.init_options)
+        self.backend = backend
         self._graph = nx.DiGraph()
         self._by_name: dict[str, Unit] = {}
         self._inputs: list[InputUnit] = []
@@ -631,9 +640,25 @@ class Network:
         """Number of edges (weights)."""
         return self._graph.number_of_edges()
 
+    @property
+    def backend(self) -> str:
+        """Where training runs: ``"numpy"``, ``"auto"``, ``"python"`` or ``"numba"`` (see the class)."""
+        return self.__dict__.get("_backend", "numpy")
+
+    @backend.setter
+    def backend(self, value: str) -> None:
+        try:
+            self._backend = check_backend(value)
+        except ValueError as exc:
+            raise DataError(f"{exc}; numpy is the vectorised engine, python and numba run generated code "
+                            "(docs/engine.md)") from None
+        if value == "numba":
+            _numba()                                   # missing: say how to install it now
+
     def __repr__(self) -> str:
+        backend = f", backend={self.backend!r}" if self.backend != "numpy" else ""
         return (f"Network({len(self._inputs)} inputs, {len(self.neurons)} neurons, {len(self._outputs)} outputs, "
-                f"{len(self._biases)} bias units, {self.n_weights} weights)")
+                f"{len(self._biases)} bias units, {self.n_weights} weights{backend})")
 
     def __getstate__(self) -> dict:
         # The plan holds the weights while it exists: they go into the graph, the plan is

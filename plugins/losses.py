@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurosim import Loss, hookimpl
+from neurosim import Loss, ScalarLoss, hookimpl
 
 #: Like PyTorch's BCELoss, logarithms are clamped at -100 so a saturated output gives a
 #: large finite error rather than infinity.
@@ -59,14 +59,23 @@ def _cce_softmax_delta(y, t):
     return y * t.sum(axis=-1, keepdims=True) - t
 
 
+# The scalar forms (for the python and numba backends' generated code) clamp the
+# logarithms as _log does: log(0) is an error in Python, not -inf.
+_LOG_Y = "(max(log({y}), -100.0) if {y} > 0.0 else -100.0)"
+_LOG_1MY = "(max(log(1.0-{y}), -100.0) if {y} < 1.0 else -100.0)"
+
 MSE = Loss("mse", _mse_value, lambda y, t: y - t,
-           description="E = ½ Σ (t − y)², the half *sum* of squares over patterns and outputs")
+           description="E = ½ Σ (t − y)², the half *sum* of squares over patterns and outputs",
+           scalar=ScalarLoss("0.5*(({y}-{t})*({y}-{t}))", "{y}-{t}"))
 BCE = Loss("bce", _bce_value, _bce_gradient, fused={"sigmoid": lambda y, t: y - t},
            description="E = −Σ [t log y + (1−t) log(1−y)]; with sigmoid outputs delta = y − t",
-           targets=(0.0, 1.0))
+           targets=(0.0, 1.0),
+           scalar=ScalarLoss(f"-({{t}}*{_LOG_Y} + (1.0-{{t}})*{_LOG_1MY})", "({y}-{t})/({y}*(1.0-{y}))",
+                             fused={"sigmoid": "{y}-{t}"}))
 CCE = Loss("cce", _cce_value, _cce_gradient, fused={"softmax": _cce_softmax_delta},
            description="E = −Σ t log y over one output per class; with a softmax group delta = y − t (for one "
-                       "output, use bce)", targets=(0.0, 1.0), min_outputs=2)
+                       "output, use bce)", targets=(0.0, 1.0), min_outputs=2,
+           scalar=ScalarLoss(f"-({{t}}*{_LOG_Y})", "-{t}/{y}"))
 
 
 @hookimpl

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import training
+from .. import codegen, training
 from ..errors import NeurosimError, ScenarioError, closest
 from ..functions import STATISTICS
 from ..io import SCENARIO_FILE_LIMIT, FileError, TOMLLimitError, parse_toml, read_text
@@ -251,6 +251,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         weight_decay=optimizer_options.get("weight_decay", 0.0 if optimizer == "sgd" else None),
         stop_spec=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
         shuffle=r.get(t, "shuffle", "training", (bool,), False), scale=scale,
+        backend=r.get(t, "backend", "training", (str,), "numpy", choices=codegen.BACKENDS),
         optimizer=optimizer, optimizer_options=optimizer_options,
     )
     for key in SGD_KEYS:                        # what SGD takes (weight_decay < 1)

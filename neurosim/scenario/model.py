@@ -51,6 +51,9 @@ class Scenario:
         among them).
     stop : StopCriterion or None
         ``[training.stop]``, after :meth:`resolve` (its criteria are plugins).
+    backend : str
+        ``training.backend``: where a single network trains (``"numpy"`` by default;
+        see :mod:`neurosim.codegen`).
     train, test, validation : Patterns
         The data as the network is trained and measured on it, after :meth:`resolve`:
         with ``data.scale``, scaled by :attr:`scaling` (fitted on the training set);
@@ -86,6 +89,7 @@ class Scenario:
     ensemble: int | None
     expectations: list[Expectation]
     shuffle: bool = False
+    backend: str = "numpy"
     optimizer: str = "sgd"
     optimizer_options: dict = field(default_factory=dict)
     registry: Registry | None = None

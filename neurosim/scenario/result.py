@@ -69,6 +69,9 @@ class ScenarioResult:
     outcomes : list of str
         What the stop criteria did to the result (early stopping restoring its best
         epoch's weights), for the report.
+    backend, backend_note : str, str or None
+        Where training ran (``"numpy"``, ``"python"``, ``"numba"``: ``training.backend``,
+        or numpy when generated code could not train this run) and why not the backend asked for.
     end_error : float or None
         The training error of the weights the run ended with, when they are not the last
         epoch's (restored by early stopping); None when ``history[-1]`` is that error.
@@ -93,6 +96,8 @@ class ScenarioResult:
     stopped_by: dict = field(default_factory=dict)
     outcomes: list = field(default_factory=list)
     end_error: float | None = None
+    backend: str = "numpy"
+    backend_note: str | None = None
 
     @property
     def seed(self) -> int | None:
@@ -153,7 +158,8 @@ class ScenarioResult:
         if self.__dict__.get("_metrics") is not None:          # report() and save() both ask
             return copy.deepcopy(self._metrics)
         sc, net = self.scenario, self.network
-        out = {"task": self.task, "epochs_run": self.epochs_run, "stopped_early": self.stopped_early,
+        out = {"task": self.task, "backend": self.backend, "epochs_run": self.epochs_run,
+               "stopped_early": self.stopped_early,
                "stopped_by": dict(self.stopped_by), "outcomes": list(self.outcomes),
                "train_error": self.final_error if net is not None else None}
         if net is not None:
@@ -211,6 +217,8 @@ class ScenarioResult:
                      f"{rule}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
+                     + (f", backend {self.backend}" if self.backend != "numpy" or sc.backend != "numpy" else "")
+                     + (f" ({self.backend_note})" if self.backend_note else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs"
                      + self._stopped_by()
                      + (" (every ensemble member diverged)" if self.all_diverged else ""))

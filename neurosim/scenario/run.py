@@ -148,6 +148,7 @@ def _run_single(sc: Scenario, p: _Prepared, started: float, callbacks: Sequence[
     """Train one network, pausing at every epoch an expectation is measured after (``after``)
     and at every checkpoint."""
     net, run, checks = p.network, p.run, list(p.checks)
+    net.backend = sc.backend
     job = TrainingRun(net, sc.train.inputs, sc.train.targets, sc.loss, **_options(sc, p, callbacks))
     measured: set[int] = set()
     if ckpt is not None:
@@ -179,7 +180,8 @@ def _run_single(sc: Scenario, p: _Prepared, started: float, callbacks: Sequence[
     end_error = net.error(sc.train.inputs, sc.train.targets, sc.loss) if outcomes else None
     return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=job.stopped, wall_time=_wall_time(started, ckpt), draws=p.draws,
-                          task=p.task, stopped_by=job.stopped_by, outcomes=outcomes, end_error=end_error)
+                          task=p.task, stopped_by=job.stopped_by, outcomes=outcomes, end_error=end_error,
+                          backend=job.trainer.backend, backend_note=job.trainer.backend_note)
 
 
 def _run_ensemble(sc: Scenario, p: _Prepared, started: float, callbacks: Sequence[Callable] = (),

@@ -112,7 +112,7 @@ class TrainingRun:
         if ensemble is not None:
             self.trainer = ensemble_trainer(net, Xa, Ta, loss_, members=ensemble, seeds=seeds, **common)
         else:
-            self.trainer = Trainer(plan, Xa, Ta, loss_, **common)
+            self.trainer = Trainer(plan, Xa, Ta, loss_, backend=net.backend, **common)
 
     @property
     def epoch(self) -> int:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import codegen
 from ..errors import DataError, NumericalError
 from ..resources import require_memory
 from ..rules import Optimizer, Progress, StopRule
@@ -181,12 +182,24 @@ class Trainer:
     validation : (ndarray, ndarray), optional
         Validated inputs and targets whose error is measured after every epoch
         (``progress.validation_error``; early stopping needs it).
+    backend : {'numpy', 'auto', 'python', 'numba'}, default 'numpy'
+        Where the epochs run: the numpy engine, or code generated for this network
+        (:mod:`neurosim.codegen`; SGD in online and batch mode, activations and losses
+        with a scalar form, one float64 network). A run that cannot use generated code
+        trains on numpy; :attr:`backend` says which one ran and :attr:`backend_note` why.
+
+    Attributes
+    ----------
+    backend : str
+        ``"numpy"``, ``"python"`` or ``"numba"``: where the epochs run.
+    backend_note : str or None
+        Why that is not the backend asked for (None when it is).
     """
 
     def __init__(self, plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: Optimizer, epochs: int,
                  mode: str = "online", batch_size: int | None = None, stop: Any = None, schedule=None,
                  shuffle: np.random.Generator | None = None, callbacks: Sequence[Callable] = (), hooks=None,
-                 validation: tuple[np.ndarray, np.ndarray] | None = None):
+                 validation: tuple[np.ndarray, np.ndarray] | None = None, backend: str = "numpy"):
         self.plan, self.X, self.T, self.loss = plan, X, T, loss
         self.optimizer, self.epochs, self.mode, self.schedule, self.shuffle = optimizer, int(epochs), mode, schedule, shuffle
         self.size = _chunk_size(mode, X.shape[0], batch_size)
@@ -231,6 +244,24 @@ class Trainer:
         self._asked = bool(self.rules or self.legacy_stop or self.callbacks or self.hooks)
         self._interrupt = False                            # Ctrl-C: stop at the end of this epoch
         self._torn = False                                 # an exception left an epoch half done
+        self._stale = False                                # generated code ran: plan.last is not the last pass
+        if not isinstance(backend, str) or backend not in codegen.BACKENDS:
+            raise DataError(f"backend must be one of {', '.join(codegen.BACKENDS)}, not {backend!r:.60}")
+        self.backend_asked = backend
+        self.backend, self.backend_note = self._choose_backend(self.backend_asked)
+
+    def _choose_backend(self, asked: str) -> tuple[str, str | None]:
+        """The backend this run uses and why it is not ``asked`` (see :func:`neurosim.codegen.choose_backend`)."""
+        from .optimizers import SGD
+
+        if asked == "numpy":
+            return "numpy", None
+        if type(self.optimizer) is not SGD:
+            name = getattr(self.optimizer, "name", type(self.optimizer).__name__)
+            if asked == "numba":
+                codegen.choose_backend(asked, self.plan, self.loss, self.mode, 1)    # numba missing: say so
+            return "numpy", f"the {name} optimiser trains on numpy (generated code has SGD only)"
+        return codegen.choose_backend(asked, self.plan, self.loss, self.mode, self.size)
 
     # --- one epoch's bookkeeping ----------------------------------------------------------
 
@@ -239,7 +270,8 @@ class Trainer:
                         seconds=self.seconds + time.perf_counter() - self._started, validation_error=Ev,
                         members=self.members, active=self.active.copy() if self.lead else None,
                         theta=self.plan.theta, member_of=self.member_of,
-                        _outputs=lambda: self.plan.outputs_of(train_buf))
+                        _outputs=(lambda: self.plan.outputs_of(train_buf)) if train_buf is not None
+                        else self._fresh_outputs)
 
     def _start_progress(self) -> Progress:
         """The progress before the first epoch: no error yet (NaN); its outputs, if asked
@@ -289,12 +321,12 @@ class Trainer:
             return True
         if not self._asked:
             return False
-        train_buf = self.plan.last
+        train_buf = None if self._stale else self.plan.last    # None: generated code made the last pass
         Y = None
         Ev = None
         if self.validation is not None:
             if self.validation[0].shape[0] == self.X.shape[0]:   # the same buffers: keep the outputs
-                Y = self.plan.outputs_of(train_buf)
+                Y = self.plan.outputs_of(train_buf) if train_buf is not None else self._fresh_outputs()
             self.plan.forward(self.validation[0])
             Ev = self.loss.value(self.plan.output_values(self.plan.last), self.validation[1])
             self.validation_history.append(Ev)
@@ -437,6 +469,19 @@ class Trainer:
                 self.hooks.neurosim_train_start(progress=first)
             for rule in self.rules:
                 rule.start(first)
+        if self.backend != "numpy":
+            try:
+                start = self._run_generated(start, end)
+            finally:
+                if self._stale:            # the plan's buffers hold the last pass, as on numpy
+                    with np.errstate(all="ignore"):
+                        plan.forward(X)
+                    self._stale = False
+            now = time.perf_counter()
+            self.seconds += now - self._started
+            self._started = now
+            if start is None:
+                return self._finish()
         try:
             # Overflow is detected below and reported once, as a NumericalError naming where
             # it started, instead of as a stream of numpy warnings: every epoch's error comes
@@ -468,6 +513,65 @@ class Trainer:
             return self._finish()
         finally:
             self.seconds += time.perf_counter() - self._started
+
+    #: Generated code runs at most this many pattern presentations a call (and at most
+    #: 4,096 epochs) when nothing is asked after each epoch, so Ctrl-C still takes effect
+    #: soon (milliseconds for the nets it is meant for).
+    GENERATED_CHUNK = 16_384
+
+    def _run_generated(self, start: int, end: int) -> int | None:
+        """Epochs ``start`` to ``end`` in generated code; None when the run is over or
+        paused, else the epoch numpy must go on from (the arithmetic overflowed: numpy
+        then repeats that stretch from the same state and reports the divergence as it
+        always does, and trains the rest of the run)."""
+        opt, plan, X, T = self.optimizer, self.plan, self.X, self.T
+        theta, n = plan.theta, X.shape[0]
+        reorder = self.shuffle is not None and n > 1
+        per_epoch = self._asked or self.schedule is not None
+        epoch = start
+        while epoch < end:
+            if self.schedule is not None:
+                self.schedule(epoch)
+            k = 1 if per_epoch else min(end - epoch, 4096, max(1, self.GENERATED_CHUNK // n))
+            mom = opt.momentum
+            if not mom and "velocity" in opt._arrays:       # momentum switched off: forget the old changes
+                opt._arrays["velocity"][...] = 0.0
+            flags = (bool(mom), bool(opt.nesterov), bool(opt.weight_decay), bool(opt.l2))
+            kernel = codegen.kernel_for(plan, self.loss, self.mode, flags, self.backend)
+            velocity = opt.state("velocity") if mom else None
+            saved = (theta.copy(), None if velocity is None else velocity.copy(),
+                     self.shuffle.bit_generator.state if reorder else None)
+            orders = [self.shuffle.permutation(n) for _ in range(k)] if reorder else None
+            try:
+                errors = kernel.run(theta, velocity, X, T, orders, k, opt.learning_rate, mom, opt.weight_decay,
+                                    opt.l2)
+            except (ArithmeticError, ValueError):
+                errors = None
+            if errors is None or not all(map(math.isfinite, errors)):
+                theta[...] = saved[0]                        # numpy repeats these epochs from here
+                if velocity is not None:
+                    velocity[...] = saved[1]
+                if reorder:
+                    self.shuffle.bit_generator.state = saved[2]
+                self.backend_note = f"the arithmetic overflowed in epochs {epoch + 1}-{epoch + k}; numpy went on"
+                self.backend = "numpy"
+                return epoch
+            if velocity is not None:
+                velocity *= self.mask                        # frozen entries keep no momentum, as on numpy
+            opt.__dict__["steps"] += k * (n if self.mode == "online" else 1)
+            self._stale = True
+            if per_epoch:
+                if self._epoch_end(epoch, errors[0]):
+                    return None
+            else:                                            # nothing to ask: the curve in one write
+                while epoch + k > len(self.history.array):  # grow it as epochs one by one would
+                    self.history[len(self.history.array)] = math.nan
+                self.history.array[epoch:epoch + k] = errors
+                self.epoch = epoch + k
+            epoch += k
+            if self._interrupt:
+                return None
+        return None
 
     def _finish(self) -> np.ndarray:
         history = self.history.upto(self.epoch)
