@@ -223,3 +223,24 @@ def test_numba_backend_agrees_with_numpy(seed, random_case_factory, spec_network
     hb = b.train(case.X, case.T, case.loss, epochs=3, momentum=0.9, learning_rate=0.05)
     np.testing.assert_allclose(hb, ha, rtol=TOL, atol=0)
     _agree(a, b, f"numba seed {seed}")
+
+
+def test_the_backend_is_chosen_on_the_command_line_and_reported(tmp_path, capsys):
+    from pathlib import Path
+
+    from neurosim.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "py"
+    assert main(["run", str(root / "scenarios" / "mazur.toml"), "--backend", "python", "--out", str(out)]) == 0
+    report = capsys.readouterr().out
+    assert "w5" in report and "0.35891648" in report and "13 of 13 expectations met" in report
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["backend"] == "python"
+    assert main(["run", str(root / "scenarios" / "mazur.toml"), "--out", str(tmp_path / "np"), "-q"]) == 0
+    assert json.loads((tmp_path / "np" / "summary.json").read_text())["metrics"]["backend"] == "numpy"
+    with pytest.raises(SystemExit) as exit_:                # argparse's usage error
+        main(["run", str(root / "scenarios" / "mazur.toml"), "--backend", "fortran"])
+    assert exit_.value.code == 2 and "invalid choice: 'fortran'" in capsys.readouterr().err
