@@ -401,6 +401,20 @@ def _generate(net: _Net, mode: str, mask: np.ndarray, flags: tuple, backend: str
             for s, p in net.incoming.get(r, []):
                 yield p, s, r
 
+    def measure(condition: str, into: str) -> None:
+        """``if condition:`` a pass over every pattern at the current weights, its error into ``into``."""
+        w(f"if {condition}:")
+        w.depth += 1
+        w("E = 0.0")
+        w("for p in range(n):")
+        w.depth += 1
+        load("p")
+        net.forward(w)
+        net.error_terms(w)
+        w.depth -= 1
+        w(f"{into} = E")
+        w.depth -= 1
+
     w("for e in range(epochs):")
     w.depth += 1
     if mode == "batch":
@@ -442,30 +456,10 @@ def _generate(net: _Net, mode: str, mask: np.ndarray, flags: tuple, backend: str
             grads[p] = net.gradient(p, s, r, zero)
         update(grads)
         w.depth -= 1
-        w("if n > 1:")
-        w.depth += 1
-        w("E = 0.0")
-        w("for p in range(n):")
-        w.depth += 1
-        load("p")
-        net.forward(w)
-        net.error_terms(w)
-        w.depth -= 1
-        w("errs[e] = E")
-        w.depth -= 1
+        measure("n > 1", "errs[e]")
     w.depth -= 1
     # the error after the last update (batch mode and one-pattern epochs measure before each)
-    w("if n == 1 or BATCH:")
-    w.depth += 1
-    w("E = 0.0")
-    w("for p in range(n):")
-    w.depth += 1
-    load("p")
-    net.forward(w)
-    net.error_terms(w)
-    w.depth -= 1
-    w("errs[epochs] = E")
-    w.depth -= 1
+    measure("n == 1 or BATCH", "errs[epochs]")
     for p in net.positions:
         w(f"th[{p}] = w{p}")
     if momentum:
