@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["train_two_layer", "train_softmax_mlp", "DagDense", "DagGather", "torch_dtype"]
+__all__ = ["train_two_layer", "train_softmax_mlp", "train_softmax_mlp_minibatch", "train_sigmoid_mlp_online",
+           "DagDense", "DagGather", "torch_dtype"]
 
 
 def torch_dtype(dtype) -> torch.dtype:
@@ -131,6 +132,94 @@ def train_softmax_mlp(mats, X, T, *, learning_rate, epochs):
         errors.append(loss_fn(model(Xt), labels))
     return [_matrix(layer) for layer in model if isinstance(layer, nn.Linear)], \
         torch.stack(errors[1:]).double().numpy()
+
+
+def _sequential(mats, dt, last=None):
+    """``nn.Sequential(Linear, Sigmoid, …, Linear[, last])`` holding ``mats`` (bias last)."""
+    layers = []
+    for k, W in enumerate(mats):
+        layers.append(_linear(W, np.ones_like(W), dt))
+        if k < len(mats) - 1:
+            layers.append(nn.Sigmoid())
+    if last is not None:
+        layers.append(last)
+    return nn.Sequential(*layers)
+
+
+def train_softmax_mlp_minibatch(mats, X, T, *, learning_rate, steps, batch_size):
+    """Cycling-minibatch SGD on ``nn.Sequential`` with summed ``CrossEntropyLoss``, as fast as eager PyTorch goes.
+
+    The batches are views sliced once; labels are precomputed; the update is one
+    ``torch._foreach_add_`` over all parameters (what ``optim.SGD(foreach=True)`` does,
+    without its bookkeeping); gradients are set to None rather than zeroed; the running
+    error (the sum of the batches' losses before their updates, one per epoch) is kept as
+    detached tensors, so nothing synchronises with Python inside the loop.
+
+    Parameters
+    ----------
+    mats, X, T, learning_rate, steps, batch_size
+        As :func:`ref_numpy.train_softmax_mlp_minibatch`.
+
+    Returns
+    -------
+    mats : list of ndarray
+    history : ndarray
+        Running error per epoch.
+    """
+    dt = torch_dtype(X.dtype)
+    model = _sequential(mats, dt)
+    params = list(model.parameters())
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    n = X.shape[0]
+    nb = n // batch_size
+    Xt, labels = torch.from_numpy(X), torch.from_numpy(T.argmax(axis=1))
+    batches = [(Xt[i * batch_size:(i + 1) * batch_size], labels[i * batch_size:(i + 1) * batch_size])
+               for i in range(nb)]
+    losses = []
+    for step in range(steps):
+        x, y = batches[step % nb]
+        loss = loss_fn(model(x), y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            torch._foreach_add_(params, [p.grad for p in params], alpha=-learning_rate)
+        losses.append(loss.detach())
+    history = torch.stack(losses).double().numpy()[: (steps // nb) * nb].reshape(-1, nb).sum(axis=1)
+    return [_matrix(layer) for layer in model if isinstance(layer, nn.Linear)], history
+
+
+def train_sigmoid_mlp_online(mats, X, T, *, learning_rate, epochs):
+    """Online SGD on ``nn.Sequential`` of sigmoid layers with ``E = ½ Σ (t − y)²`` (one pattern per update).
+
+    Parameters
+    ----------
+    mats, X, T, learning_rate, epochs
+        As :func:`ref_numpy.train_sigmoid_mlp_online`.
+
+    Returns
+    -------
+    mats : list of ndarray
+    history : ndarray
+        Training-set error after each epoch.
+    """
+    dt = torch_dtype(X.dtype)
+    model = _sequential(mats, dt, nn.Sigmoid())
+    params = list(model.parameters())
+    Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
+    rows = [(Xt[i:i + 1], Tt[i:i + 1]) for i in range(X.shape[0])]
+    errors = []
+    for _ in range(epochs):
+        for x, t in rows:
+            loss = 0.5 * ((t - model(x)) ** 2).sum()
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                torch._foreach_add_(params, [p.grad for p in params], alpha=-learning_rate)
+        with torch.no_grad():
+            errors.append(0.5 * ((Tt - model(Xt)) ** 2).sum())
+    return [_matrix(layer) for layer in model if isinstance(layer, nn.Linear)], torch.stack(errors).numpy()
 
 
 class _Dag:

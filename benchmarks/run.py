@@ -1,5 +1,5 @@
-"""Benchmark neurosim against hand-written numpy and PyTorch on workloads W1–W7, after a correctness gate.
-``python benchmarks/run.py [--smoke] [--only W1,W3] [--repeat 5] [--no-torch] [--threads N] [--profile W1,W5]``.
+"""Benchmark neurosim against hand-written numpy, PyTorch and FANN on workloads W1–W8, after a correctness gate.
+``python benchmarks/run.py [--smoke] [--only W1,W3] [--repeat 5] [--no-torch] [--no-fann] [--threads N] [--profile W1,W5]``.
 Every implementation of a workload starts from the neurosim network's initial weights;
 before anything is timed, all of them must agree on the parameters after the first epoch
 (and, for W1–W3 and W7, after the whole run) to 1e-12 in float64 or 1e-4 relative in float32,
@@ -7,7 +7,8 @@ else the script exits with status 1. Then each repetition runs every implementat
 once, interleaved, after one warm-up round; the table shows median wall-clock times and
 the ratios neurosim/numpy and neurosim/torch against their targets. PyTorch is optional:
 without it (or with ``--no-torch`` or ``NEUROSIM_BENCH_NO_TORCH=1``) the torch columns are
-skipped with a note. ``--smoke`` shrinks every workload so the suite, gate included, runs
+skipped with a note; so is FANN (the C library, through ctypes on libdoublefann) where
+``libfann-dev`` is missing, or with ``--no-fann`` / ``NEUROSIM_BENCH_NO_FANN=1``. ``--smoke`` shrinks every workload so the suite, gate included, runs
 in seconds (its times mean nothing).
 """
 
@@ -44,24 +45,35 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import ref_fann  # noqa: E402
 import ref_numpy  # noqa: E402
 import workloads  # noqa: E402
 from workloads import Case, layer_masks, layer_matrices, matrices_to_weights  # noqa: E402
 
 import neurosim  # noqa: E402
+import neurosim.arithmetic  # noqa: E402
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+WORKLOADS = ("W1", "W2", "W3", "W3-nm", "W4", "W4c", "W5", "W6", "W7", "W8")
+#: The columns of references in the table, in order.
+REFS = ("numpy", "torch", "fann")
 
-#: Targets: the largest acceptable ratio neurosim time / reference time.
+#: Targets: the largest acceptable ratio neurosim time / reference time (issue 12's where it
+#: sets one). Rows not listed here (extra rows such as "W6 (stacked numpy)") show ratios only.
 TARGETS: dict[str, dict[str, float]] = {
     "W1": {"numpy": 2.0, "torch": 0.2},
+    "W1 (numba)": {"numpy": 2.0, "fann": 3.0},
     "W2": {"numpy": 2.0, "torch": 0.2},
     "W3": {"numpy": 1.5, "torch": 0.25},
-    "W4-f32": {"torch": 1.2},
-    "W4-f64": {"torch": 1.2},
-    "W5": {"torch": 1.0},
-    "W6": {"numpy": 1.2, "torch": 0.01},
+    "W3-nm": {"numpy": 1.5, "fann": 1.0},
+    "W3-nm (numba)": {"numpy": 1.5, "fann": 1.0},
+    "W4-f32": {"torch": 0.8},
+    "W4-f64": {"torch": 0.8},
+    "W4c-f32": {"torch": 1.0},
+    "W4c-f64": {"torch": 1.0},
+    "W5": {"torch": 0.5},
+    "W6": {"numpy": 1.0, "torch": 0.01},
     "W7": {"numpy": 1.5, "torch": 0.25},
+    "W8": {"fann": 1.0},
 }
 
 
@@ -76,8 +88,13 @@ class Impl:
     ``prepare(epochs)`` does the untimed set-up and returns the timed thunk;
     ``extract(raw)`` turns what the thunk returned into ``(weights, history)``, where
     ``weights`` is ``{(src, dst): w}`` (a list of them, one per member, for W6).
-    ``column`` is where its time goes in the table (``neurosim``, ``numpy``, ``torch``
-    or ``info``); ``scale`` multiplies its time (loops timed on fewer members).
+    ``column`` is where its time goes in the table (``neurosim``, ``numpy``, ``torch``,
+    ``fann`` or ``info``), ``row`` the extra row it goes in instead of the workload's own
+    (e.g. ``"W6 (stacked numpy)"``: the other columns are copied from the workload's
+    row); ``scale`` multiplies its time (loops timed on fewer members). ``checks``, when
+    given, replaces the comparison with the gate's reference: a callable
+    ``checks(epochs, result)`` that raises :class:`GateError` or returns the worst scaled
+    difference (FANN on W1, whose biases train where neurosim's are frozen).
     """
 
     name: str
@@ -86,6 +103,8 @@ class Impl:
     extract: Callable[[Any], tuple[Any, Any]]
     scale: float = 1.0
     note: str = ""
+    row: str | None = None
+    checks: Callable[[int, Any], float] | None = None
 
 
 def load_torch(disabled: bool):
@@ -113,14 +132,49 @@ def load_torch(disabled: bool):
     return ref_torch
 
 
+def load_fann(disabled: bool) -> bool:
+    """Whether FANN (libdoublefann) can be used; prints a note when it cannot.
+
+    Parameters
+    ----------
+    disabled : bool
+        True for ``--no-fann``.
+
+    Returns
+    -------
+    bool
+    """
+    if disabled:
+        print("note: FANN disabled (--no-fann); FANN column skipped")
+        return False
+    try:
+        ref_fann.load()
+    except ref_fann.FannMissing as exc:
+        print(f"note: {exc}; FANN column skipped")
+        return False
+    return True
+
+
+def numba_available() -> bool:
+    """Whether neurosim's numba backend can run here (the ``fast`` extra)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 # --- implementations ------------------------------------------------------------------------
 
-def neurosim_impl(case: Case) -> Impl:
+def neurosim_impl(case: Case, name: str = "neurosim", row: str | None = None) -> Impl:
     """neurosim itself: ``net.train`` from the case's initial weights (restored before each run).
 
     Parameters
     ----------
     case : Case
+    name : str, default "neurosim"
+    row : str, optional
+        An extra row of the table for it (a backend other than numpy).
 
     Returns
     -------
@@ -137,7 +191,9 @@ def neurosim_impl(case: Case) -> Impl:
             return net.train(case.X, case.T, epochs=epochs, **kwargs)
         return run
 
-    return Impl("neurosim", "neurosim", prepare, lambda history: (net.weights(), history))
+    history_kept = case.key.startswith("W4c")     # the references keep the running error instead
+    return Impl(name, "neurosim", prepare,
+                lambda history: (net.weights(), None if history_kept else history), row=row)
 
 
 def numpy_impls(case: Case) -> list[Impl]:
@@ -171,6 +227,18 @@ def _layered_impl(case: Case, module, name: str) -> Impl:
                                                       mode=tr["mode"], rule=rule)
             return lambda: module.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T, epochs=epochs,
                                                   mode=tr["mode"], rprop=constants)
+    elif case.key.startswith("W4c"):               # cycling minibatches, the running error kept
+        ex = case.extra
+
+        def prepare(epochs):
+            steps = epochs * (X.shape[0] // ex["batch_size"])
+            return lambda: module.train_softmax_mlp_minibatch(mats, X, T, learning_rate=tr["learning_rate"],
+                                                              steps=steps, batch_size=ex["batch_size"])
+        return Impl(name, name, prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), None))
+    elif tr["loss"] == "mse" and len(mats) > 2:   # W8: a deep sigmoid net online
+        def prepare(epochs):
+            return lambda: module.train_sigmoid_mlp_online(mats, X, T, learning_rate=tr["learning_rate"],
+                                                           epochs=epochs)
     elif tr["loss"] == "mse":
         def prepare(epochs):
             return lambda: module.train_two_layer(mats[0], mats[1], masks[0], masks[1], X, T,
@@ -213,6 +281,73 @@ def torch_impls(case: Case, rt) -> list[Impl]:
     return [_layered_impl(case, rt, "torch")]
 
 
+def fann_impls(case: Case) -> list[Impl]:
+    """The FANN reference of the workloads FANN can compute with the same numbers (W1, W3-nm, W8).
+
+    W1: FANN always trains its bias weights, the worked example freezes them, so FANN is
+    checked twice: after step 1 its non-bias weights must be neurosim's on W1 itself
+    (``w5`` to 1e-15; they are bit for bit the same here), and after the full run all its
+    weights must be those of neurosim on W1 with the biases unfrozen. Its time goes
+    against neurosim's on W1 proper (FANN updates 12 weights a step, neurosim 8).
+    W3-nm runs in ``FANN_TRAIN_BATCH``, whose step is ``lr / n`` times the summed
+    gradient, so FANN's learning rate is ``n`` times neurosim's. W8 runs incremental.
+
+    Parameters
+    ----------
+    case : Case
+
+    Returns
+    -------
+    list of Impl
+        Empty for workloads FANN does not run.
+    """
+    if case.key not in ("W1", "W3-nm", "W8"):
+        return []
+    mats = layer_matrices(case.net, case.layers)
+    tr = case.train
+    batch = tr["mode"] == "batch"
+    lr = ref_fann.fann_float(tr["learning_rate"] * (case.X.shape[0] if batch else 1))
+    if ref_fann.fann_float(lr) != lr or (batch and lr / case.X.shape[0] != tr["learning_rate"]):
+        raise GateError(f"{case.key}: FANN cannot hold the learning rate {tr['learning_rate']!r} exactly")
+    fnet = ref_fann.FannNet(mats, case.X, case.T, algorithm=ref_fann.FANN_TRAIN_BATCH if batch
+                            else ref_fann.FANN_TRAIN_INCREMENTAL, learning_rate=lr)
+
+    def extract(f):
+        return matrices_to_weights(f.matrices(), case.layers), None
+
+    checks = None
+    if case.key == "W1":
+        free = workloads.mazur_trainable_biases(case.extra.get("smoke", False))
+        free_impl = neurosim_impl(free)
+        w1_impl = neurosim_impl(case)
+        bias_units = {L.sources[-1] for L in case.layers}
+
+        def checks(epochs, result):
+            if epochs == 1:
+                want = w1_impl.extract(w1_impl.prepare(1)())
+                got_w = {k: v for k, v in result[0].items() if k[0] not in bias_units}
+                worst = compare("W1", "fann vs neurosim after step 1 (non-bias weights)", (got_w, None),
+                                ({k: want[0][k] for k in got_w}, None), np.float64)
+                d5 = abs(result[0][("h1", "o1")] - want[0][("h1", "o1")])
+                if d5 > 1e-15:
+                    raise GateError(f"W1: fann's w5 after step 1 is {result[0][('h1', 'o1')]!r}, neurosim's "
+                                    f"{want[0][('h1', 'o1')]!r}")
+                FANN_NOTES.append(f"W1: FANN's w5 after step 1 = {float(result[0][('h1', 'o1')])!r}, neurosim's "
+                                  f"{float(want[0][('h1', 'o1')])!r} "
+                                  f"({'bit for bit' if d5 == 0 else f'{d5:.2g} apart'})")
+                return worst
+            want = free_impl.extract(free_impl.prepare(epochs)())
+            return compare("W1", f"fann vs neurosim with trainable biases after {epochs} steps", result,
+                           (want[0], None), np.float64)
+
+    return [Impl("fann", "fann", fnet.prepare, extract, checks=checks,
+                 note="FANN_TRAIN_BATCH, lr x n" if batch else "FANN_TRAIN_INCREMENTAL")]
+
+
+#: Lines the FANN checks add to the report.
+FANN_NOTES: list[str] = []
+
+
 def ensemble_member_weights(result: neurosim.ensemble.EnsembleResult, K: int) -> tuple[list[dict], np.ndarray]:
     """Per-member weights and error history of what ``net.train(..., ensemble=K)`` returns.
 
@@ -232,7 +367,10 @@ def ensemble_member_weights(result: neurosim.ensemble.EnsembleResult, K: int) ->
 
 
 def w6_impls(case: Case, rt) -> list[Impl]:
-    """W6: batched numpy, the neurosim ensemble, loops over networks.
+    """W6: the neurosim ensemble (the gate's reference), batched numpy twice, loops over networks.
+
+    ``numpy-shared`` (the table's numpy column) shares the input product across members;
+    ``numpy-stacked`` (the leading-ensemble-axis form of earlier tables) has its own row.
 
     Parameters
     ----------
@@ -251,15 +389,17 @@ def w6_impls(case: Case, rt) -> list[Impl]:
     W2s = np.stack([m[1] for m in mats])
     X, T = case.X, case.T
 
-    def np_prepare(epochs):
-        return lambda: ref_numpy.train_two_layer_ensemble(W1s, W2s, X, T, learning_rate=tr["learning_rate"],
-                                                          momentum=tr["momentum"], epochs=epochs)
+    def np_prepare(fn):
+        return lambda epochs: lambda: fn(W1s, W2s, X, T, learning_rate=tr["learning_rate"],
+                                         momentum=tr["momentum"], epochs=epochs)
 
     def np_extract(raw):
         (A, B), history = raw
         return [matrices_to_weights([A[k], B[k]], layers) for k in range(K)], history
 
-    impls = [Impl("numpy-batched", "numpy", np_prepare, np_extract)]
+    impls = [Impl("numpy-shared", "numpy", np_prepare(ref_numpy.train_two_layer_ensemble_shared), np_extract),
+             Impl("numpy-stacked", "numpy", np_prepare(ref_numpy.train_two_layer_ensemble), np_extract,
+                  row="W6 (stacked numpy)")]
     kwargs = {k: v for k, v in tr.items() if k != "epochs"}
 
     # neurosim ensemble: net.train(X, T, ..., ensemble=K); members draw from seeds seed + k.
@@ -267,7 +407,7 @@ def w6_impls(case: Case, rt) -> list[Impl]:
         net, _ = workloads.symmetry_net(ex["seed"])
         return lambda: net.train(X, T, epochs=epochs, ensemble=K, **kwargs)
 
-    impls.append(Impl("neurosim-ensemble", "neurosim", ens_prepare, lambda r: ensemble_member_weights(r, K)))
+    impls.insert(0, Impl("neurosim-ensemble", "neurosim", ens_prepare, lambda r: ensemble_member_weights(r, K)))
 
     # neurosim, a Python loop over separate networks (first loop_K members, time scaled to K)
     loop_K = ex["loop_K"]
@@ -281,8 +421,8 @@ def w6_impls(case: Case, rt) -> list[Impl]:
     def loop_extract(raw):
         return [m.weights() for m in members[:loop_K]], np.stack(raw, axis=1)
 
-    impls.append(Impl("neurosim-loop", "info", loop_prepare, loop_extract, scale=K / loop_K,
-                      note=f"{loop_K} nets timed, x{K / loop_K:g}"))
+    impls.append(Impl("neurosim-loop", "neurosim", loop_prepare, loop_extract, scale=K / loop_K,
+                      note=f"{loop_K} nets timed, x{K / loop_K:g}", row="W6 (neurosim loop)"))
     if rt is not None:
         torch_K = ex["torch_K"]
         masks = layer_masks(members[0], layers)
@@ -374,7 +514,7 @@ def gate(key: str, impls: list[Impl], dtype, epochs: int, final: bool) -> dict[s
     epochs : int
         The workload's full number of epochs.
     final : bool
-        Compare the final parameters too (W1–W3, W7).
+        Compare the final parameters too (W1–W3, W3-nm, W7, W8).
 
     Returns
     -------
@@ -389,7 +529,10 @@ def gate(key: str, impls: list[Impl], dtype, epochs: int, final: bool) -> dict[s
     for label, n in (("after the first epoch", 1),) + ((("after the full run", epochs),) if final else ()):
         results = [impl.extract(impl.prepare(n)()) for impl in impls]
         for impl, res in zip(impls[1:], results[1:]):
-            w = compare(key, f"{impl.name} vs {impls[0].name} {label}", res, results[0], dtype)
+            if impl.checks is not None:
+                w = impl.checks(n, res)
+            else:
+                w = compare(key, f"{impl.name} vs {impls[0].name} {label}", res, results[0], dtype)
             worst[impl.name] = max(worst.get(impl.name, 0.0), w)
     return worst
 
@@ -423,7 +566,7 @@ def time_impls(impls: list[Impl], epochs: int, repeat: int) -> dict[str, list[fl
 
 
 def build_cases(keys: list[str], smoke: bool) -> list[Case]:
-    """Build the selected workloads (W4 twice: float32 and float64).
+    """Build the selected workloads (W4 and W4c twice: float32 and float64).
 
     Parameters
     ----------
@@ -436,21 +579,27 @@ def build_cases(keys: list[str], smoke: bool) -> list[Case]:
     """
     cases = []
     for key in keys:
-        if key == "W4":
-            cases.append(workloads.build_w4(smoke, dtype=np.float32))
-            cases.append(workloads.build_w4(smoke, dtype=np.float64))
+        if key in ("W4", "W4c"):
+            cases.append(workloads.BUILDERS[key](smoke, dtype=np.float32))
+            cases.append(workloads.BUILDERS[key](smoke, dtype=np.float64))
         else:
             cases.append(workloads.BUILDERS[key](smoke))
+    for case in cases:
+        case.extra["smoke"] = smoke
     return cases
 
 
-def impls_for(case: Case, rt) -> list[Impl]:
+def impls_for(case: Case, rt, fann: bool = False, numba: bool = False) -> list[Impl]:
     """All implementations of a case, the gate's reference first.
 
     Parameters
     ----------
     case : Case
     rt : module or None
+    fann : bool, default False
+        Add the FANN reference where it runs the workload.
+    numba : bool, default False
+        Add neurosim's numba backend (its own row) on W1 and W3-nm.
 
     Returns
     -------
@@ -459,48 +608,93 @@ def impls_for(case: Case, rt) -> list[Impl]:
     if case.key == "W6":
         return w6_impls(case, rt)
     impls = [neurosim_impl(case)]
+    if numba and case.key in ("W1", "W3-nm"):
+        twin = workloads.BUILDERS[case.key](case.extra.get("smoke", False))
+        twin.net.backend = "numba"
+        impls.append(neurosim_impl(twin, "neurosim-numba", row=f"{case.key} (numba)"))
     if case.layers is not None:
         impls += numpy_impls(case)
     if rt is not None:
         impls += torch_impls(case, rt)
+    if fann:
+        impls += fann_impls(case)
     return impls
 
 
 def fmt_time(t: float | None) -> str:
-    """Seconds as ``12.3 ms`` or ``4.56 s`` (``—`` for None)."""
+    """Seconds as ``512 µs``, ``12.3 ms`` or ``4.56 s`` (``—`` for None)."""
     if t is None:
         return "—"
+    if t < 1e-3:
+        return f"{t * 1e6:.0f} µs"
     return f"{t * 1e3:.1f} ms" if t < 1.0 else f"{t:.2f} s"
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], arith: str) -> str:
     """The results as a Markdown table.
 
     Parameters
     ----------
     rows : list of dict
-        ``key``, ``neurosim``, ``numpy``, ``torch`` (median seconds or None), ``torch_name``.
+        ``key``, ``neurosim``, ``numpy``, ``torch``, ``fann`` (median seconds or None),
+        ``torch_name``.
+    arith : str
+        The SIMD level and BLAS kernel every row ran with (one process, one machine).
 
     Returns
     -------
     str
     """
-    head = ("| workload | neurosim | numpy | torch | neurosim/numpy | target | met | neurosim/torch | target | met |\n"
-            "|---|---:|---:|---:|---:|---:|:-:|---:|---:|:-:|")
+    head = ("| workload | neurosim | numpy | torch | FANN | neurosim/numpy | target | met | neurosim/torch | target | met "
+            "| neurosim/FANN | target | met | SIMD · BLAS |\n"
+            "|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|:-:|---:|---:|:-:|---|")
     lines = [head]
     for r in rows:
         cells = [r["key"], fmt_time(r["neurosim"]), fmt_time(r["numpy"]),
-                 fmt_time(r["torch"]) + (f" ({r['torch_name']})" if r.get("torch_name") else "")]
-        for ref in ("numpy", "torch"):
-            target = TARGETS.get(r["key"], {}).get(ref) if r.get("targets", True) else None
+                 fmt_time(r["torch"]) + (f" ({r['torch_name']})" if r.get("torch_name") else ""), fmt_time(r["fann"])]
+        for ref in REFS:
+            target = TARGETS.get(r["key"], {}).get(ref)
             if r["neurosim"] is not None and r[ref] is not None:
                 ratio = r["neurosim"] / r[ref]
                 cells += [f"{ratio:.3g}", f"≤ {target:g}" if target else "—",
                           ("yes" if ratio <= target else "**no**") if target else ""]
             else:
                 cells += ["—", f"≤ {target:g}" if target else "—", ""]
+        cells.append(arith)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def arithmetic_summary(rt) -> tuple[str, str]:
+    """The SIMD level and BLAS kernel of this process: a short form for the table, a long one for the header.
+
+    Parameters
+    ----------
+    rt : module or None
+        :mod:`ref_torch`, or None without PyTorch.
+
+    Returns
+    -------
+    short, long : str
+        ``short`` like ``"AVX512_ICL · OpenBLAS SkylakeX"`` (numpy's highest SIMD
+        extension in use and OpenBLAS's kernel family, from :mod:`neurosim.arithmetic`);
+        ``long`` adds numpy's baseline, PyTorch's CPU capability and FANN's build.
+    """
+    info = neurosim.arithmetic.describe()
+    simd = info["simd"]
+    top = (simd["found"] or simd["baseline"] or ["?"])[-1]
+    core = info["blas"].get("core") or "unknown kernel"
+    short = f"{top} · {info['blas'].get('name') or 'BLAS'} {core}"
+    parts = [f"numpy SIMD baseline {'+'.join(simd['baseline']) or 'none'}, dispatched "
+             f"{'+'.join(simd['found']) or 'none'} (not used: {'+'.join(simd['not_found']) or 'none'})",
+             f"BLAS {info['blas'].get('name')} {info['blas'].get('version')} kernel {core}"]
+    if rt is not None:
+        try:
+            parts.append(f"torch CPU capability {rt.torch.backends.cpu.get_cpu_capability()}")
+        except AttributeError:
+            pass
+    parts.append("FANN: libdoublefann as packaged (plain C loops, no BLAS)")
+    return short, "; ".join(parts)
 
 
 def environment(rt) -> str:
@@ -575,56 +769,71 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="comma-separated workloads, e.g. W1,W3 (default: all)")
     p.add_argument("--repeat", type=int, default=5, help="timed runs per implementation (median; >= 1)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch references")
+    p.add_argument("--no-fann", action="store_true", help="skip the FANN reference")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for numpy's BLAS and torch (default: the libraries' own defaults)")
     p.add_argument("--profile", default="", help="comma-separated workloads to profile neurosim on, then exit")
     args = p.parse_args(argv)
-    keys = [k.strip().upper() for k in args.only.split(",") if k.strip()] or list(WORKLOADS)
+    by_upper = {k.upper(): k for k in WORKLOADS}
+    asked = [k.strip() for k in args.only.split(",") if k.strip()]
+    keys = [by_upper.get(k.upper(), k) for k in asked] or list(WORKLOADS)
     bad = [k for k in keys if k not in WORKLOADS]
     if bad or args.repeat < 1:
         p.error(f"unknown workload(s) {', '.join(bad)}; choose from {', '.join(WORKLOADS)}" if bad
                 else "--repeat must be >= 1")
     rt = load_torch(args.no_torch)
+    fann = load_fann(args.no_fann)
+    numba = numba_available()
+    if not numba:
+        print("note: numba is not importable (pip install 'neurosim[fast]'); the (numba) rows are skipped")
+    arith, arith_long = arithmetic_summary(rt)
     print(environment(rt))
+    print("arithmetic: " + arith_long)
     if args.profile:
-        profile(build_cases([k.strip().upper() for k in args.profile.split(",")], args.smoke), rt)
+        profile(build_cases([by_upper.get(k.strip().upper(), k.strip()) for k in args.profile.split(",")],
+                            args.smoke), rt)
         return 0
     t_start = time.perf_counter()
     rows, details = [], []
     for key in keys:
         t0 = time.perf_counter()
         for case in build_cases([key], args.smoke):
-            impls = impls_for(case, rt)
             try:
-                worst = gate(case.key, impls, case.dtype, case.train["epochs"], final=case.key in ("W1", "W2", "W3", "W7"))
+                impls = impls_for(case, rt, fann, numba)
+                worst = gate(case.key, impls, case.dtype, case.train["epochs"],
+                             final=case.key in ("W1", "W2", "W3", "W3-nm", "W7", "W8"))
             except GateError as exc:
                 print(f"\nCORRECTNESS GATE FAILED: {exc}", file=sys.stderr)
                 return 1
             times = time_impls(impls, case.train["epochs"], args.repeat)
             med = {name: statistics.median(ts) for name, ts in times.items()}
-            row = {"key": case.key, "neurosim": None, "numpy": None, "torch": None, "torch_name": ""}
+            row = {"key": case.key, "neurosim": None, "numpy": None, "torch": None, "fann": None, "torch_name": ""}
+            extra: dict[str, dict] = {}
             for impl in impls:
                 col = impl.column
-                if col in ("neurosim", "numpy", "torch") and (row[col] is None or med[impl.name] < row[col]):
-                    row[col] = med[impl.name]
+                target = row if impl.row is None else extra.setdefault(impl.row, {"key": impl.row})
+                if col in ("neurosim",) + REFS and (target.get(col) is None or med[impl.name] < target[col]):
+                    target[col] = med[impl.name]
                     if col == "torch" and impl.name != "torch":
-                        row["torch_name"] = impl.name
-                details.append(f"{case.key:7s} {impl.name:18s} median {fmt_time(med[impl.name]):>10s}  "
+                        target["torch_name"] = impl.name
+                details.append(f"{case.key:8s} {impl.name:18s} median {fmt_time(med[impl.name]):>10s}  "
                                f"min {fmt_time(min(times[impl.name])):>10s}  max {fmt_time(max(times[impl.name])):>10s}"
                                f"  gate {'ref' if impl is impls[0] else f'{worst.get(impl.name, 0):.2g}'}"
                                f"{'  (' + impl.note + ')' if impl.note else ''}")
             rows.append(row)
-            if case.key == "W6":
-                loop = next(i for i in impls if i.name == "neurosim-loop")
-                rows.append({"key": "W6 (neurosim loop)", "neurosim": med[loop.name], "numpy": row["numpy"],
-                             "torch": row["torch"], "torch_name": row["torch_name"], "targets": False})
+            for e in extra.values():                 # an extra row: its own entries, the rest from the main row
+                rows.append({**row, "torch_name": row["torch_name"], **e})
         print(f"{key} done in {time.perf_counter() - t0:.1f} s", flush=True)
     print(f"\nmedian of {args.repeat} interleaved runs after one warm-up; all implementations passed the "
           f"correctness gate{' (SMOKE: tiny sizes, the ratios mean nothing)' if args.smoke else ''}\n")
-    print(table(rows))
+    print(table(rows, arith))
     print("\n" + "\n".join(details))
+    for line in FANN_NOTES:
+        print(line)
     if rt is None:
         print("\nnote: torch columns skipped (PyTorch not available)")
+    if not fann:
+        print("note: FANN column skipped (libdoublefann not available: apt-get install libfann-dev)")
     print(f"\ntotal {time.perf_counter() - t_start:.1f} s")
     return 0
 

@@ -19,6 +19,7 @@ import numpy as np
 import neurosim
 
 __all__ = ["Case", "Layer", "build_w1", "build_w2", "build_w3", "build_w4", "build_w5", "build_w6", "build_w7",
+           "build_w3nm", "build_w4c", "build_w8", "mazur_trainable_biases", "FANN_LR",
            "dataset", "symmetry_net", "layer_matrices", "layer_masks", "matrices_to_weights",
            "DagLayout", "dag_layout", "dag_to_weights", "BUILDERS"]
 
@@ -314,6 +315,115 @@ def build_w4(smoke: bool = False, dtype=np.float64, seed: int = 0) -> Case:
     return Case(name, net, X.astype(dtype), T.astype(dtype), train, layers=layers)
 
 
+def build_w4c(smoke: bool = False, dtype=np.float64, seed: int = 0) -> Case:
+    """W4c: the W4 net trained on cycling minibatches: 4 batches of 128, 200 steps (50 epochs).
+
+    Parameters
+    ----------
+    smoke : bool, default False
+        A 32-16-8-4 net, 4 batches of 16, 8 steps.
+    dtype : numpy dtype, default float64
+    seed : int, default 0
+        Seeds the initial weights (the same as W4's) and the data.
+
+    Returns
+    -------
+    Case
+        512 uniform [0, 1) inputs with random one-hot targets; neurosim trains in
+        ``minibatch`` mode with ``batch_size`` 128, the batches taken in order, so step
+        ``s`` uses batch ``s mod 4``; ``extra["steps"]`` and ``extra["batch_size"]``
+        are for the references.
+    """
+    sizes = [("i", 32), ("h", 16), ("g", 8), ("o", 4)] if smoke else [("i", 784), ("h", 256), ("g", 128), ("o", 10)]
+    batch, batches, steps = (16, 4, 8) if smoke else (128, 4, 200)
+    net = neurosim.Network(seed=seed, dtype=dtype)
+    layers = _dense_layers(net, sizes, ["sigmoid", "sigmoid", "softmax"])
+    net.compile()
+    rng = np.random.default_rng(seed + 1)
+    n = batch * batches
+    X = rng.random((n, sizes[0][1]))
+    T = np.eye(sizes[-1][1])[rng.integers(0, sizes[-1][1], n)]
+    train = dict(loss="cce", learning_rate=0.01, epochs=steps // batches, mode="minibatch", batch_size=batch,
+                 momentum=0.0)
+    name = "W4c-f32" if np.dtype(dtype) == np.float32 else "W4c-f64"
+    return Case(name, net, X.astype(dtype), T.astype(dtype), train, layers=layers,
+                extra={"steps": steps, "batch_size": batch})
+
+
+#: W3-nm and W8 use learning rates that a C float holds (FANN stores them as floats).
+FANN_LR = {"W3-nm": float(np.float32(0.1)), "W8": float(np.float32(0.01))}
+
+
+def build_w3nm(smoke: bool = False, seed: int = 0) -> Case:
+    """W3-nm: W3 without momentum (FANN's batch mode has none), lr 0.1 as a C float, 900 sweeps.
+
+    900 rather than 1,500 sweeps: near sweep 1,000 a hidden unit's output passes 0.99,
+    where FANN clips ``y`` in the sigmoid's derivative, and FANN's weights leave the
+    others' (by 7e-2 at sweep 1,500); up to 900 they agree to 1e-15.
+
+    Parameters
+    ----------
+    smoke : bool, default False
+        50 sweeps.
+    seed : int, default 0
+
+    Returns
+    -------
+    Case
+    """
+    case = build_w3(smoke, seed)
+    case.key = "W3-nm"
+    case.train = dict(case.train, momentum=0.0, learning_rate=FANN_LR["W3-nm"], epochs=50 if smoke else 900)
+    return case
+
+
+def build_w8(smoke: bool = False, seed: int = 0) -> Case:
+    """W8: 784-256-128-10 all sigmoid, mse, online SGD over 1,000 patterns (1,000 updates), lr 0.01.
+
+    FANN has no softmax, so every layer is logistic and the loss ``½ Σ (t − y)²``.
+
+    Parameters
+    ----------
+    smoke : bool, default False
+        A 32-16-8-4 net and 40 patterns.
+    seed : int, default 0
+        Seeds the initial weights (uniform ±1/√fan-in, neurosim's default) and the data.
+
+    Returns
+    -------
+    Case
+        Uniform [0, 1) inputs, random one-hot targets, one epoch of online updates.
+    """
+    sizes = [("i", 32), ("h", 16), ("g", 8), ("o", 4)] if smoke else [("i", 784), ("h", 256), ("g", 128), ("o", 10)]
+    n = 40 if smoke else 1_000
+    net = neurosim.Network(seed=seed)
+    layers = _dense_layers(net, sizes, ["sigmoid", "sigmoid", "sigmoid"])
+    net.compile()
+    rng = np.random.default_rng(seed + 1)
+    X = rng.random((n, sizes[0][1]))
+    T = np.eye(sizes[-1][1])[rng.integers(0, sizes[-1][1], n)]
+    train = dict(loss="mse", learning_rate=FANN_LR["W8"], epochs=1, mode="online", momentum=0.0)
+    return Case("W8", net, X, T, train, layers=layers)
+
+
+def mazur_trainable_biases(smoke: bool = False) -> Case:
+    """W1 with the biases trainable: what FANN computes (its bias weights always train).
+
+    Parameters
+    ----------
+    smoke : bool, default False
+
+    Returns
+    -------
+    Case
+    """
+    case = build_w1(smoke)
+    for L in case.layers:
+        for d in L.targets:
+            case.net.set_trainable(L.sources[-1], d, True)
+    return case
+
+
 # --- W5: random DAG ----------------------------------------------------------------------------------
 
 @dataclass
@@ -461,5 +571,5 @@ def dag_to_weights(dag: DagLayout, W: list[np.ndarray], b: np.ndarray) -> dict[t
     return out
 
 
-BUILDERS = {"W1": build_w1, "W2": build_w2, "W3": build_w3, "W4": build_w4, "W5": build_w5, "W6": build_w6,
-            "W7": build_w7}
+BUILDERS = {"W1": build_w1, "W2": build_w2, "W3": build_w3, "W3-nm": build_w3nm, "W4": build_w4, "W4c": build_w4c,
+            "W5": build_w5, "W6": build_w6, "W7": build_w7, "W8": build_w8}
