@@ -55,6 +55,7 @@ from .network import Network
 from .plugincheck import check_plugins
 from .plotting import KINDS, CurveRecorder, choose_kinds, read_results, require_matplotlib, save_figures
 from .plotting.base import check_member, ensemble_refusal
+from .plotting.sweeps import is_sweep_folder, save_sweep_figure, sweep_view
 from .plugins import Registry, make_registry
 from .progress import PROGRESS_MODES, ProgressReporter, SweepReporter, progress_mode
 from .resources import describe_bytes
@@ -429,6 +430,12 @@ def _plot(args: argparse.Namespace, now: _Activity) -> int:
     _check_folder("--out", args.out)
     require_matplotlib(headless=True)
     source = Path(args.source)
+    if is_sweep_folder(source):
+        return _plot_sweep(args, now)
+    for flag in ("measure", "x", "y"):
+        if getattr(args, flag) is not None:
+            raise ScenarioError(f"--{flag}", args.source, "is not a sweep's results folder (neurosim sweep --out DIR, "
+                                "with results.json); --measure, --x and --y draw a sweep")
     if source.is_dir():
         if args.set or args.seed is not None:
             flag = "--set" if args.set else "--seed"
@@ -458,6 +465,23 @@ def _plot(args: argparse.Namespace, now: _Activity) -> int:
                 reporter.close()
     now(f"drawing the pictures of {args.source}")
     _pictures(args, subject, recorder, args.kind or None, args.member)
+    return EXIT_OK
+
+
+def _plot_sweep(args: argparse.Namespace, now: _Activity) -> int:
+    """``neurosim plot DIR`` of a sweep's results: one measure against one or two axes."""
+    for flag, given in (("--kind", args.kind), ("--member", args.member is not None), ("--set", args.set),
+                        ("--seed", args.seed is not None), ("--plugin", args.plugin)):
+        if given:
+            raise ScenarioError(flag, args.source, "is a sweep's results folder; it is drawn as a measure against "
+                                "its axes (--measure, --x, --y), and " + flag + " does not apply")
+    now(f"reading the sweep's results in {args.source}")
+    view = sweep_view(args.source, args.measure, args.x, args.y)
+    if view.finished < view.total and not args.quiet:
+        print(f"note: {view.finished} of {view.total} points have finished; drawing those", file=sys.stderr)
+    now(f"drawing the sweep in {args.source}")
+    path = save_sweep_figure(args.source, args.out, view.measure, view.x, view.y, dpi=args.dpi)
+    print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -688,8 +712,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "or of a scenario file (run first) as PNG files: " + ", ".join(f"{k}.png" for k in KINDS)
                           + ". By default every kind that applies is drawn; an ensemble's results have one "
                           "learning curve for all members, and the pictures of one network need --member K. "
+                          "A sweep's results folder (neurosim sweep --out) is drawn as sweep_MEASURE.png: a "
+                          "measure against one axis (a line with the spread over seeds) or two (a heatmap). "
                           f"Needs matplotlib: pip install 'neurosim[plot]'. {SECURITY}")
-    plot.add_argument("source", help="a results folder written by neurosim run --out, or a .toml scenario file")
+    plot.add_argument("source", help="a results folder written by neurosim run --out or neurosim sweep --out, "
+                      "or a .toml scenario file")
     plot.add_argument("--out", metavar="DIR", required=True, help="write the pictures here (created if missing)")
     plot.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
                       help=f"draw only this kind (repeatable): {', '.join(KINDS)}")
@@ -705,6 +732,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "while a scenario file runs, as for neurosim run")
     plot.add_argument("-q", "--quiet", action="store_true", help="print only the files written")
     plot.add_argument("--no-plugins", action="store_true", help=NO_PLUGINS)
+    plot.add_argument("--measure", metavar="COLUMN", help="with a sweep's results folder: the column to draw "
+                      "(default success_rate if present, else train_error)")
+    plot.add_argument("--x", metavar="AXIS", help="with a sweep's results folder: the axis along the picture")
+    plot.add_argument("--y", metavar="AXIS", help="with a sweep's results folder: a second axis (a heatmap)")
     _add_exchange_commands(sub)
     _add_sweep_command(sub)
     plugins = sub.add_parser("list", help="list registered activations, losses, initialisers, datasets, measures, "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import doctest
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import pytest
 import neurosim
 from neurosim.errors import MissingExtraError, PluginError
 from neurosim.exchange import to_onnx
+from neurosim.sweep import is_sweep
 
 try:
     import onnx
@@ -33,7 +35,7 @@ needs_onnx = pytest.mark.skipif(ort is None, reason="the onnx extra is not insta
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SCENARIOS = [p for p in sorted((ROOT / "scenarios").glob("*.toml")) if not is_sweep(tomllib.loads(p.read_text()))]
 
 
 def _run(model, X):

@@ -28,9 +28,10 @@ from pathlib import Path
 import pytest
 
 from neurosim.cli import main
+from neurosim.sweep import is_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SCENARIOS = [p for p in sorted((ROOT / "scenarios").glob("*.toml")) if not is_sweep(tomllib.loads(p.read_text()))]
 PARSED = {p.stem: tomllib.loads(p.read_text()) for p in SCENARIOS}
 
 #: Values put in place of whatever was there.

@@ -10,7 +10,8 @@
 3. A chaotic run is stated as a distribution: the family-trees net ends somewhere else
    under every arithmetic when trained once, so its scenario is an ensemble of 100
    starts, and its statistics hold under every arithmetic — as does every expectation of
-   every shipped scenario.
+   every shipped scenario, and every ``[[sweep.expect]]`` of every shipped sweep (run with
+   :func:`neurosim.sweep.run_sweep`, its worker processes under the same arithmetic).
 
 The variants are those of :data:`neurosim.arithmetic.VARIANTS` that really change the
 arithmetic on this machine (each is probed: both libraries ignore names they do not know
@@ -44,13 +45,24 @@ TOLERANCE = 1e-6
 MINIMUM_VARIANTS = 4
 
 #: Run every scenario and print, as JSON: whether it passed, its failures, and for single
-#: runs the final weights and error; then the family-trees net trained once.
+#: runs the final weights and error; for a sweep, whether its points and sweep expectations
+#: passed and the arithmetic fingerprints its points' summaries record; then the
+#: family-trees net trained once.
 CHILD = r"""
-import json, sys
+import json, sys, tempfile, tomllib
 import neurosim
 from neurosim import arithmetic
+from neurosim.sweep import is_sweep, run_sweep
 out = {"signature": arithmetic.signature(), "scenarios": {}}
 for path in sys.argv[1:]:
+    if is_sweep(tomllib.loads(open(path).read())):
+        with tempfile.TemporaryDirectory() as tmp:
+            s = run_sweep(path, tmp + "/out", workers=1)
+            seen = {json.load(open(f"{tmp}/out/points/{r['point']}/summary.json"))["arithmetic"]["fingerprint"]
+                    for r in s.rows}
+        out["scenarios"][path] = {"passed": s.passed, "failures": s.failures, "fingerprints": sorted(seen),
+                                  "points": len(s.rows)}
+        continue
     r = neurosim.run_scenario(path)
     entry = {"passed": r.passed, "failures": r.failures}
     if r.ensemble is None:
@@ -185,6 +197,19 @@ def test_single_runs_agree_across_arithmetic(label, library, variants):
         assert worst <= TOLERANCE, f"{Path(path).name} under {label}: relative difference {worst:.3g}"
         compared += 1
     assert compared >= 8
+
+
+@pytest.mark.parametrize("label", _variant_ids())
+def test_sweeps_run_their_points_under_that_arithmetic(label, library, variants):
+    """A sweep's points run in worker processes: every point's summary.json records the
+    arithmetic of the variant (so its expectations above were checked under it)."""
+    if label not in library:
+        pytest.skip(f"{label}: {variants[1][label]}")
+    sweeps = {Path(p).name: r for p, r in library[label]["scenarios"].items() if "fingerprints" in r}
+    assert "symmetry_sweep.toml" in sweeps
+    for name, r in sweeps.items():
+        assert r["points"] >= 1 and r["fingerprints"] == [library[label]["signature"]["fingerprint"]], name
+    assert library[label]["signature"]["fingerprint"] != library["native"]["signature"]["fingerprint"]
 
 
 def test_the_family_trees_net_is_chaotic(library):

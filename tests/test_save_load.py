@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,13 @@ import pytest
 
 import neurosim
 from neurosim.io import FileError
+from neurosim.sweep import is_sweep
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / "data"
 OLD_FILES = DATA / "network_files"
-SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
+SCENARIOS = [p for p in sorted((REPO / "scenarios").glob("*.toml")) if not is_sweep(tomllib.loads(p.read_text()))]
 
 
 # --- helpers -------------------------------------------------------------------------------

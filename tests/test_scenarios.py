@@ -1,11 +1,19 @@
 """Every shipped scenario runs through the public API and the command, and meets its expectations.
 
+The shipped sweep files (a ``[sweep]`` table: ``scenarios/symmetry_sweep.toml``) run with
+``neurosim sweep`` and meet their ``[[sweep.expect]]``; the mirror-symmetry sweep's cell at
+the paper's setting equals ``symmetry_ensemble.toml`` (the same 100 starts).
+
 Also checks what a scenario run returns (network, history, checks) and what ``neurosim run``
 prints for the worked example: the forward pass, the total error 0.298371109, the
 eight updated weights and the error after the step.
 """
 
+import json
 import os
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +21,16 @@ import pytest
 
 import neurosim
 from neurosim.cli import main
+from neurosim.sweep import is_sweep
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+FILES = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+SWEEPS = [p for p in FILES if is_sweep(tomllib.loads(p.read_text()))]
+SCENARIOS = [p for p in FILES if p not in SWEEPS]
 
 
 def test_there_are_scenarios():
     assert {p.name for p in SCENARIOS} >= {"mazur.toml", "delta_rule_221.toml"}
+    assert {p.name for p in SWEEPS} >= {"symmetry_sweep.toml"}
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -27,6 +39,43 @@ def test_scenario_meets_its_expectations(path):
     assert result.checks, "a shipped scenario must check something"
     assert result.passed, "\n".join(result.failures)
     assert len(result.history) == result.scenario.epochs or result.stopped_early
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """``{sweep file name: (exit status, what it printed, results.json)}``, each shipped sweep run once."""
+    out = {}
+    for path in SWEEPS:
+        folder = tmp_path_factory.mktemp(path.stem)
+        done = subprocess.run([sys.executable, "-m", "neurosim", "sweep", str(path), "--out", str(folder / "out"),
+                               "--workers", "2", "-q"], capture_output=True, text=True, timeout=600)
+        table = json.loads((folder / "out" / "results.json").read_text())
+        out[path.name] = (done.returncode, done.stdout + done.stderr, table)
+    return out
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_sweep_meets_its_expectations(path, swept):
+    status, printed, table = swept[path.name]
+    assert status == 0 and printed.strip() == f"{path}: passed", printed
+    assert table["expectations"] and all(e["met"] for e in table["expectations"])
+    assert table["finished"] == table["total"] and {row["status"] for row in table["rows"]} == {"passed"}
+
+
+def test_symmetry_sweep_at_the_papers_setting_is_the_ensemble_scenario(swept):
+    """The (0.1, 0.9) point trains the 100 starts of symmetry_ensemble.toml: 31 learn it,
+    median 896 sweeps, the same numbers; and the grid's corners are as its header says."""
+    rows = {(r["training.learning_rate"], r["training.momentum"]): r for r in swept["symmetry_sweep.toml"][2]["rows"]}
+    assert len(rows) == 12
+    ens = neurosim.run_scenario(SCENARIOS[[p.name for p in SCENARIOS].index("symmetry_ensemble.toml")])
+    paper, stats = rows[(0.1, 0.9)], ens.metrics()["ensemble"]
+    assert paper["members"] == 100 and paper["success_rate"] == stats["success_rate"] == 0.31
+    for key in ("epochs_min", "epochs_median", "epochs_max"):
+        assert paper[key] == stats[key]
+    assert (paper["epochs_min"], paper["epochs_median"], paper["epochs_max"]) == (345.0, 896.0, 1474.0)
+    assert [rows[(lr, 0.9)]["success_rate"] for lr in (0.05, 0.1, 0.2, 0.4)] == [0.94, 0.31, 0.0, 0.0]
+    assert [rows[(0.4, m)]["success_rate"] for m in (0.0, 0.5, 0.9)] == [0.85, 1.0, 0.0]
+    assert rows[(0.4, 0.5)]["epochs_median"] == 363.0
 
 
 def test_mazur_result_object():
@@ -75,7 +124,7 @@ def test_command_exit_status_follows_the_expectations(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "FAIL" in captured.out and "h1 -> o1" in captured.err
     assert main(["run", "-q", str(failing), "--set", "training.learning_rate=0.0"]) == 1
-    assert main(["check", *map(str, SCENARIOS)]) == 0
+    assert main(["check", *map(str, FILES)]) == 0
 
 
 def test_list_shows_builtins_with_their_plugin(capsys):

@@ -9,7 +9,10 @@ Each picture is drawn from a run of a shipped scenario, with its own seed, by
 - ``symmetry_ensemble``: the learning curve of 100 starts (median, 10–90% band, members);
 - ``iris_softmax``: a learning curve with a test set (training and test error and accuracy);
 - ``xor_sigmoid`` and ``two_spirals``: decision regions and the hidden neurons'
-  responses, and the two-spirals net's graph with its skip connections.
+  responses, and the two-spirals net's graph with its skip connections;
+- ``symmetry_sweep`` (a sweep, run with :func:`neurosim.sweep.run_sweep` on 2 workers):
+  the heatmap of its success rate over learning rate and momentum
+  (``symmetry_sweep-sweep_success_rate.png``).
 
 Run from anywhere: ``python docs/tools/plot_images.py`` (needs ``pip install
 'neurosim[plot]'``); it prints each file it writes. The runs are deterministic, so the
@@ -19,11 +22,13 @@ pictures change only when the code that draws them (or trains the runs) does.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import neurosim
 from neurosim import plotting
 from neurosim.io import atomic_write_all
+from neurosim.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "images"
@@ -37,6 +42,8 @@ PICTURES = {
     "xor_sigmoid": ["decision_regions", "hidden_responses"],
     "two_spirals": ["network", "decision_regions", "hidden_responses"],
 }
+#: sweep -> the measures drawn of its results (against its first two axes)
+SWEEPS = {"symmetry_sweep": ["success_rate"]}
 
 
 def main() -> int:
@@ -48,6 +55,12 @@ def main() -> int:
         result = neurosim.run_scenario(ROOT / "scenarios" / f"{name}.toml", callbacks=[recorder])
         for kind, figure in plotting.figures(result, kinds, recorder=recorder).items():
             files[OUT / f"{name}-{kind}.png"] = plotting.png_bytes(figure, DPI)
+    for name, measures in SWEEPS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            run_sweep(ROOT / "scenarios" / f"{name}.toml", Path(tmp) / "out", workers=2)
+            for measure in measures:
+                figure = plotting.sweep_figure(Path(tmp) / "out", measure)
+                files[OUT / f"{name}-{plotting.sweep_file_name(measure)}"] = plotting.png_bytes(figure, DPI)
     OUT.mkdir(parents=True, exist_ok=True)
     for path in atomic_write_all(files):
         print(f"wrote {path.relative_to(ROOT)}")
