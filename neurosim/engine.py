@@ -240,13 +240,17 @@ class _DenseEnsemble:
     """Kernel of a dense level of an ensemble, state ``(units, K, batch)``, W ``(n, K, n_src)``.
 
     Sources that are inputs or bias units hold the same values for every member, so their
-    part is one matrix product over all members at once; sources that are computing
-    neurons differ per member and go through K stacked products.
+    part is one matrix product over all members at once (``W_cat @ X``: the members'
+    blocks stacked as the rows of one matrix, the patterns shared); sources that are
+    computing neurons differ per member and go through K stacked products. A level of
+    one neuron (the output of most ensemble studies) sends its messages back as one
+    broadcast product and sums its weight gradient with one ``einsum`` instead: K stacked
+    products of a single row are mostly loop overhead in numpy's matmul.
     """
 
     __slots__ = ("buf", "fixed_idx", "Ff", "Wf", "Gf", "idx", "gather", "Sc", "ScT", "Wc", "WcT", "Gc",
                  "net", "net2", "netK", "delta2", "deltaK", "summed", "summedK", "sent", "sentT", "prop_rows",
-                 "gy_prop", "back")
+                 "gy_prop", "back", "one", "W1c", "G1c", "delta1")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, K, ns = lv.W.shape
@@ -289,6 +293,13 @@ class _DenseEnsemble:
                 self.summed = self.summedK.transpose(1, 0, 2)
             self.sent = buf.scratch("send", (K, nc, batch))
             self.sentT = self.sent.transpose(1, 0, 2)
+        self.one = bool(nc) and n == 1
+        self.W1c = self.G1c = self.delta1 = None
+        if self.one:                                          # one neuron: broadcasts, not K products
+            self.W1c = lv.W[0, :, pf:].T[:, :, None]          # (nc, K, 1)
+            self.G1c = lv.G[0, :, pf:]                        # (K, nc)
+            self.delta1 = delta[0]                            # (K, batch)
+            self.sentT = buf.scratch("send", (nc, K, batch))  # the messages, laid out as gy's rows
 
     def _fixed(self) -> np.ndarray:
         return self.Ff if self.fixed_idx is None else self.buf.fixed[self.fixed_idx]
@@ -313,8 +324,12 @@ class _DenseEnsemble:
         if self.Wc is not None:
             if self.idx is not None:
                 out.take(self.idx, axis=0, out=self.gather, mode="clip")
-            np.matmul(self.deltaK, self.ScT.transpose(0, 2, 1), out=self.Gc)
-            np.matmul(self.WcT, self.deltaK, out=self.sent)
+            if self.one:
+                np.einsum("kb,ckb->kc", self.delta1, self.Sc, out=self.G1c)
+                np.multiply(self.W1c, self.delta1, out=self.sentT)
+            else:
+                np.matmul(self.deltaK, self.ScT.transpose(0, 2, 1), out=self.Gc)
+                np.matmul(self.WcT, self.deltaK, out=self.sent)
             _add_to_rows(gy, self.prop_rows, self.gy_prop, self.sentT, self.back)
 
 
@@ -795,7 +810,10 @@ class Plan:
         for kernel, segs in buf.levels:
             kernel.forward(out)                              # messages w·y, summed per neuron
             for act, net_s, out_s, *_ in segs:
-                out_s[...] = act.function(net_s)             # update: the activation
+                if act.function_into is not None:            # update: the activation, in place
+                    act.function_into(net_s, out_s)
+                else:
+                    out_s[...] = act.function(net_s)
         self.last = buf
         return buf
 
@@ -848,8 +866,14 @@ class Plan:
         out = buf.out
         for kernel, segs in reversed(buf.levels):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
-                d = act.backward(net_s, out_s, gy_s)         # delta = f'(net) · dE/dy
                 f = fused.get(id(seg))
+                if act.backward_into is not None:            # delta = f'(net) · dE/dy, in place
+                    act.backward_into(net_s, out_s, gy_s, delta_s)
+                    if f is not None:
+                        t = T[:, seg.out_cols]
+                        delta_s += f(out_s, t if act.group else self._neuron_major(t))
+                    continue
+                d = act.backward(net_s, out_s, gy_s)
                 if f is not None:
                     t = T[:, seg.out_cols]
                     d = d + f(out_s, t if act.group else self._neuron_major(t))

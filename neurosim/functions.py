@@ -168,6 +168,13 @@ class Activation:
         The same function and derivative as scalar expressions, so that the ``python``
         and ``numba`` backends can generate code for networks that use it (without it
         they train on numpy). Elementwise activations only.
+    function_into : callable, optional
+        ``function_into(net, out)`` writes ``function(net)`` into the array ``out`` (same
+        shape) with the same operations, so the engine's passes make no temporary for it.
+        Elementwise activations only; it must give exactly the bits ``function`` gives.
+    backward_into : callable, optional
+        ``backward_into(net, y, grad_y, out)`` writes :meth:`backward`'s result into
+        ``out``, bit for bit, as ``function_into`` does for the function.
 
     Notes
     -----
@@ -183,6 +190,8 @@ class Activation:
     group: bool = False
     description: str = ""
     scalar: ScalarActivation | None = None
+    function_into: Callable[[Array, Array], None] | None = None
+    backward_into: Callable[[Array, Array, Array, Array], None] | None = None
 
     def backward(self, net: Array, y: Array, grad_y: Array) -> Array:
         """Return ``dE/dnet`` given ``dE/dy`` (chain rule through this activation).
@@ -222,6 +231,8 @@ class Activation:
                 _returned(f"vjp(net, y, dE_dy) for net of shape {shape}", self.vjp(net, y, np.ones(shape)), shape)
             else:
                 _returned(f"derivative(net, y) for net of shape {shape}", self.derivative(net, y), shape)
+        if self.function_into is not None or self.backward_into is not None:
+            self._check_into()
         if self.scalar is not None:
             if self.group:
                 raise ValueError("a group activation has no scalar form (scalar=None): its neurons are computed together")
@@ -230,6 +241,27 @@ class Activation:
             grad = self.backward(net, y, np.ones_like(net))
             _check_scalar("function", self.scalar.function, ("x",), [net], y)
             _check_scalar("derivative", self.scalar.derivative, ("x", "y"), [net, y], grad)
+
+    def _check_into(self) -> None:
+        """The in-place forms must write exactly what the plain forms return."""
+        if self.group:
+            raise ValueError("a group activation has no in-place forms (function_into, backward_into): give "
+                             "function and vjp only")
+        for shape in ((3, 4), (3, 2, 4)):
+            net = np.linspace(-3.0, 3.0, int(np.prod(shape))).reshape(shape)
+            y = self.function(net.copy())
+            grad = np.linspace(-1.0, 2.0, net.size).reshape(shape)
+            for name, form, args, want in (("function_into", self.function_into, (net,), y),
+                                           ("backward_into", self.backward_into, (net, y, grad),
+                                            self.backward(net, y, grad))):
+                if form is None:
+                    continue
+                out = np.full(shape, np.nan)
+                form(*args, out)
+                if not np.array_equal(out, want):
+                    raise ValueError(f"{name} wrote {out.ravel()[:3]} ... where the plain form gives "
+                                     f"{np.asarray(want).ravel()[:3]} ... (shape {shape}); it must write the "
+                                     "same values, bit for bit")
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}{', group' if self.group else ''})"

@@ -1213,7 +1213,7 @@ class Network:
               weight_decay: float | None = None, optimizer: Any = None, stop: Any = None,
               ensemble: int | None = None, seeds: list | None = None, schedule: Any = None, shuffle: Any = False,
               *, optimizer_options: Mapping[str, Any] | None = None, callbacks: Iterable[Any] = (),
-              validation: Any = None):
+              validation: Any = None, history: str = "exact"):
         """Train by backpropagation and an optimisation rule (plain SGD by default).
 
         Parameters
@@ -1277,13 +1277,23 @@ class Network:
         validation : (array_like, array_like), optional
             Inputs and targets of a validation set, whose error is measured after every
             epoch (``progress.validation_error``; the ``early_stopping`` criterion).
+        history : {'exact', 'running'}, default 'exact'
+            What the learning curve holds. ``exact``: the total error over the whole
+            training set after each epoch (online and minibatch mode make a forward
+            pass over the whole set for it after every epoch; batch mode's training
+            pass measures it for free). ``running``: the sum, over the epoch's updates,
+            of the error of each update's patterns measured before that update (as
+            Keras reports it), which costs no extra pass; ``error_below`` then watches
+            that running error, and ``within`` and ``bit_fail`` still judge the outputs
+            at the end of the epoch, from a pass made only for them.
 
         Returns
         -------
         ndarray or EnsembleResult
             ``history[k]``: total error over the whole training set after ``k + 1`` epochs
-            (shorter than ``epochs`` when training stopped early); with ``ensemble``, the
-            per-member results and statistics.
+            (shorter than ``epochs`` when training stopped early), or with
+            ``history="running"`` the running error of epoch ``k + 1``; with
+            ``ensemble``, the per-member results and statistics.
 
         Raises
         ------
@@ -1304,7 +1314,7 @@ class Network:
                    optimizer_options=optimizer_options, stop=stop, ensemble=ensemble, seeds=seeds,
                    schedule=schedule, shuffle=shuffle, callbacks=list(callbacks) if not isinstance(
                        callbacks, (str, bytes)) and isinstance(callbacks, Iterable) else callbacks,
-                   validation=validation)
+                   validation=validation, history=history)
 
     def _shuffle_rng(self, shuffle: Any, mode: str) -> np.random.Generator | None:
         """The generator of pattern orders that ``train(shuffle=...)`` asks for, or None."""

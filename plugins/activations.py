@@ -23,6 +23,34 @@ def _sigmoid(x):
     return np.reciprocal(z, out=z)
 
 
+def _sigmoid_into(x, out):
+    # _sigmoid's operations, written into out (no temporary)
+    np.maximum(x, -700.0, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+
+
+def _sigmoid_backward_into(x, y, g, out):
+    # (y (1 - y)) g, as derivative(x, y) * g computes it
+    np.subtract(1.0, y, out=out)
+    out *= y
+    out *= g
+
+
+def _tanh_backward_into(x, y, g, out):
+    # (1 - y y) g
+    np.multiply(y, y, out=out)
+    np.subtract(1.0, out, out=out)
+    out *= g
+
+
+def _relu_backward_into(x, y, g, out):
+    # (x > 0) g, the step as 1.0 or 0.0 times g
+    np.multiply(x > 0, g, out=out)
+
+
 def _softmax(x):
     # over the last axis: the neurons of the group
     z = np.exp(x - x.max(axis=-1, keepdims=True))
@@ -37,15 +65,20 @@ def _softmax_vjp(net, y, g):
 # The scalar forms are the same functions as expressions for generated code (the python
 # and numba backends, docs/engine.md); the sigmoid clamps its argument as _sigmoid does.
 IDENTITY = Activation("identity", lambda x: x, derivative=lambda x, y: np.ones_like(x),
-                      description="y = net; f' = 1", scalar=ScalarActivation("{x}", "1.0"))
+                      description="y = net; f' = 1", scalar=ScalarActivation("{x}", "1.0"),
+                      function_into=lambda x, out: np.copyto(out, x),
+                      backward_into=lambda x, y, g, out: np.multiply(g, 1.0, out=out))
 SIGMOID = Activation("sigmoid", _sigmoid, derivative=lambda x, y: y * (1.0 - y),
                      description="logistic y = 1/(1+e^-net); f' = y(1-y)",
-                     scalar=ScalarActivation("1.0/(1.0+exp(-max({x}, -700.0)))", "{y}*(1.0-{y})"))
+                     scalar=ScalarActivation("1.0/(1.0+exp(-max({x}, -700.0)))", "{y}*(1.0-{y})"),
+                     function_into=_sigmoid_into, backward_into=_sigmoid_backward_into)
 TANH = Activation("tanh", np.tanh, derivative=lambda x, y: 1.0 - y * y,
-                  description="y = tanh(net); f' = 1 - y^2", scalar=ScalarActivation("tanh({x})", "1.0-{y}*{y}"))
+                  description="y = tanh(net); f' = 1 - y^2", scalar=ScalarActivation("tanh({x})", "1.0-{y}*{y}"),
+                  function_into=lambda x, out: np.tanh(x, out=out), backward_into=_tanh_backward_into)
 RELU = Activation("relu", lambda x: np.maximum(x, 0.0), derivative=lambda x, y: (x > 0).astype(x.dtype),
                   description="y = max(0, net); f' = 1 if net > 0 else 0",
-                  scalar=ScalarActivation("max({x}, 0.0)", "(1.0 if {x} > 0.0 else 0.0)"))
+                  scalar=ScalarActivation("max({x}, 0.0)", "(1.0 if {x} > 0.0 else 0.0)"),
+                  function_into=lambda x, out: np.maximum(x, 0.0, out=out), backward_into=_relu_backward_into)
 SOFTMAX = Activation("softmax", _softmax, vjp=_softmax_vjp, group=True,
                      description="y_i = e^net_i / sum_j e^net_j over a group (the outputs by default)")
 

@@ -90,6 +90,7 @@ class Scenario:
     expectations: list[Expectation]
     shuffle: bool = False
     backend: str = "numpy"
+    history: str = "exact"
     optimizer: str = "sgd"
     optimizer_options: dict = field(default_factory=dict)
     registry: Registry | None = None

@@ -73,8 +73,9 @@ class ScenarioResult:
         Where training ran (``"numpy"``, ``"python"``, ``"numba"``: ``training.backend``,
         or numpy when generated code could not train this run) and why not the backend asked for.
     end_error : float or None
-        The training error of the weights the run ended with, when they are not the last
-        epoch's (restored by early stopping); None when ``history[-1]`` is that error.
+        The training error of the weights the run ended with, when ``history[-1]`` is not
+        it: the weights are not the last epoch's (restored by early stopping), or the
+        curve holds running errors (``training.history = "running"``); else None.
     task : str
         ``"classification"`` or ``"regression"``, decided before training by
         :func:`~neurosim.scenario.measuring.task_of` from the targets, the loss and the
@@ -217,6 +218,8 @@ class ScenarioResult:
                      f"{rule}"
                      + (f", weight decay {sc.weight_decay:g}" if sc.weight_decay else "")
                      + (", patterns shuffled every epoch" if sc.shuffle else "")
+                     + (", learning curve: running error (each epoch's update errors summed, each measured "
+                        "before its update)" if sc.history == "running" else "")
                      + (f", backend {self.backend}" if self.backend != "numpy" or sc.backend != "numpy" else "")
                      + (f" ({self.backend_note})" if self.backend_note else "")
                      + f", {self.epochs_run} of {sc.epochs} epochs"
@@ -232,12 +235,17 @@ class ScenarioResult:
                              f"{net.weight(u, v):.9g}")
         elif net is not None:
             lines.append(f"{len(trainable)} trainable weights (not listed)")
+        running = sc.history == "running" and len(self.history)
         if net is not None:
             last = float(self.history[-1]) if len(self.history) else self.initial_error
+            if running:
+                lines.append(f"running error ({sc.loss}) of epoch {self.epochs_run}: {last:.9g}")
+            if running and not self.outcomes and self.end_error is not None:
+                last = self.end_error
             lines.append(f"total error ({sc.loss}) after {self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}:"
                          f" {last:.9g}")
         lines += self.outcomes
-        if net is not None and self.end_error is not None:
+        if net is not None and self.end_error is not None and self.outcomes:
             lines.append(f"total error ({sc.loss}) of the restored weights: {self.end_error:.9g} (the weights above "
                          "and every number below are theirs)")
         if sc.validation is not None and net is not None:
@@ -299,6 +307,7 @@ class ScenarioResult:
         summary = {
             "scenario": sc.name, "source": sc.source, "seed": self.seed, "draws": self.draws,
             "metrics": self.metrics(),
+            "learning_curve": sc.history,       # exact: the error after each epoch; running: summed batch errors
             "passed": self.passed,
             "expectations": [{"index": e.index, "description": e.describe(self.network),
                               "actual": actual if math.isfinite(actual) else None,   # JSON has no NaN

@@ -177,7 +177,10 @@ def _run_single(sc: Scenario, p: _Prepared, started: float, callbacks: Sequence[
                if e.after is None or e.after > run.epochs]
     checks.sort(key=lambda c: c[0].index)
     outcomes = job.outcomes()           # early stopping put back an earlier epoch's weights: their error
-    end_error = net.error(sc.train.inputs, sc.train.targets, sc.loss) if outcomes else None
+    # the error of the final weights, when history[-1] is not it: early stopping put back
+    # an earlier epoch's weights, or the curve holds running errors
+    end_error = net.error(sc.train.inputs, sc.train.targets, sc.loss) if outcomes or sc.history == "running" \
+        else None
     return ScenarioResult(sc, net, run.history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=job.stopped, wall_time=_wall_time(started, ckpt), draws=p.draws,
                           task=p.task, stopped_by=job.stopped_by, outcomes=outcomes, end_error=end_error,
@@ -206,7 +209,8 @@ def _run_ensemble(sc: Scenario, p: _Prepared, started: float, callbacks: Sequenc
     checks = p.checks + [_checked(e, _measure(sc, e, run), run) for e in sc.expectations if e.after is None]
     checks.sort(key=lambda c: c[0].index)
     outcomes = job.outcomes()
-    end_error = first.error(sc.train.inputs, sc.train.targets, sc.loss) if outcomes and first is not None else None
+    end_error = first.error(sc.train.inputs, sc.train.targets, sc.loss) \
+        if (outcomes or sc.history == "running") and first is not None else None
     return ScenarioResult(sc, first, history, p.initial_error, p.initial_weights, p.initial_state, checks,
                           stopped_early=bool(result.converged[0]) and len(history) < sc.epochs,
                           wall_time=_wall_time(started, ckpt), ensemble=result, draws=p.draws, task=p.task,
@@ -220,6 +224,7 @@ def _options(sc: Scenario, p: _Prepared, callbacks: Sequence[Callable] = ()) -> 
     state is loaded into the rule: a resumed run schedules from the same base values.
     """
     return dict(epochs=sc.epochs, mode=sc.mode, batch_size=sc.batch_size, optimizer=p.optimizer, stop=sc.stop,
+                history=sc.history,
                 shuffle=sc.pattern_orders(), schedule=sc.schedule(p.optimizer), callbacks=list(callbacks),
                 validation=None if sc.validation is None else (sc.validation.inputs, sc.validation.targets))
 

@@ -45,7 +45,7 @@ SCHEMA: dict[str, set[str]] = {
     "data.scale": {"inputs", "targets"},
     "training": {"loss", "optimizer", "learning_rate", "learning_rate_schedule", "mode", "epochs", "momentum",
                  "momentum_schedule", "batch_size", "shuffle",
-                 "weight_decay", "stop", "ensemble", "backend"},
+                 "weight_decay", "stop", "ensemble", "backend", "history"},
     "expect": {"quantity", "after", "value", "tolerance", "below", "above", "stat"},
 }
 BIAS_POLICIES = ("shared", "none", "explicit")

@@ -84,6 +84,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         "epoch": trainer.epoch,
         "epochs": trainer.epochs,
         "mode": trainer.mode,
+        "history_mode": trainer.history_mode,
         "members": trainer.members,
         "parameters": int(trainer.plan.theta.size),
         "theta": trainer.plan.theta.copy(),
@@ -136,6 +137,10 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     if state.get("mode") != trainer.mode:
         raise DataError(f"the saved training state trained in mode {state.get('mode')!r}, this run in "
                         f"{trainer.mode!r}")
+    if state.get("history_mode", "exact") != trainer.history_mode:      # older checkpoints: exact
+        raise DataError(f"the saved training state recorded the {state.get('history_mode', 'exact')!r} history, "
+                        f"this run the {trainer.history_mode!r} one; make the run with "
+                        f"history={state.get('history_mode', 'exact')!r}")
     rules = state.get("rules", [])
     if [r.get("name") for r in rules] != [r.name for r in trainer.rules]:
         raise DataError(f"the saved training state has the stop criteria {[r.get('name') for r in rules]}, this run "

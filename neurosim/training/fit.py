@@ -47,8 +47,8 @@ class TrainingRun:
     **options
         ``learning_rate``, ``epochs``, ``mode``, ``momentum``, ``batch_size``,
         ``weight_decay``, ``optimizer``, ``optimizer_options``, ``stop``, ``ensemble``,
-        ``seeds``, ``schedule``, ``shuffle``, ``callbacks``, ``validation``: as for
-        ``Network.train``.
+        ``seeds``, ``schedule``, ``shuffle``, ``callbacks``, ``validation``, ``history``:
+        as for ``Network.train``.
 
     Attributes
     ----------
@@ -68,7 +68,7 @@ class TrainingRun:
                  epochs: int = 1, mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
                  weight_decay: float | None = None, optimizer: Any = None, optimizer_options: Mapping | None = None,
                  stop: Any = None, ensemble: int | None = None, seeds: Sequence | None = None, schedule: Any = None,
-                 shuffle: Any = False, callbacks: Sequence = (), validation: Any = None):
+                 shuffle: Any = False, callbacks: Sequence = (), validation: Any = None, history: str = "exact"):
         given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
                                                  ("weight_decay", weight_decay)) if value is not None}
         if optimizer is not None and given:
@@ -106,7 +106,7 @@ class TrainingRun:
         held = _validation(net, validation, loss_)
         common = dict(optimizer=rule, epochs=int(epochs), mode=mode, batch_size=batch_size, stop=stopping,
                       schedule=schedule, shuffle=order_rng, callbacks=list(callbacks),
-                      hooks=net.registry.manager.hook, validation=held)
+                      hooks=net.registry.manager.hook, validation=held, history=history)
         self.network = net
         self.members = ensemble
         if ensemble is not None:

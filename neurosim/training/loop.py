@@ -5,9 +5,11 @@ learning curve so far, which ensemble members still train, the optimiser with it
 the stop criteria, the stream the pattern orders come from — so that a run can stop,
 be saved and go on exactly where it was (:mod:`neurosim.training.checkpoints`).
 :meth:`Trainer.run` runs the epochs: every update is one forward and one backward pass
-over a chunk of patterns and one optimiser step; after every epoch the error on the whole
-training set is recorded (in batch mode the next epoch's pass measures it, so the history
-costs no extra pass), the stop criteria, callbacks and the plugins' ``epoch end`` hooks
+over a chunk of patterns and one optimiser step (a shuffled epoch's order is gathered
+once into a preallocated copy of the data, whose chunks are views); after every epoch the
+error on the whole training set is recorded (in batch mode the next epoch's pass measures
+it, so the history costs no extra pass), or with ``history="running"`` the sum of the
+chunks' errors before their updates (no pass at all), the stop criteria, callbacks and the plugins' ``epoch end`` hooks
 are asked, and members that are done or diverged are frozen while the others go on.
 A Ctrl-C while it runs takes effect at the end of the epoch under way
 (:class:`TrainingInterrupted`), so an interrupted run is always a whole number of epochs
@@ -31,9 +33,14 @@ from ..errors import DataError, NumericalError
 from ..resources import require_memory
 from ..rules import Optimizer, Progress, StopRule
 
-__all__ = ["Trainer", "TrainingInterrupted", "train", "diverged", "history_bytes", "MODES"]
+__all__ = ["Trainer", "TrainingInterrupted", "train", "diverged", "history_bytes", "MODES", "HISTORIES"]
 
 MODES = ("online", "batch", "minibatch")
+#: What the learning curve holds: ``exact``, the error over the whole training set at the
+#: end of each epoch (a pass of its own in online and minibatch mode); ``running``, the
+#: sum of the errors of the epoch's chunks, each measured by its own training pass
+#: before its update (as Keras reports it: no extra pass).
+HISTORIES = ("exact", "running")
 
 
 def history_bytes(epochs: int, members: int = 1) -> float:
@@ -182,6 +189,15 @@ class Trainer:
     validation : (ndarray, ndarray), optional
         Validated inputs and targets whose error is measured after every epoch
         (``progress.validation_error``; early stopping needs it).
+    history : {'exact', 'running'}, default 'exact'
+        What the learning curve holds (:data:`HISTORIES`): ``exact``, the total error
+        over the training set at the end of each epoch (in online and minibatch mode a
+        forward pass over the whole set after every epoch; in batch mode the next
+        epoch's training pass measures it, at no cost); ``running``, the sum over the
+        epoch's updates of the error of each update's patterns before that update, which
+        costs no extra pass. With ``running``, ``progress.error`` (and so
+        ``error_below``) sees the running error, and ``progress.outputs()`` makes a pass
+        over the training set only when a criterion or a callback asks for it.
     backend : {'numpy', 'auto', 'python', 'numba'}, default 'numpy'
         Where the epochs run: the numpy engine, or code generated for this network
         (:mod:`neurosim.codegen`; SGD in online and batch mode, activations and losses
@@ -199,7 +215,13 @@ class Trainer:
     def __init__(self, plan, X: np.ndarray, T: np.ndarray, loss, *, optimizer: Optimizer, epochs: int,
                  mode: str = "online", batch_size: int | None = None, stop: Any = None, schedule=None,
                  shuffle: np.random.Generator | None = None, callbacks: Sequence[Callable] = (), hooks=None,
-                 validation: tuple[np.ndarray, np.ndarray] | None = None, backend: str = "numpy"):
+                 validation: tuple[np.ndarray, np.ndarray] | None = None, backend: str = "numpy",
+                 history: str = "exact"):
+        if not isinstance(history, str) or history not in HISTORIES:
+            raise DataError(f"history must be one of {', '.join(map(repr, HISTORIES))} (the error over the whole "
+                            f"training set after each epoch, or the sum of the epoch's batch errors), not "
+                            f"{history!r:.60}")
+        self.history_mode = history
         self.plan, self.X, self.T, self.loss = plan, X, T, loss
         self.optimizer, self.epochs, self.mode, self.schedule, self.shuffle = optimizer, int(epochs), mode, schedule, shuffle
         self.size = _chunk_size(mode, X.shape[0], batch_size)
@@ -256,6 +278,10 @@ class Trainer:
 
         if asked == "numpy":
             return "numpy", None
+        if self.history_mode == "running":
+            if asked == "numba":
+                codegen.choose_backend(asked, self.plan, self.loss, self.mode, 1)    # numba missing: say so
+            return "numpy", "history 'running' trains on numpy (generated code records the exact error)"
         if type(self.optimizer) is not SGD:
             name = getattr(self.optimizer, "name", type(self.optimizer).__name__)
             if asked == "numba":
@@ -271,19 +297,30 @@ class Trainer:
                         members=self.members, active=self.active.copy() if self.lead else None,
                         theta=self.plan.theta, member_of=self.member_of,
                         _outputs=(lambda: self.plan.outputs_of(train_buf)) if train_buf is not None
-                        else self._fresh_outputs)
+                        else self._lazy_outputs())
 
     def _start_progress(self) -> Progress:
         """The progress before the first epoch: no error yet (NaN); its outputs, if asked
         for, come from a pass at the initial weights (no pass may have been made yet)."""
         progress = self._progress(math.nan, None, None)
-        progress._outputs = self._fresh_outputs
+        progress._outputs = self._lazy_outputs()
         return progress
 
     def _fresh_outputs(self) -> np.ndarray:
         """Training outputs from a pass at the current weights."""
         self.plan.forward(self.X)
         return self.plan.outputs_of(self.plan.last)
+
+    def _lazy_outputs(self) -> Callable[[], np.ndarray]:
+        """:meth:`_fresh_outputs` made on the first call only: every criterion and callback
+        of an epoch that asks shares one pass, and none is made when nobody asks."""
+        made: list[np.ndarray] = []
+
+        def outputs() -> np.ndarray:
+            if not made:
+                made.append(self._fresh_outputs())
+            return made[0]
+        return outputs
 
     def _record(self, epoch: int, E) -> None:
         if not self.lead and math.isfinite(E) and epoch < len(self.history.array):
@@ -321,12 +358,14 @@ class Trainer:
             return True
         if not self._asked:
             return False
-        train_buf = None if self._stale else self.plan.last    # None: generated code made the last pass
+        # None: the last pass was not one over the training set at these weights (generated
+        # code made it, or the running history kept the batches' passes only)
+        train_buf = None if self._stale or self.history_mode == "running" else self.plan.last
         Y = None
         Ev = None
         if self.validation is not None:
-            if self.validation[0].shape[0] == self.X.shape[0]:   # the same buffers: keep the outputs
-                Y = self.plan.outputs_of(train_buf) if train_buf is not None else self._fresh_outputs()
+            if train_buf is not None and self.validation[0].shape[0] == self.X.shape[0]:   # the same buffers
+                Y = self.plan.outputs_of(train_buf)
             self.plan.forward(self.validation[0])
             Ev = self.loss.value(self.plan.output_values(self.plan.last), self.validation[1])
             self.validation_history.append(Ev)
@@ -395,7 +434,8 @@ class Trainer:
         -------
         ndarray of shape (epochs_run,) or (epochs_run, K)
             ``history[k]`` is the total error over the whole training set after ``k + 1``
-            epochs, for every epoch run so far; shorter than ``epochs`` when training
+            epochs (with ``history="running"``, epoch ``k + 1``'s running error), for every
+            epoch run so far; shorter than ``epochs`` when training
             stopped early. For an ensemble, a member's entries after it stopped are NaN.
 
         Raises
@@ -454,9 +494,15 @@ class Trainer:
     def _run(self, until: int | None) -> np.ndarray:
         plan, X, T, loss = self.plan, self.X, self.T, self.loss
         n, size = X.shape[0], self.size
-        chunks = [(X[i:i + size], T[i:i + size]) for i in range(0, n, size)]
-        single_chunk = len(chunks) == 1
+        single_chunk = size >= n
         reorder = self.shuffle is not None and not single_chunk
+        running = self.history_mode == "running"
+        if reorder:       # every epoch's order is gathered into these, so the chunks are views of them
+            Xs, Ts = np.empty_like(X), np.empty_like(T)
+            X_, T_ = Xs, Ts
+        else:
+            X_, T_ = X, T
+        chunks = [(X_[i:i + size], T_[i:i + size]) for i in range(0, n, size)]
         theta, grad = plan.theta, plan.grad
         start = self.epoch
         end = self.epochs if until is None else max(start, min(int(until), self.epochs))
@@ -491,19 +537,27 @@ class Trainer:
                 for epoch in range(start, end):
                     if reorder:
                         order = self.shuffle.permutation(n)
-                        Xs, Ts = X[order], T[order]
-                        chunks = [(Xs[i:i + size], Ts[i:i + size]) for i in range(0, n, size)]
+                        X.take(order, axis=0, out=Xs, mode="clip")
+                        T.take(order, axis=0, out=Ts, mode="clip")
+                    total = 0.0
                     for k, (Xc, Tc) in enumerate(chunks):
                         plan.forward(Xc)
                         # Batch mode: this pass measures the error after the previous epoch, so
-                        # the history costs no extra pass; other modes need no error per step.
-                        E = plan.backward(Tc, loss, value=single_chunk)
-                        if single_chunk and epoch > start and (self._epoch_end(epoch - 1, E) or self._interrupt):
+                        # the exact history costs no extra pass; the running history sums every
+                        # chunk's error before its update; otherwise no error is needed per step.
+                        E = plan.backward(Tc, loss, value=single_chunk or running)
+                        if single_chunk and not running and epoch > start and \
+                                (self._epoch_end(epoch - 1, E) or self._interrupt):
                             return self._finish()
                         if k == 0 and self.schedule is not None:      # only once the epoch surely runs
                             self.schedule(epoch)
+                        if running:
+                            total = total + np.asarray(E, np.float64)
                         self._step(theta, grad, self.mask, E if single_chunk else None)
-                    if not single_chunk or epoch == end - 1:
+                    if running:
+                        if self._epoch_end(epoch, total if self.lead else float(total)) or self._interrupt:
+                            return self._finish()
+                    elif not single_chunk or epoch == end - 1:
                         plan.forward(X)
                         E = loss.value(plan.output_values(plan.last), T)
                         if self._epoch_end(epoch, E) or self._interrupt:
@@ -581,7 +635,7 @@ class Trainer:
             progress = self._progress(last, self.plan.last, self.validation_history[-1]
                                       if self.validation_history else None)
             # the last epoch's training outputs (plan.last may hold a validation pass)
-            progress._outputs = self._last_outputs if self._last_outputs is not None else self._fresh_outputs
+            progress._outputs = self._last_outputs if self._last_outputs is not None else self._lazy_outputs()
             for rule in self.rules:
                 rule.end(progress)
             if self.hooks is not None:
