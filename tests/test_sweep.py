@@ -246,7 +246,10 @@ below = 0.1
 
 
 def test_resume_after_a_kill_loses_only_the_points_that_were_running(tmp_path):
-    sweep = '[sweep.axes]\n"training.learning_rate" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]\n'
+    # no point stops early (a criterion no run meets), so each takes all its 4,000 epochs and the
+    # kill, after the third, lands while the others are still to come
+    sweep = ('[sweep.axes]\n"training.learning_rate" = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]\n'
+             '"training.stop.within" = [1e-9]\n')
     path = write(tmp_path, sweep, epochs=4000)
     whole = run_sweep(path, tmp_path / "whole", workers=1)
     out = tmp_path / "killed"
