@@ -234,6 +234,9 @@ def test_a_checkpoint_of_another_version_or_format_is_refused(tmp_path, monkeypa
 
 # --- scenarios ---------------------------------------------------------------------------------
 
+#: The 2-2-1 XOR network and data of tests/data/xor_221.toml.
+XOR_221 = (Path(__file__).parent / "data" / "xor_221.toml").read_text()
+
 #: XOR online with momentum and shuffling, both rates scheduled, and expectations measured
 #: after epochs 50 and 200 as well as at the end.
 SCENARIO = """\
@@ -241,21 +244,7 @@ SCENARIO = """\
 name = "xor-ckpt"
 seed = 11
 
-[[network.layers]]
-name = "i"
-size = 2
-[[network.layers]]
-name = "h"
-size = 3
-from = ["i"]
-[[network.layers]]
-name = "o"
-size = 1
-from = ["h"]
-
-[data]
-dataset = "xor"
-
+""" + XOR_221.replace('name = "h"\nsize = 2', 'name = "h"\nsize = 3') + """
 [training]
 learning_rate = 0.5
 learning_rate_schedule = [[0, 0.3], [80, 0.6]]
@@ -284,21 +273,7 @@ ENSEMBLE = """\
 name = "xor-ensemble"
 seed = 2
 
-[[network.layers]]
-name = "i"
-size = 2
-[[network.layers]]
-name = "h"
-size = 2
-from = ["i"]
-[[network.layers]]
-name = "o"
-size = 1
-from = ["h"]
-
-[data]
-dataset = "xor"
-
+""" + XOR_221 + """
 [training]
 mode = "batch"
 epochs = 250

@@ -19,27 +19,16 @@ from neurosim.cli import main
 #: SIGINT to a child and the lock's flock are POSIX's.
 posix = pytest.mark.skipif(os.name != "posix", reason="POSIX only")
 
+#: The 2-2-1 XOR network and data of tests/data/xor_221.toml.
+XOR_221 = (Path(__file__).parent / "data" / "xor_221.toml").read_text()
+
 #: XOR on a 2-2-1 net, online: long enough (with many epochs) to be caught mid-training.
 XOR_TOML = """\
 [scenario]
 name = "xor"
 seed = 3
 
-[[network.layers]]
-name = "i"
-size = 2
-[[network.layers]]
-name = "h"
-size = 2
-from = ["i"]
-[[network.layers]]
-name = "o"
-size = 1
-from = ["h"]
-
-[data]
-dataset = "xor"
-
+""" + XOR_221 + """
 [training]
 learning_rate = 0.5
 epochs = 5

@@ -171,6 +171,9 @@ def test_bad_measures_and_axes_are_refused_naming_the_closest(mpl):
     assert sweep_file_name("expect[0].actual") == "sweep_expect_0_.actual.png"
 
 
+#: The 2-2-1 XOR network and data of tests/data/xor_221.toml.
+XOR_221 = (Path(__file__).parent / "data" / "xor_221.toml").read_text()
+
 XOR = """
 [scenario]
 name = "xor_sweep"
@@ -180,23 +183,7 @@ seed = 1
 activation = "sigmoid"
 bias = "shared"
 
-[[network.layers]]
-name = "i"
-size = 2
-
-[[network.layers]]
-name = "h"
-size = 2
-from = ["i"]
-
-[[network.layers]]
-name = "o"
-size = 1
-from = ["h"]
-
-[data]
-dataset = "xor"
-
+""" + XOR_221 + """
 [training]
 loss = "mse"
 mode = "batch"

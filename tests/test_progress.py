@@ -12,6 +12,7 @@ tqdm bar on any stream it is given.
 
 from __future__ import annotations
 
+from pathlib import Path
 import io
 
 import numpy as np
@@ -23,26 +24,15 @@ from neurosim import Progress
 from neurosim.cli import main
 from neurosim.progress import BAR_DELAY, BAR_INTERVAL, ProgressReporter, progress_mode
 
+#: The 2-2-1 XOR network and data of tests/data/xor_221.toml.
+XOR_221 = (Path(__file__).parent / "data" / "xor_221.toml").read_text()
+
 XOR = """\
 [scenario]
 name = "xor"
 seed = 3
 
-[[network.layers]]
-name = "i"
-size = 2
-[[network.layers]]
-name = "h"
-size = 2
-from = ["i"]
-[[network.layers]]
-name = "o"
-size = 1
-from = ["h"]
-
-[data]
-dataset = "xor"
-
+""" + XOR_221 + """
 [training]
 learning_rate = 0.5
 momentum = 0.9

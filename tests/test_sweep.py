@@ -22,6 +22,9 @@ from neurosim import MissingExtraError, ScenarioError
 from neurosim.cli import main
 from neurosim.sweep import dask_executor, load_sweep, read_results, run_sweep
 
+#: The 2-2-1 XOR network and data of tests/data/xor_221.toml.
+XOR_221 = (Path(__file__).parent / "data" / "xor_221.toml").read_text()
+
 XOR = """
 [scenario]
 name = "xor"
@@ -31,23 +34,7 @@ seed = 1
 activation = "sigmoid"
 bias = "shared"
 
-[[network.layers]]
-name = "i"
-size = 2
-
-[[network.layers]]
-name = "h"
-size = 2
-from = ["i"]
-
-[[network.layers]]
-name = "o"
-size = 1
-from = ["h"]
-
-[data]
-dataset = "xor"
-
+""" + XOR_221 + """
 [training]
 loss = "mse"
 learning_rate = 0.5
