@@ -44,7 +44,7 @@ import shlex
 import sys
 import tomllib
 from pathlib import Path
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .version import __version__
 from .codegen import BACKENDS
@@ -288,16 +288,6 @@ def _sweep(args: argparse.Namespace, now: _Activity) -> int:
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
-def _workers(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of processes >= 1, not {text!r}")
-    return n
-
-
 def _seconds(text: str) -> float:
     try:
         s = float(text)
@@ -498,39 +488,6 @@ def _check_kinds(scenario: Scenario, untrained, kinds: list | None, member: int 
         choose_kinds(untrained, networks)
 
 
-def _dpi(text: str) -> int:
-    """``--dpi``: a whole number of dots per inch from 10 to 600."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of dots per inch") from None
-    if not 10 <= value <= 600:
-        raise argparse.ArgumentTypeError(f"{value} is not from 10 to 600 dots per inch")
-    return value
-
-
-def _seed(text: str) -> int:
-    """``--seed``: a whole number >= 0 (argparse reports anything else as a usage error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is a whole number >= 0")
-    return value
-
-
-def _every(text: str) -> int:
-    """``--checkpoint-every``: a whole number of epochs >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of epochs") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a number of epochs >= 1")
-    return value
-
-
 # --- export and import: neurosim.exchange from the command line --------------------------------
 
 
@@ -605,28 +562,6 @@ def _exchange(args: argparse.Namespace, now: _Activity) -> int:
     return EXIT_OK
 
 
-def _step(text: str) -> int:
-    """``explain --step``: a whole number >= 1 (the first update of training is step 1)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a step: the first update of training is step 1")
-    return value
-
-
-def _index(text: str) -> int:
-    """``explain --pattern``, ``explain --member`` and ``plot --member``: a whole number >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; counting starts at 0")
-    return value
-
-
 def _explain(args: argparse.Namespace, now: _Activity) -> int:
     """``neurosim explain``: write out one training step of a scenario; the exit status."""
     overrides = _parse_set(args.set)
@@ -640,6 +575,35 @@ def _explain(args: argparse.Namespace, now: _Activity) -> int:
                                    member=args.member, overrides=overrides, registry=registry)
     print(explanation.markdown() if args.format == "markdown" else explanation.text(), end="")
     return EXIT_OK
+
+
+def _whole(what: str, minimum: int, maximum: int | None = None, refusal: str | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number (of ``what``) from ``minimum`` (to ``maximum``);
+    ``refusal`` is the message for one out of range (``{value}`` filled in)."""
+    of = f" of {what}" if what else ""
+    if refusal is None:
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+        refusal = f"{{value}} is not a {'number' if what else 'whole number'}{of} {bounds}"
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{of}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(refusal.format(value=value))
+        return value
+    return convert
+
+
+#: ``--seed``, ``--checkpoint-every``, ``sweep --workers``, ``plot --dpi``, ``explain --step``,
+#: and the member and pattern numbers (counted from 0).
+_seed = _whole("", 0, refusal="{value} is negative; a seed is a whole number >= 0")
+_every = _whole("epochs", 1)
+_workers = _whole("processes", 1)
+_dpi = _whole("dots per inch", 10, 600)
+_step = _whole("", 1, refusal="{value} is not a step: the first update of training is step 1")
+_index = _whole("", 0, refusal="{value} is negative; counting starts at 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
