@@ -288,7 +288,7 @@ class Kernel:
 
     def run(self, theta: np.ndarray, velocity: np.ndarray | None, X: np.ndarray, T: np.ndarray,
             orders: list | None, epochs: int, lr: float, momentum: float, weight_decay: float,
-            l2: float) -> list[float]:
+            l2: float, owner: object = None) -> list[float]:
         """Train ``epochs`` epochs in place; return the training error after each.
 
         Parameters
@@ -303,6 +303,10 @@ class Kernel:
             Online mode: the pattern order of every epoch (default: as given).
         epochs : int
         lr, momentum, weight_decay, l2 : float
+        owner : object, optional
+            Who holds ``X`` and ``T`` fixed for a whole run (the trainer): their converted
+            copies are kept for its later calls. Without one they are converted every call,
+            so new data (or data changed in place) is never mistaken for the last.
 
         Returns
         -------
@@ -318,8 +322,8 @@ class Kernel:
         n = X.shape[0]
         vel = velocity if velocity is not None else theta[:0]
         if self.backend == "numba":
-            if self._data is None or self._data[0] is not X:
-                self._data = (X, np.ascontiguousarray(X, np.float64), np.ascontiguousarray(T, np.float64))
+            if owner is None or self._data is None or self._data[0] is not owner:
+                self._data = (owner, np.ascontiguousarray(X, np.float64), np.ascontiguousarray(T, np.float64))
             Xc, Tc = self._data[1], self._data[2]
             order = (np.arange(n, dtype=np.int64)[None, :] if orders is None
                      else np.ascontiguousarray(np.array(orders, dtype=np.int64)))
@@ -327,8 +331,8 @@ class Kernel:
             self.fn(theta, vel, Xc, Tc, order, orders is not None, epochs, lr, momentum, weight_decay, l2, errs)
             out = errs.tolist()
         else:
-            if self._data is None or self._data[0] is not X:
-                self._data = (X, [tuple(r) for r in X.tolist()], [tuple(r) for r in T.tolist()])
+            if owner is None or self._data is None or self._data[0] is not owner:
+                self._data = (owner, [tuple(r) for r in X.tolist()], [tuple(r) for r in T.tolist()])
             Xl, Tl = self._data[1], self._data[2]
             order = [list(range(n))] if orders is None else [o.tolist() for o in orders]
             th = theta.tolist()

@@ -192,6 +192,37 @@ def test_a_checkpoint_of_another_network_is_refused(tmp_path):
             load_checkpoint(path).state)
 
 
+def test_a_checkpoint_of_other_data_is_refused(tmp_path):
+    options = CONFIGS["sgd momentum 0.9, shuffled, online"]
+    state = load_checkpoint(save_checkpoint(tmp_path / "c.npz", TrainingRun(net_of(), XOR_X, XOR_T, **options)
+                                            .run(until=5))).state
+    assert state["data"]["patterns"] == 4
+    for X, T, what in ((np.vstack([XOR_X, XOR_X]), np.vstack([XOR_T, XOR_T]), "8 patterns"),
+                       (XOR_X, 1.0 - XOR_T, "4 patterns")):          # as many patterns, other targets
+        with pytest.raises(DataError, match=f"was trained on 4 patterns with digest .*, this run's data are {what}"):
+            TrainingRun(net_of(), X, T, **options).load_state_dict(state)
+
+
+def test_a_refused_state_changes_nothing(tmp_path):
+    options = CONFIGS["sgd momentum 0.9, shuffled, online"]
+    state = dict(load_checkpoint(save_checkpoint(tmp_path / "c.npz", TrainingRun(net_of(), XOR_X, XOR_T, **options)
+                                                 .run(until=20))).state)
+    fresh = TrainingRun(net_of(), XOR_X, XOR_T, **options).run(until=3)
+    before = fresh.state_dict()
+    for broken in ({"history": np.zeros(5)}, {"mask": np.ones(2, bool)},
+                   {"optimizer": {**state["optimizer"], "name": "adam"}}):
+        with pytest.raises(DataError):
+            fresh.load_state_dict({**state, **broken})
+        after = fresh.state_dict()
+        assert np.array_equal(after["theta"], before["theta"]) and after["epoch"] == 3
+        assert after["shuffle"] == before["shuffle"] and np.array_equal(after["history"], before["history"])
+        assert json.dumps(after["optimizer"], default=lambda a: np.asarray(a).tolist()) == \
+            json.dumps(before["optimizer"], default=lambda a: np.asarray(a).tolist())
+    # and it then goes on exactly as the same run never offered the broken states
+    twin = TrainingRun(net_of(), XOR_X, XOR_T, **options).run(until=3)
+    assert np.array_equal(fresh.run().history(), twin.run().history())
+
+
 def test_a_state_left_half_done_by_an_error_is_not_saved(tmp_path):
     def crash(progress):
         if progress.epoch == 7:

@@ -244,3 +244,29 @@ def test_the_backend_is_chosen_on_the_command_line_and_reported(tmp_path, capsys
     with pytest.raises(SystemExit) as exit_:                # argparse's usage error
         main(["run", str(root / "scenarios" / "mazur.toml"), "--backend", "fortran"])
     assert exit_.value.code == 2 and "invalid choice: 'fortran'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None, reason="numba not installed: pip install 'neurosim[fast]'"))])
+def test_a_second_training_on_new_or_changed_data_uses_that_data(backend):
+    def xor_net(backend):
+        net = neurosim.Network(seed=0, backend=backend)
+        net.add_layer("i", 2, kind="input")
+        b = net.add_bias()
+        h = net.add_layer("h", 2, "sigmoid", connect_from=[net.inputs], bias=b)
+        net.add_layer("o", 1, "sigmoid", output=True, connect_from=[h], bias=b)
+        return net
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    T = np.array([[0], [1], [1], [0]], dtype=float)
+    fast, slow = xor_net(backend), xor_net("numpy")
+    for net in (fast, slow):
+        net.train(X, T, learning_rate=0.5, epochs=50)
+        net.train(X, 1 - T, learning_rate=0.5, epochs=50)          # new targets, the same inputs object
+    Xc = X.copy()
+    for net in (fast, slow):
+        net.train(Xc, T, learning_rate=0.5, epochs=20)
+    Xc[0] = [0.5, 0.5]                                              # changed in place between two runs
+    for net in (fast, slow):
+        net.train(Xc, T, learning_rate=0.5, epochs=20)
+    a, b = fast.weights(), slow.weights()
+    assert max(abs(a[k] - b[k]) for k in a) < 1e-12

@@ -330,3 +330,30 @@ def test_sweep_progress_lines_say_points_failures_and_time_left():
     # at 6 s, 2 points ran in 6 s: 6 left take ~18 s; the last line gives the time it all took
     assert stream.getvalue().splitlines() == ["s.toml: 4/10 points, 1 failed, 0 errors, ~18 s left",
                                               "s.toml: 5/10 points, 1 failed, 0 errors, 8 s in all"]
+
+
+def test_odd_axes_are_refused_by_name(tmp_path, capsys):
+    for axes, fragment in (('"training.learning_rate" = [nan]', 'sweep.axes."training.learning_rate"[0]: is nan'),
+                           ('"seed" = [1, 2]', 'sweep.axes."seed": is not a scenario key; did you mean "scenario.seed"')):
+        path = write(tmp_path, f"[sweep.axes]\n{axes}\n")
+        assert main(["check", str(path)]) == 2
+        assert fragment in capsys.readouterr().err
+    path = write(tmp_path, "[sweep]\nseeds = 1000000000\nseeds_as = \"points\"\n")
+    assert main(["check", str(path)]) == 2
+    assert "makes 1,000,000,000 points; a sweep is at most 100,000" in capsys.readouterr().err
+
+
+def test_an_aborted_sweep_lets_go_of_its_folder_only_when_its_workers_are_done(tmp_path):
+    sweep = ('[sweep.axes]\n"training.learning_rate" = [0.1, 0.2, 0.3, 0.4]\n'
+             '"training.stop.within" = [1e-9]\n')
+    path = write(tmp_path, sweep, epochs=4000)
+
+    def abort(progress):
+        if progress.done >= 1:
+            raise RuntimeError("stop here")
+    with pytest.raises(RuntimeError):
+        run_sweep(path, tmp_path / "out", workers=2, callbacks=[abort])
+    seen = sorted(p.parent.name for p in (tmp_path / "out").glob("points/*/point.json"))
+    time.sleep(1.0)                       # nothing is still running to write more
+    assert sorted(p.parent.name for p in (tmp_path / "out").glob("points/*/point.json")) == seen
+    assert not (tmp_path / "out" / ".neurosim.lock").exists()

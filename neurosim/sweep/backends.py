@@ -84,7 +84,9 @@ def local_pool(workers: int | None = None) -> Iterator[cf.Executor]:
         try:
             yield pool
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # points not started are dropped; those running finish (and write their folders)
+            # before the sweep lets go of its folder, so no orphaned worker writes into it later
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
 

@@ -237,7 +237,7 @@ def _at_fault(sweep: Sweep, point: Point, exc: ScenarioError) -> ScenarioError:
     key = exc.key or ""
     for axis, values in sweep.axes.items():
         if key == axis or key.startswith(axis + ".") or key.startswith(axis + "["):
-            i = next(i for i, v in enumerate(values) if v == point.values[axis])
+            i = next((i for i, v in enumerate(values) if v == point.values[axis]), 0)
             return ScenarioError(sweep.source, f'sweep.axes."{axis}"[{i}] = {_toml(point.values[axis])}',
                                  f"{key}: {exc.problem}" if key else exc.problem)
     where = ", ".join(f"{k} = {_toml(v)}" for k, v in point.values.items()) or "the base scenario"
@@ -331,13 +331,19 @@ def load_sweep(source: str | os.PathLike) -> Sweep:
                             "[0.0, 0.9]")
     for key, values in axes.items():
         where = f'sweep.axes."{key}"'
-        if key in ("seed", "scenario.seed") and "seeds" in spec:
+        if key == "seed":               # the row's own column when seeds are points, not a scenario key
+            raise ScenarioError(name, where, "is not a scenario key; did you mean \"scenario.seed\" (or sweep.seeds "
+                                "= N for N random starts)?")
+        if key == "scenario.seed" and "seeds" in spec:
             raise ScenarioError(name, where, "conflicts with sweep.seeds, which sets scenario.seed; give one")
         if key == "training.ensemble" and "seeds" in spec:
             raise ScenarioError(name, where, "conflicts with sweep.seeds; give one")
         if not isinstance(values, list) or not values:
             raise ScenarioError(name, where, f"must be a non-empty array of the values to try, not {values!r:.60}")
         for i, v in enumerate(values):
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ScenarioError(name, f"{where}[{i}]", f"is {_toml(v)}; an axis's values are finite numbers, "
+                                    "strings, booleans, arrays or tables")
             if v in values[:i]:
                 raise ScenarioError(name, f"{where}[{i}]", f"lists {_toml(v)} a second time; give each value once")
     seeds = spec.get("seeds")
@@ -458,6 +464,10 @@ def _sweep_expectation(sweep: Sweep, table: Any, i: int) -> SweepExpectation:
     return SweepExpectation(index=i, quantity=quantity, where=dict(where), stat=stat, bound=bound)
 
 
+#: The most points a sweep may have.
+MAX_POINTS = 100_000
+
+
 def _expand(sweep: Sweep, here: Path) -> list[Point]:
     """Every point, in order: the grid over the units (an axis, or a zip group at its first
     axis's place), the last fastest, then the seeds when they are points."""
@@ -469,6 +479,11 @@ def _expand(sweep: Sweep, here: Path) -> list[Point]:
         group = zipped.get(key, [key])
         done.update(group)
         units.append([dict(zip(group, vals)) for vals in zip(*(sweep.axes[k] for k in group))])
+    count = math.prod(len(u) for u in units) * (sweep.seeds if sweep.seeds_as == "points" else 1)
+    if count > MAX_POINTS:
+        raise ScenarioError(sweep.source, "sweep", f"makes {count:,} points; a sweep is at most {MAX_POINTS:,} "
+                            "(each is a scenario file and a results folder): fewer values, or seeds run as an "
+                            "ensemble (seeds_as = \"ensemble\")")
     meta = sweep.base.get("scenario") if isinstance(sweep.base.get("scenario"), dict) else {}
     base_seed = meta.get("seed", 0) if isinstance(meta.get("seed", 0), int) else 0
     if sweep.seeds_as == "points":

@@ -14,6 +14,7 @@ JSON document, never pickles: loading a checkpoint runs no code.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -98,9 +99,20 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         "seconds": float(trainer.seconds),
         "stopped": bool(trainer.stopped),
         "stopped_by": dict(trainer.stopped_by),
+        "data": _data_digest(trainer),
         "ended": bool(trainer._ended),
         "rules": [rule.state_dict() for rule in trainer.rules],
     }
+
+
+def _data_digest(trainer: Trainer) -> dict[str, Any]:
+    """The training patterns' count and a SHA-256 of their inputs and targets, so that a run is
+    continued only on the data it began with."""
+    digest = hashlib.sha256()
+    for array in (trainer.X, trainer.T):
+        digest.update(str((array.dtype.str, array.shape)).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return {"patterns": int(trainer.X.shape[0]), "sha256": digest.hexdigest()}
 
 
 def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
@@ -117,7 +129,8 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     ------
     DataError
         Naming what does not match: the number of parameters or of ensemble members, the
-        mode, the optimiser, the stop criteria, whether patterns are shuffled.
+        mode, the optimiser, the stop criteria, whether patterns are shuffled, the training
+        data (their count and digest). A refused state leaves ``trainer`` as it was.
     """
     if not isinstance(state, dict) or "theta" not in state:
         raise DataError("the saved training state is not a trainer's state_dict()")
@@ -152,23 +165,49 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     if orders is not None and saved_orders.get("bit_generator") != orders.bit_generator.state["bit_generator"]:
         raise DataError(f"the saved pattern orders come from a {saved_orders.get('bit_generator')} generator, this "
                         f"run's from a {orders.bit_generator.state['bit_generator']}")
-    optimizer = trainer.optimizer
-    if isinstance(optimizer, Optimizer):
-        optimizer.load_state_dict(state["optimizer"], theta)
-    elif callable(getattr(optimizer, "load_state_dict", None)):
-        optimizer.load_state_dict(state["optimizer"])
-    else:
-        raise DataError(f"optimizer {optimizer!r:.60} has no load_state_dict(); make it a neurosim.Optimizer")
-    for rule, rule_state in zip(trainer.rules, rules):
-        rule.load_state_dict(rule_state)
-    if orders is not None:
-        orders.bit_generator.state = saved_orders
-    np.copyto(theta, saved)
     epoch = int(state["epoch"])
     history = np.asarray(state["history"], dtype=float)
     if history.shape != (epoch,) + trainer.lead:
         raise DataError(f"the saved learning curve has shape {history.shape}, not {(epoch,) + trainer.lead} "
                         f"for {epoch} epochs")
+    masks = {}
+    for name in ("active", "diverged", "mask"):
+        value = np.asarray(state[name])
+        if value.shape != np.shape(getattr(trainer, name)):
+            raise DataError(f"the saved {name} mask has shape {value.shape}, this run's {np.shape(getattr(trainer, name))}")
+        masks[name] = value.astype(getattr(trainer, name).dtype, copy=True)
+    data = state.get("data")                       # older checkpoints did not record the data
+    if data is not None and data != _data_digest(trainer):
+        raise DataError(f"the saved training state was trained on {data.get('patterns')} patterns with digest "
+                        f"{str(data.get('sha256'))[:12]}..., this run's data are {trainer.X.shape[0]} patterns with "
+                        f"digest {_data_digest(trainer)['sha256'][:12]}...: continue it on the data it began with")
+    optimizer = trainer.optimizer
+    loads = callable(getattr(optimizer, "load_state_dict", None))
+    if not loads:
+        raise DataError(f"optimizer {optimizer!r:.60} has no load_state_dict(); make it a neurosim.Optimizer")
+    # everything checked that can be checked without the rules themselves: from here a refusal
+    # (by the optimiser or a stop criterion) puts back what it found, so a refused state changes nothing
+    before = (optimizer.state_dict() if callable(getattr(optimizer, "state_dict", None)) else None,
+              [rule.state_dict() for rule in trainer.rules])
+    try:
+        if isinstance(optimizer, Optimizer):
+            optimizer.load_state_dict(state["optimizer"], theta)
+        else:
+            optimizer.load_state_dict(state["optimizer"])
+        for rule, rule_state in zip(trainer.rules, rules):
+            rule.load_state_dict(rule_state)
+    except BaseException:
+        if before[0] is not None:
+            if isinstance(optimizer, Optimizer):
+                optimizer.load_state_dict(before[0], theta)
+            else:
+                optimizer.load_state_dict(before[0])
+        for rule, rule_state in zip(trainer.rules, before[1]):
+            rule.load_state_dict(rule_state)
+        raise
+    if orders is not None:
+        orders.bit_generator.state = saved_orders
+    np.copyto(theta, saved)
     curve = _History(max(trainer.epochs, epoch), trainer.lead, known=False)
     if epoch > len(curve.array):
         curve.array = np.full((epoch,) + trainer.lead, np.nan)
@@ -177,11 +216,8 @@ def load_trainer_state(trainer: Trainer, state: dict[str, Any]) -> None:
     trainer.epoch = epoch
     trainer.validation_history = [v[()] if v.ndim == 0 else v.copy() for v in
                                   (np.asarray(v, dtype=float) for v in state.get("validation_history", []))]
-    for name in ("active", "diverged", "mask"):
-        value = np.asarray(state[name])
-        if value.shape != np.shape(getattr(trainer, name)):
-            raise DataError(f"the saved {name} mask has shape {value.shape}, this run's {np.shape(getattr(trainer, name))}")
-        setattr(trainer, name, value.astype(getattr(trainer, name).dtype, copy=True))
+    for name, value in masks.items():
+        setattr(trainer, name, value)
     trainer.seconds = float(state.get("seconds", 0.0))
     trainer.stopped = bool(state.get("stopped", False))
     trainer.stopped_by = {str(k): int(v) for k, v in state.get("stopped_by", {}).items()}

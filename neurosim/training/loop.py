@@ -598,7 +598,7 @@ class Trainer:
             orders = [self.shuffle.permutation(n) for _ in range(k)] if reorder else None
             try:
                 errors = kernel.run(theta, velocity, X, T, orders, k, opt.learning_rate, mom, opt.weight_decay,
-                                    opt.l2)
+                                    opt.l2, owner=self)
             except (ArithmeticError, ValueError):
                 errors = None
             if errors is None or not all(map(math.isfinite, errors)):
