@@ -515,38 +515,23 @@ def _add_exchange_commands(sub) -> None:
 
 def _read_network(source: str):
     """The network saved in ``source``: a network.json file, a results folder, or a FANN .net file."""
-    import json
-
     from .exchange import read_fann
-    from .network import Network
 
     path = Path(source)
     if path.suffix == ".net":
         return read_fann(path)
-    if path.is_dir():
-        path = path / "network.json"
-    text = read_text(path, limit=DATA_FILE_LIMIT, what="a network.json file")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileError(os.fspath(path), f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
-                                         "is it a network.json written by neurosim?") from None
-    try:
-        return Network.from_dict(data)
-    except NeurosimError as exc:
-        raise FileError(os.fspath(path), str(exc)) from None
+    return Network.load(path / "network.json" if path.is_dir() else path)
 
 
 def _exchange(args: argparse.Namespace, now: _Activity) -> int:
     """``neurosim export`` and ``neurosim import``: the exit status."""
     from .exchange import read_fann, to_onnx, write_fann
-    from .io import atomic_write, json_text
 
     now(f"reading {args.network}")
     if args.command == "import":
         net = read_fann(args.network)
         now(f"writing {args.out}")
-        atomic_write(args.out, json_text(net.to_dict()))
+        net.save(args.out)
     else:
         net = _read_network(args.network)
         now(f"writing {args.out}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib.metadata
 import inspect
 import itertools
 import math
@@ -42,6 +41,7 @@ import numpy as np
 
 from .errors import CycleError, DataError, PluginError, TopologyError, did_you_mean, with_article
 from .neurons import Neuron, Unit
+from .plugins import owning_distribution
 from .resources import BYTES_PER_EDGE, BYTES_PER_UNIT, require_memory
 from .scaling import Scaling
 from .version import __version__
@@ -599,42 +599,26 @@ def _plain(value: Any) -> Any:
 def _distributions(registry: Any, names: Iterable[str]) -> dict[str, dict]:
     """For each plugin name, where it comes from: ``{"name": distribution, "version": ...}``
     (both None for a plugin no installed distribution provides), plus ``"module"`` (its
-    dotted name) or ``"file"`` (the ``.py`` file's name) for a plugin module."""
-    manager = registry.manager
-    advertised = {manager.get_name(plugin): (dist.project_name, dist.version)
-                  for plugin, dist in manager.list_plugin_distinfo()}
+    dotted name) or ``"file"`` (the ``.py`` file's name) for a plugin module. What the
+    registry says of its plugins (:meth:`Registry.plugins`); a plugin object is credited
+    to the distribution of its class's module."""
+    infos = {info.name: info for info in registry.plugins()}
     out = {}
     for name in sorted(names):
-        plugin = manager.get_plugin(name)
-        module = plugin if inspect.ismodule(plugin) else inspect.getmodule(type(plugin))
-        module_name = getattr(module, "__name__", None)
-        from_file = isinstance(module_name, str) and module_name.startswith(USER_PLUGIN_PREFIX)
-        dist, version = advertised.get(name) or ((None, None) if from_file else _owning_distribution(module_name))
+        info = infos[name]
+        if info.module is None and info.distribution is None:     # a plugin object no entry point advertises
+            cls_module = inspect.getmodule(type(registry.manager.get_plugin(name)))
+            dist, version = owning_distribution(getattr(cls_module, "__name__", None))
+        else:
+            dist, version = info.distribution, info.version
         entry: dict[str, Any] = {"name": dist, "version": version}
-        if inspect.ismodule(plugin):
-            if from_file and getattr(plugin, "__file__", None):
-                entry["file"] = os.path.basename(plugin.__file__)
-            elif not from_file:
-                entry["module"] = module_name
+        if info.origin == "file":
+            if info.file:
+                entry["file"] = os.path.basename(info.file)
+        elif info.module is not None:
+            entry["module"] = info.module
         out[name] = entry
     return out
-
-
-#: How :func:`neurosim.plugins.load_plugin` names a module it loads from a ``.py`` file.
-USER_PLUGIN_PREFIX = "neurosim_user_plugin_"
-
-
-def _owning_distribution(module_name: str | None) -> tuple[str | None, str | None]:
-    """The installed distribution (name, version) that provides the module, or (None, None)."""
-    if not module_name or module_name == "__main__":
-        return None, None
-    names = importlib.metadata.packages_distributions().get(module_name.split(".")[0]) or []
-    for dist in names:
-        try:
-            return dist, importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return None, None
 
 
 def _malformed(where: str, problem: str) -> DataError:

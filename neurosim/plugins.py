@@ -111,7 +111,7 @@ def load_plugin(spec: Any, base_dir: str | Path | None = None) -> Any:
             raise PluginError(f"plugin file {shown!r} {exc.problem}; {must}") from None
         path = Path(os.path.realpath(path))
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-        mod_name = f"neurosim_user_plugin_{path.stem}_{digest}"
+        mod_name = f"{USER_PLUGIN_PREFIX}{path.stem}_{digest}"
         if mod_name in sys.modules:
             return sys.modules[mod_name]
         spec_ = importlib.util.spec_from_file_location(mod_name, path)
@@ -206,7 +206,7 @@ class Registry:
         """A plugin as its user knows it: a ``.py`` file by its path, anything else by its name."""
         plugin = self.manager.get_plugin(plugin_name)
         path = getattr(plugin, "__file__", None)
-        if plugin_name.startswith("neurosim_user_plugin_") and path:
+        if plugin_name.startswith(USER_PLUGIN_PREFIX) and path:
             return f"the file {path}"
         return repr(plugin_name)
 
@@ -548,6 +548,34 @@ def default_registry() -> Registry:
 
 # --- what each plugin is and where it came from (``neurosim plugins``) ---------------------
 
+#: How :func:`load_plugin` names a module it loads from a ``.py`` file.
+USER_PLUGIN_PREFIX = "neurosim_user_plugin_"
+
+
+def owning_distribution(module_name: str | None) -> tuple[str | None, str | None]:
+    """The installed distribution that provides a module, and its version.
+
+    Parameters
+    ----------
+    module_name : str or None
+        A dotted module name (its top-level package decides).
+
+    Returns
+    -------
+    tuple
+        ``(distribution, version)``, or ``(None, None)`` for a module no installed
+        distribution provides (``__main__``, a ``.py`` file loaded by path).
+    """
+    if not module_name or module_name == "__main__" or module_name.startswith(USER_PLUGIN_PREFIX):
+        return None, None
+    for dist in importlib.metadata.packages_distributions().get(module_name.partition(".")[0], []):
+        try:
+            return dist, importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None, None
+
+
 
 @dataclass(frozen=True)
 class PluginInfo:
@@ -594,7 +622,6 @@ def _plugin_infos(registry: Registry) -> list[PluginInfo]:
     """The :class:`PluginInfo` of every plugin registered in ``registry``'s manager."""
     pm = registry.manager
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
-    top_level = None
     infos = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:                              # blocked
@@ -611,17 +638,7 @@ def _plugin_infos(registry: Registry) -> list[PluginInfo]:
             infos.append(PluginInfo(name, "entry point", provides, hooks, dist.metadata["name"], dist.version,
                                     entry, module, file))
             continue
-        distribution = version = None
-        if module is not None and not module.startswith("neurosim_user_plugin_"):
-            if top_level is None:
-                top_level = importlib.metadata.packages_distributions()
-            owners = top_level.get(module.partition(".")[0], [])
-            if owners:
-                distribution = owners[0]
-                try:
-                    version = importlib.metadata.version(distribution)
-                except importlib.metadata.PackageNotFoundError:
-                    version = None
-        origin = ("object" if module is None else "file" if module.startswith("neurosim_user_plugin_") else "module")
+        distribution, version = owning_distribution(module)
+        origin = "object" if module is None else "file" if module.startswith(USER_PLUGIN_PREFIX) else "module"
         infos.append(PluginInfo(name, origin, provides, hooks, distribution, version, None, module, file))
     return infos

@@ -335,8 +335,5 @@ def _count(n: int, noun: str) -> str:
 
 
 def _plugin_versions(registry: Registry) -> dict[str, str]:
-    dists = {name: f"{dist.project_name} {dist.version}"
-             for plugin, dist in registry.manager.list_plugin_distinfo()
-             for name in [registry.manager.get_name(plugin)]}
-    return {name: dists.get(name, "not installed (loaded from a module)")
-            for name, _plugin in registry.manager.list_name_plugin()}
+    return {info.name: f"{info.distribution} {info.version}" if info.origin == "entry point"
+            else "not installed (loaded from a module)" for info in registry.plugins()}
