@@ -25,6 +25,7 @@ edge attribute ``tie`` and a graph attribute ``ties`` in NetworkX graphs, an opt
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import gc
 import inspect
@@ -215,8 +216,9 @@ class _Level(_ReadOnly):
 
     __slots__ = ()
 
+    @abc.abstractmethod
     def _wrap(self, key: Any, value: Any) -> Any:
-        raise NotImplementedError
+        """``value`` (stored under ``key``) as this level hands it out: each subclass says how."""
 
     def __getitem__(self, key: Any) -> Any:
         return self._wrap(key, self._data[key])
