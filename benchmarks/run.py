@@ -191,9 +191,7 @@ def neurosim_impl(case: Case, name: str = "neurosim", row: str | None = None) ->
             return net.train(case.X, case.T, epochs=epochs, **kwargs)
         return run
 
-    history_kept = case.key.startswith("W4c")     # the references keep the running error instead
-    return Impl(name, "neurosim", prepare,
-                lambda history: (net.weights(), None if history_kept else history), row=row)
+    return Impl(name, "neurosim", prepare, lambda history: (net.weights(), history), row=row)
 
 
 def numpy_impls(case: Case) -> list[Impl]:
@@ -234,7 +232,7 @@ def _layered_impl(case: Case, module, name: str) -> Impl:
             steps = epochs * (X.shape[0] // ex["batch_size"])
             return lambda: module.train_softmax_mlp_minibatch(mats, X, T, learning_rate=tr["learning_rate"],
                                                               steps=steps, batch_size=ex["batch_size"])
-        return Impl(name, name, prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), None))
+        return Impl(name, name, prepare, lambda raw: (matrices_to_weights(raw[0], case.layers), raw[1]))
     elif tr["loss"] == "mse" and len(mats) > 2:   # W8: a deep sigmoid net online
         def prepare(epochs):
             return lambda: module.train_sigmoid_mlp_online(mats, X, T, learning_rate=tr["learning_rate"],

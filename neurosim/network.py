@@ -1213,7 +1213,7 @@ class Network:
               weight_decay: float | None = None, optimizer: Any = None, stop: Any = None,
               ensemble: int | None = None, seeds: list | None = None, schedule: Any = None, shuffle: Any = False,
               *, optimizer_options: Mapping[str, Any] | None = None, callbacks: Iterable[Any] = (),
-              validation: Any = None, history: str = "exact"):
+              validation: Any = None, history: str | None = None):
         """Train by backpropagation and an optimisation rule (plain SGD by default).
 
         Parameters
@@ -1277,22 +1277,24 @@ class Network:
         validation : (array_like, array_like), optional
             Inputs and targets of a validation set, whose error is measured after every
             epoch (``progress.validation_error``; the ``early_stopping`` criterion).
-        history : {'exact', 'running'}, default 'exact'
-            What the learning curve holds. ``exact``: the total error over the whole
+        history : {'exact', 'running'}, optional
+            What the learning curve holds; by default ``running`` in minibatch mode and
+            ``exact`` in online and batch mode. ``exact``: the total error over the whole
             training set after each epoch (online and minibatch mode make a forward
             pass over the whole set for it after every epoch; batch mode's training
             pass measures it for free). ``running``: the sum, over the epoch's updates,
             of the error of each update's patterns measured before that update (as
-            Keras reports it), which costs no extra pass; ``error_below`` then watches
-            that running error, and ``within`` and ``bit_fail`` still judge the outputs
-            at the end of the epoch, from a pass made only for them.
+            Keras, FANN and scikit-learn report it), which costs no extra pass;
+            ``error_below`` then watches that running error, and ``within`` and
+            ``bit_fail`` still judge the outputs at the end of the epoch, from a pass
+            made only for them.
 
         Returns
         -------
         ndarray or EnsembleResult
             ``history[k]``: total error over the whole training set after ``k + 1`` epochs
-            (shorter than ``epochs`` when training stopped early), or with
-            ``history="running"`` the running error of epoch ``k + 1``; with
+            (shorter than ``epochs`` when training stopped early), or with the running
+            history (minibatch mode's default) the running error of epoch ``k + 1``; with
             ``ensemble``, the per-member results and statistics.
 
         Raises

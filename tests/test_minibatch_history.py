@@ -89,7 +89,7 @@ def test_running_history_sums_the_errors_before_each_update_and_trains_the_same_
     X, T = data()
     exact, running, twin = softmax_net(), softmax_net(), softmax_net()
     kw = dict(learning_rate=0.3, momentum=0.9, epochs=4, mode=mode, batch_size=batch_size, shuffle=np.random.default_rng(2))
-    h_exact = exact.train(X, T, "cce", **kw)
+    h_exact = exact.train(X, T, "cce", history="exact", **kw)
     kw["shuffle"] = np.random.default_rng(2)
     h_running = running.train(X, T, "cce", history="running", **kw)
     want = by_hand(twin, X, T, 0.3, 0.9, 4, batch_size or 1, np.random.default_rng(2))
@@ -167,7 +167,8 @@ def test_a_checkpoint_of_one_history_does_not_continue_the_other(refused):
     net = softmax_net()
     job = neurosim.training.TrainingRun(net, X, T, "cce", epochs=4, mode="minibatch", batch_size=8,
                                         history="running").run(until=2)
-    other = neurosim.training.TrainingRun(softmax_net(), X, T, "cce", epochs=4, mode="minibatch", batch_size=8)
+    other = neurosim.training.TrainingRun(softmax_net(), X, T, "cce", epochs=4, mode="minibatch", batch_size=8,
+                                          history="exact")
     refused(neurosim.DataError, ("'running' history", "history='running'"), other.load_state_dict, job.state_dict())
 
 
@@ -181,8 +182,28 @@ def xor_scenario(**training):
     }
 
 
+def test_minibatch_mode_keeps_the_running_history_unless_asked_for_the_exact_one():
+    X, T = data()
+    default, running, exact, online = softmax_net(), softmax_net(), softmax_net(), softmax_net()
+    kw = dict(learning_rate=0.3, epochs=3, mode="minibatch", batch_size=8)
+    sizes = counting_passes(default, len(X))
+    h_default = default.train(X, T, "cce", **kw)
+    assert sizes == [8, 8, 8, 8, 5] * 3                   # no pass over the 37 patterns for the curve
+    assert np.array_equal(h_default, running.train(X, T, "cce", history="running", **kw))
+    h_exact = exact.train(X, T, "cce", history="exact", **kw)
+    assert h_exact[-1] == exact.error(X, T, "cce") != h_default[-1]
+    assert neurosim.training.default_history("minibatch") == "running"
+    assert [neurosim.training.default_history(m) for m in ("online", "batch")] == ["exact", "exact"]
+    h_online = online.train(X, T, "cce", learning_rate=0.3, epochs=2)      # online: the exact curve still
+    assert h_online[-1] == online.error(X, T, "cce")
+    assert neurosim.load_scenario(xor_scenario()).history == "running"
+    online_scenario = xor_scenario(mode="online")
+    del online_scenario["training"]["batch_size"]
+    assert neurosim.load_scenario(online_scenario).history == "exact"
+
+
 def test_a_scenario_says_which_history_it_holds(refused):
-    exact = neurosim.run_scenario(xor_scenario())
+    exact = neurosim.run_scenario(xor_scenario(history="exact"))
     running = neurosim.run_scenario(xor_scenario(history="running"))
     assert running.network.weights() == exact.network.weights()
     assert running.final_error == exact.final_error == exact.history[-1]    # the error of the final weights

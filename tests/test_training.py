@@ -47,7 +47,7 @@ def test_modes_match_updates_written_by_hand(mode, momentum, batch_size):
     fast, slow = xor_net(seed=3), xor_net(seed=3)
     assert fast.weights() == slow.weights()
     h_fast = fast.train(XOR_X, XOR_T, learning_rate=0.5, epochs=25, mode=mode, momentum=momentum,
-                        batch_size=batch_size)
+                        batch_size=batch_size, history="exact")
     h_slow = by_hand(slow, XOR_X, XOR_T, 0.5, 25, mode, momentum, batch_size=batch_size)
     np.testing.assert_allclose(h_fast, h_slow, rtol=1e-12, atol=0)
     for k, w in slow.weights().items():
@@ -191,7 +191,7 @@ def test_shuffle_presents_each_epoch_in_the_generators_order(mode, batch_size):
     """shuffle=Generator equals by-hand updates over X[perm] with perm drawn per epoch."""
     net = xor_net(2)
     history = net.train(XOR_X, XOR_T, learning_rate=0.5, epochs=5, mode=mode, batch_size=batch_size,
-                        momentum=0.5, shuffle=np.random.default_rng(9))
+                        momentum=0.5, shuffle=np.random.default_rng(9), history="exact")
     hand, rng = xor_net(2), np.random.default_rng(9)
     size = 1 if mode == "online" else batch_size
     velocity = {k: 0.0 for k in hand.weights()}

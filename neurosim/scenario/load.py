@@ -252,7 +252,7 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Mapping[str, A
         stop_spec=stop, ensemble=r.get(t, "ensemble", "training", (int,), None, minimum=1), expectations=[],
         shuffle=r.get(t, "shuffle", "training", (bool,), False), scale=scale,
         backend=r.get(t, "backend", "training", (str,), "numpy", choices=codegen.BACKENDS),
-        history=r.get(t, "history", "training", (str,), "exact", choices=training.HISTORIES),
+        history=r.get(t, "history", "training", (str,), training.default_history(mode), choices=training.HISTORIES),
         optimizer=optimizer, optimizer_options=optimizer_options,
     )
     for key in SGD_KEYS:                        # what SGD takes (weight_decay < 1)

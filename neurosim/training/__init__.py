@@ -14,10 +14,10 @@ gives their equations.
 from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .ensemble import EnsembleResult, train_ensemble
 from .fit import TrainingRun, fit
-from .loop import HISTORIES, MODES, Trainer, TrainingInterrupted, diverged, history_bytes, train
+from .loop import HISTORIES, MODES, Trainer, TrainingInterrupted, default_history, diverged, history_bytes, train
 from .optimizers import SGD, make_optimizer
 from .stopping import StopCriterion, make_rule, make_stop
 
 __all__ = ["SGD", "StopCriterion", "Trainer", "TrainingRun", "TrainingInterrupted", "EnsembleResult", "Checkpoint",
            "fit", "train", "train_ensemble", "diverged", "history_bytes", "make_optimizer", "make_rule", "make_stop",
-           "save_checkpoint", "load_checkpoint", "MODES", "HISTORIES"]
+           "save_checkpoint", "load_checkpoint", "MODES", "HISTORIES", "default_history"]

@@ -68,7 +68,7 @@ class TrainingRun:
                  epochs: int = 1, mode: str = "online", momentum: float | None = None, batch_size: int | None = None,
                  weight_decay: float | None = None, optimizer: Any = None, optimizer_options: Mapping | None = None,
                  stop: Any = None, ensemble: int | None = None, seeds: Sequence | None = None, schedule: Any = None,
-                 shuffle: Any = False, callbacks: Sequence = (), validation: Any = None, history: str = "exact"):
+                 shuffle: Any = False, callbacks: Sequence = (), validation: Any = None, history: str | None = None):
         given = {name: value for name, value in (("learning_rate", learning_rate), ("momentum", momentum),
                                                  ("weight_decay", weight_decay)) if value is not None}
         if optimizer is not None and given:

@@ -33,7 +33,8 @@ from ..errors import DataError, NumericalError
 from ..resources import require_memory
 from ..rules import Optimizer, Progress, StopRule
 
-__all__ = ["Trainer", "TrainingInterrupted", "train", "diverged", "history_bytes", "MODES", "HISTORIES"]
+__all__ = ["Trainer", "TrainingInterrupted", "train", "diverged", "history_bytes", "default_history", "MODES",
+           "HISTORIES"]
 
 MODES = ("online", "batch", "minibatch")
 #: What the learning curve holds: ``exact``, the error over the whole training set at the
@@ -41,6 +42,24 @@ MODES = ("online", "batch", "minibatch")
 #: sum of the errors of the epoch's chunks, each measured by its own training pass
 #: before its update (as Keras reports it: no extra pass).
 HISTORIES = ("exact", "running")
+
+
+def default_history(mode: str) -> str:
+    """The learning curve a run keeps when none is asked for: ``running`` in minibatch mode
+    (as Keras, FANN and scikit-learn report it, so the curve costs no pass over the
+    training set), ``exact`` in online and batch mode (batch mode measures it for free; the
+    classic online curves are the end-of-epoch error).
+
+    Parameters
+    ----------
+    mode : {'online', 'batch', 'minibatch'}
+
+    Returns
+    -------
+    str
+        One of :data:`HISTORIES`.
+    """
+    return "running" if mode == "minibatch" else "exact"
 
 
 def history_bytes(epochs: int, members: int = 1) -> float:
@@ -189,8 +208,9 @@ class Trainer:
     validation : (ndarray, ndarray), optional
         Validated inputs and targets whose error is measured after every epoch
         (``progress.validation_error``; early stopping needs it).
-    history : {'exact', 'running'}, default 'exact'
-        What the learning curve holds (:data:`HISTORIES`): ``exact``, the total error
+    history : {'exact', 'running'}, optional
+        What the learning curve holds (:data:`HISTORIES`; by default
+        :func:`default_history`, ``running`` in minibatch mode): ``exact``, the total error
         over the training set at the end of each epoch (in online and minibatch mode a
         forward pass over the whole set after every epoch; in batch mode the next
         epoch's training pass measures it, at no cost); ``running``, the sum over the
@@ -216,7 +236,9 @@ class Trainer:
                  mode: str = "online", batch_size: int | None = None, stop: Any = None, schedule=None,
                  shuffle: np.random.Generator | None = None, callbacks: Sequence[Callable] = (), hooks=None,
                  validation: tuple[np.ndarray, np.ndarray] | None = None, backend: str = "numpy",
-                 history: str = "exact"):
+                 history: str | None = None):
+        if history is None:
+            history = default_history(mode)
         if not isinstance(history, str) or history not in HISTORIES:
             raise DataError(f"history must be one of {', '.join(map(repr, HISTORIES))} (the error over the whole "
                             f"training set after each epoch, or the sum of the epoch's batch errors), not "
@@ -278,16 +300,15 @@ class Trainer:
 
         if asked == "numpy":
             return "numpy", None
-        if self.history_mode == "running":
-            if asked == "numba":
-                codegen.choose_backend(asked, self.plan, self.loss, self.mode, 1)    # numba missing: say so
-            return "numpy", "history 'running' trains on numpy (generated code records the exact error)"
+        backend, note = codegen.choose_backend(asked, self.plan, self.loss, self.mode, self.size)
+        if backend == "numpy":                 # the network, the loss or the mode has no generated code
+            return backend, note
         if type(self.optimizer) is not SGD:
             name = getattr(self.optimizer, "name", type(self.optimizer).__name__)
-            if asked == "numba":
-                codegen.choose_backend(asked, self.plan, self.loss, self.mode, 1)    # numba missing: say so
             return "numpy", f"the {name} optimiser trains on numpy (generated code has SGD only)"
-        return codegen.choose_backend(asked, self.plan, self.loss, self.mode, self.size)
+        if self.history_mode == "running":
+            return "numpy", "history 'running' trains on numpy (generated code records the exact error)"
+        return backend, note
 
     # --- one epoch's bookkeeping ----------------------------------------------------------
 
