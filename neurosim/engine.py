@@ -36,6 +36,7 @@ Loops run over levels and activation segments, never over neurons or edges.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,21 @@ def _add_to_rows(gy: np.ndarray, rows, view: np.ndarray | None, values: np.ndarr
         gy[rows] = scratch
 
 
+def _put_rows(gy: np.ndarray, rows, view: np.ndarray | None, values: np.ndarray) -> None:
+    """``gy[rows] = values``: the first messages a level's sources receive in a backward
+    pass (see ``_Level.assign``), so their rows need neither zeroing nor an addition."""
+    if view is not None:
+        view[...] = values
+    else:
+        gy[rows] = values
+
+
+def _runs(mask: np.ndarray) -> list[slice]:
+    """The runs of consecutive True entries of a 1-d boolean ``mask``, as slices."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
 @dataclass
 class _Segment:
     """Neurons ``start:stop`` (state rows) of one level sharing an activation (one group)."""
@@ -142,13 +158,17 @@ class _Level:
     G: np.ndarray          # the same view into grad
     segments: list
     send: _Send | None     # gather: where the messages go (None: no source is a computing neuron)
+    # dense: the backward pass reaches this level before any other message or loss term
+    # reaches its computing sources, so its messages are written into their dE/dy rows
+    # rather than added (set by the Plan once all levels are known)
+    assign: bool = False
 
 
 class _Dense:
     """Kernel of a dense level of a single network: one matrix product a direction."""
 
     __slots__ = ("W", "G", "idx", "gather", "src", "srcT", "net", "delta", "WpT", "tmp", "prop_rows",
-                 "gy_prop", "back")
+                 "gy_prop", "back", "grad", "assign")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         self.W, self.G = lv.W, lv.G
@@ -164,6 +184,11 @@ class _Dense:
         self.tmp = buf.scratch("send", (n_prop, batch)) if n_prop else None
         self.prop_rows = lv.prop_rows
         self.gy_prop, self.back = buf.add_target(lv.prop_rows, n_prop) if n_prop else (None, None)
+        self.assign = lv.assign
+        # one pattern (online): the weight gradient is an outer product, which a broadcast
+        # multiply writes twice as fast as a matrix product with an inner dimension of 1
+        # (the same bits: each entry is one product either way)
+        self.grad = np.multiply if batch == 1 else np.matmul
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
@@ -175,10 +200,16 @@ class _Dense:
         """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
         if self.idx is not None:                          # the scratch is shared: gather again
             out.take(self.idx, axis=0, out=self.gather, mode="clip")
-        np.matmul(self.delta, self.srcT, out=self.G)      # dE/dw = delta(dst) · y(src), summed
+        self.grad(self.delta, self.srcT, out=self.G)      # dE/dw = delta(dst) · y(src), summed
         if self.WpT is not None:                          # message delta·w back to the sources
+            if self.assign and self.gy_prop is not None:  # the first they receive: straight into gy
+                np.matmul(self.WpT, self.delta, out=self.gy_prop)
+                return
             np.matmul(self.WpT, self.delta, out=self.tmp)
-            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmp, self.back)
+            if self.assign:
+                gy[self.prop_rows] = self.tmp
+            else:
+                _add_to_rows(gy, self.prop_rows, self.gy_prop, self.tmp, self.back)
 
 
 class _Gather:
@@ -250,7 +281,7 @@ class _DenseEnsemble:
 
     __slots__ = ("buf", "fixed_idx", "Ff", "Wf", "Gf", "idx", "gather", "Sc", "ScT", "Wc", "WcT", "Gc",
                  "net", "net2", "netK", "delta2", "deltaK", "summed", "summedK", "sent", "sentT", "prop_rows",
-                 "gy_prop", "back", "one", "W1c", "G1c", "delta1")
+                 "gy_prop", "back", "one", "W1c", "G1c", "delta1", "assign", "fixed_product", "fixedT")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, K, ns = lv.W.shape
@@ -293,6 +324,14 @@ class _DenseEnsemble:
                 self.summed = self.summedK.transpose(1, 0, 2)
             self.sent = buf.scratch("send", (K, nc, batch))
             self.sentT = self.sent.transpose(1, 0, 2)
+        self.assign = lv.assign
+        # one shared source (the bias alone, as in most output levels): the product over
+        # the members is an outer product, which a broadcast multiply writes 2x faster
+        self.fixed_product = np.multiply if pf == 1 else np.matmul
+        # the shared sources' gradient, delta (n·K, batch) @ fixed.T: with a few sources and
+        # many rows OpenBLAS is 3-4x faster on a contiguous copy of fixed.T than on the
+        # transposed view (W6's first level: 40 µs instead of 150); elsewhere the view wins
+        self.fixedT = buf.scratch("fixedT", (batch, pf)) if 1 < pf <= 16 and n * K >= 512 else None
         self.one = bool(nc) and n == 1
         self.W1c = self.G1c = self.delta1 = None
         if self.one:                                          # one neuron: broadcasts, not K products
@@ -307,7 +346,7 @@ class _DenseEnsemble:
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input, for every member."""
         if self.Wf is not None:                           # shared sources: one product for all members
-            np.matmul(self.Wf, self._fixed(), out=self.net2)
+            self.fixed_product(self.Wf, self._fixed(), out=self.net2)
         if self.Wc is not None:
             if self.idx is not None:
                 out.take(self.idx, axis=0, out=self.gather, mode="clip")
@@ -319,18 +358,27 @@ class _DenseEnsemble:
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
         """Weight gradients, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
-        if self.Wf is not None:
+        if self.fixedT is not None:
+            np.copyto(self.fixedT, self._fixed().T)
+            np.matmul(self.delta2, self.fixedT, out=self.Gf)
+        elif self.Wf is not None:
             np.matmul(self.delta2, self._fixed().T, out=self.Gf)
         if self.Wc is not None:
             if self.idx is not None:
                 out.take(self.idx, axis=0, out=self.gather, mode="clip")
             if self.one:
                 np.einsum("kb,ckb->kc", self.delta1, self.Sc, out=self.G1c)
+                if self.assign and self.gy_prop is not None:      # straight into gy's rows
+                    np.multiply(self.W1c, self.delta1, out=self.gy_prop)
+                    return
                 np.multiply(self.W1c, self.delta1, out=self.sentT)
             else:
                 np.matmul(self.deltaK, self.ScT.transpose(0, 2, 1), out=self.Gc)
                 np.matmul(self.WcT, self.deltaK, out=self.sent)
-            _add_to_rows(gy, self.prop_rows, self.gy_prop, self.sentT, self.back)
+            if self.assign:
+                _put_rows(gy, self.prop_rows, self.gy_prop, self.sentT)
+            else:
+                _add_to_rows(gy, self.prop_rows, self.gy_prop, self.sentT, self.back)
 
 
 class _Buffers:
@@ -361,7 +409,6 @@ class _Buffers:
             self.fixed = np.empty((plan.n_fixed, batch), dtype)
         self.fixed[plan.n_inputs:] = 1.0                   # bias units: always 1
         self.inputs = self.fixed[:plan.n_inputs]
-        self.gy_computed = gy[plan.n_fixed:]
         rows = plan.out_rows
         self.Y = _units_last(out[rows]) if isinstance(rows, slice) else None
         self._scratch: dict[str, np.ndarray] = {}
@@ -578,10 +625,50 @@ class Plan:
         for Wm, r, c, values in user_set:
             Wm[r, :, c] = values[:, None]
         self._ties = self._tie_index(ties, tied) if ties else None
+        parts, at = [], 0
+        for lv in self.levels:                               # theta holds the levels' blocks in order
+            parts.append(slice(at, at + lv.W.size))
+            at += lv.W.size
+        #: Each level's entries of ``theta`` (the block ``W`` views), in level order, for
+        #: :meth:`backward`'s ``after``; None when tied sets span levels (their gradient is
+        #: complete only at the end of the pass).
+        self.parts: list[slice] | None = None if self._ties is not None else parts
+        self._plan_sends()
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
         self.last_single = False
+
+    def _plan_sends(self) -> None:
+        """Which dense levels write their messages into ``gy`` rather than add them, and
+        which rows of ``gy`` a backward pass must zero first (:attr:`_gy_zero`).
+
+        The backward pass works through the levels last first. Output rows are written
+        first of all (the loss's ``dE/dy``, or zeros where the loss is fused with the
+        activation). A dense level whose computing sources have received nothing yet
+        writes their rows (``_Level.assign``); every other send adds. So only the rows no
+        level writes need zeroing: sources a level shares with one processed earlier and
+        neurons that feed nothing. In a layered net that is no row at all.
+        """
+        written = np.zeros(self.n_units, bool)
+        written[self.out_rows] = True
+        assigned = np.zeros(self.n_units, bool)
+        for lv in reversed(self.levels):
+            if lv.kind == "dense":
+                rows = np.arange(self.n_units)[lv.prop_rows]
+            else:
+                rows = np.zeros(0, np.intp) if lv.send is None else np.asarray(np.arange(self.n_units)[lv.send.rows])
+            if not len(rows):
+                continue
+            lv.assign = lv.kind == "dense" and not written[rows].any()
+            if lv.assign:
+                assigned[rows] = True
+            written[rows] = True
+        zero = np.zeros(self.n_units, bool)
+        zero[self.n_fixed:] = True
+        zero &= ~assigned
+        zero[self.out_rows] = False                       # the loss plan zeroes or writes these
+        self._gy_zero = _runs(zero)
 
     def _tie_index(self, ties: dict, tied: dict) -> tuple:
         """Index arrays of the tied sets, and every set's entries made equal to its first edge's.
@@ -837,13 +924,18 @@ class Plan:
                         fused.append((seg, f))
                         general[seg.out_cols] = False
             cols = np.flatnonzero(general)
-            rows = np.asarray(self.out_rows if isinstance(self.out_rows, np.ndarray)
-                              else np.arange(self.out_rows.start, self.out_rows.stop))[cols]
-            plan = (dict((id(s), f) for s, f in fused), _index(cols), _index(rows), len(cols))
+            out_rows = np.asarray(self.out_rows if isinstance(self.out_rows, np.ndarray)
+                                  else np.arange(self.out_rows.start, self.out_rows.stop))
+            rows = out_rows[cols]
+            zero = np.zeros(self.n_units, bool)              # rows no send writes, and fused outputs
+            for run in self._gy_zero:
+                zero[run] = True
+            zero[out_rows[~general]] = True
+            plan = (dict((id(s), f) for s, f in fused), _index(cols), _index(rows), len(cols), _runs(zero))
             self._loss_plans[loss.name] = plan
         return plan
 
-    def backward(self, T: np.ndarray, loss, value: bool = True):
+    def backward(self, T: np.ndarray, loss, value: bool = True, after: Callable[[slice], None] | None = None):
         """Backward phase after :meth:`forward`; fills ``grad`` and returns the total error.
 
         Parameters
@@ -854,17 +946,23 @@ class Plan:
         value : bool, default True
             Compute the error too (a float, or ``(K,)`` per ensemble member); when False
             return None and save the loss evaluation.
+        after : callable, optional
+            ``after(part)`` as soon as a level's gradient ``grad[part]`` is complete (its
+            entry of :attr:`parts`; last level first), before the next level is worked
+            on; it may change ``theta[part]``, which the rest of the pass no longer reads.
+            Only for plans whose :attr:`parts` is not None.
         """
         buf = self.last
         gy = buf.gy
         Y = self.output_values(buf)
         E = loss.value(Y, T) if value else None
-        fused, gen_cols, gen_rows, n_general = self._loss_plan(loss)
-        buf.gy_computed.fill(0.0)
+        fused, gen_cols, gen_rows, n_general, zero = self._loss_plan(loss)
+        for run in zero:
+            gy[run] = 0.0
         if n_general:
             gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         out = buf.out
-        for kernel, segs in reversed(buf.levels):
+        for at, (kernel, segs) in zip(range(len(buf.levels) - 1, -1, -1), reversed(buf.levels)):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
                 f = fused.get(id(seg))
                 if act.backward_into is not None:            # delta = f'(net) · dE/dy, in place
@@ -879,6 +977,8 @@ class Plan:
                     d = d + f(out_s, t if act.group else self._neuron_major(t))
                 delta_s[...] = d
             kernel.backward(out, gy)                         # dE/dw and the messages delta·w back
+            if after is not None:
+                after(self.parts[at])
         if self._ties is not None:                           # tied sets: one shared gradient each
             self._reduce_ties()
         buf.delta_valid = True

@@ -185,10 +185,44 @@ class Optimizer(abc.ABC):
             The total error at the current ``theta`` (``(K,)`` for an ensemble), where the
             training mode computes it anyway (batch mode); rules such as iRprop+ use it.
         """
+        self.count_step(theta)
+        self.update(theta, grad, mask, error)
+
+    def count_step(self, theta: Array) -> None:
+        """Count one update of ``theta`` (meeting it first if it is new): what :meth:`step`
+        does before :meth:`update`, for a step made part by part (:meth:`part_step`).
+
+        Parameters
+        ----------
+        theta : ndarray
+            The plan's flat parameters.
+        """
         if self._theta is not theta:
             self.bind(theta, self.member_of)
         self.__dict__["steps"] += 1       # a count, not a hyper-parameter: skip __setattr__'s check
-        self.update(theta, grad, mask, error)
+
+    def part_step(self, theta: Array, grad: Array) -> Callable[[slice, Array], None] | None:
+        """A function ``f(part, mask)`` making this rule's update of ``theta[part]`` from
+        ``grad[part]`` alone, or None (the default) when the rule needs the whole gradient.
+        ``mask`` is the whole 1/0 mask, or None when every entry is trainable.
+
+        A rule may offer it when every entry changes from its own gradient and state only
+        and nothing is computed over the whole step. The trainer then updates each level's
+        weights as soon as the backward pass has written their gradient, while it is still
+        in the cache, instead of in one sweep over all parameters afterwards (the same
+        numbers: only the order of independent entries changes); it calls
+        :meth:`count_step` once per update.
+
+        Parameters
+        ----------
+        theta, grad : ndarray
+            The plan's flat parameters and gradient.
+
+        Returns
+        -------
+        callable or None
+        """
+        return None
 
     @abc.abstractmethod
     def update(self, theta: Array, grad: Array, mask: Array, error: Any) -> None:

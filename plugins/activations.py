@@ -13,23 +13,33 @@ from neurosim import Activation, ScalarActivation, hookimpl
 
 
 def _sigmoid(x):
-    # The textbook 1 / (1 + e^-x), bit-faithful to hand calculations. Below -700 the
-    # argument is clamped so e^-x cannot overflow (the result, < 1e-304, is 0 for any
-    # purpose); four array operations in all, since this runs on every pass.
-    z = np.maximum(x, -700.0)
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    z += 1.0
-    return np.reciprocal(z, out=z)
+    # The textbook 1 / (1 + e^-x), bit-faithful to hand calculations (see _sigmoid_into)
+    out = np.empty_like(x, dtype=np.result_type(x, 1.0))
+    _sigmoid_into(x, out)
+    return out
+
+
+#: From this many entries on, the clamp below first asks whether any entry needs it: a
+#: maximum reduction is 4-5x faster than numpy's elementwise maximum against a scalar,
+#: which has no SIMD loop here; below it, one call costs less than two.
+_CLAMP_CHECK = 4096
 
 
 def _sigmoid_into(x, out):
-    # _sigmoid's operations, written into out (no temporary)
-    np.maximum(x, -700.0, out=out)
-    np.negative(out, out=out)
+    # 1 / (1 + e^-x), in place. Below -700 the argument is clamped so e^-x cannot overflow
+    # (the result, < 1e-304, is 0 for any purpose); min(-x, 700) is -max(x, -700) exactly.
+    # np.divide(1, z) rather than np.reciprocal(z): the same bits, and divide has a SIMD
+    # loop (1.7x faster in float64, 3x in float32, on this project's machine).
+    if out.size >= _CLAMP_CHECK:
+        np.negative(x, out=out)
+        if not np.maximum.reduce(out, axis=None) <= 700.0:      # NaN too: then clamp the rest
+            np.minimum(out, 700.0, out=out)
+    else:
+        np.maximum(x, -700.0, out=out)
+        np.negative(out, out=out)
     np.exp(out, out=out)
     out += 1.0
-    np.reciprocal(out, out=out)
+    np.divide(1.0, out, out=out)
 
 
 def _sigmoid_backward_into(x, y, g, out):

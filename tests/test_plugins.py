@@ -219,6 +219,13 @@ def test_elementwise_builtins_values_and_derivatives():
     # Far in the tails: no overflow warning (warnings are errors here), exact limits.
     tails = sigmoid.function(np.array([[-800.0, 800.0]]))
     assert 0.0 <= tails[0, 0] < 1e-300 and tails[0, 1] == 1.0     # clamped below -700: no overflow
+    # Large arrays clamp only when an entry needs it (a maximum reduction first): the same
+    # bits as the small-array path, NaN kept, the tails clamped even beside a NaN.
+    big = np.random.default_rng(3).standard_normal(5000) * 400.0
+    big[:3] = np.nan, -800.0, 800.0
+    small = np.concatenate([sigmoid.function(big[k:k + 7]) for k in range(0, 5000, 7)])
+    np.testing.assert_array_equal(sigmoid.function(big), small)
+    assert np.isnan(small[0]) and small[1] == tails[0, 0] and small[2] == 1.0 and (big < -700).sum() > 100
     np.testing.assert_allclose(registry.activation("tanh").function(x), np.tanh(x), rtol=0, atol=0)
     np.testing.assert_array_equal(registry.activation("relu").function(x), [[0.0, 1.0, 0.0, 3.5]])
     np.testing.assert_array_equal(registry.activation("relu").derivative(x, x), [[0.0, 1.0, 0.0, 1.0]])

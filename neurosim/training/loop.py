@@ -289,6 +289,7 @@ class Trainer:
         self._interrupt = False                            # Ctrl-C: stop at the end of this epoch
         self._torn = False                                 # an exception left an epoch half done
         self._stale = False                                # generated code ran: plan.last is not the last pass
+        self._all_trainable = False                        # refreshed every epoch when steps go level by level
         if not isinstance(backend, str) or backend not in codegen.BACKENDS:
             raise DataError(f"backend must be one of {', '.join(codegen.BACKENDS)}, not {backend!r:.60}")
         self.backend_asked = backend
@@ -525,6 +526,7 @@ class Trainer:
             X_, T_ = X, T
         chunks = [(X_[i:i + size], T_[i:i + size]) for i in range(0, n, size)]
         theta, grad = plan.theta, plan.grad
+        parts = None if single_chunk else self._part_steps()
         start = self.epoch
         end = self.epochs if until is None else max(start, min(int(until), self.epochs))
         self._started = time.perf_counter()
@@ -561,8 +563,18 @@ class Trainer:
                         X.take(order, axis=0, out=Xs, mode="clip")
                         T.take(order, axis=0, out=Ts, mode="clip")
                     total = 0.0
+                    if parts is not None:
+                        if self.schedule is not None:
+                            self.schedule(epoch)              # before the first update, made in backward
+                        self._all_trainable = bool(self.mask.all())      # callbacks may have frozen some
                     for k, (Xc, Tc) in enumerate(chunks):
                         plan.forward(Xc)
+                        if parts is not None:                 # each level updated once its gradient is in
+                            self.optimizer.count_step(theta)
+                            E = plan.backward(Tc, loss, value=running, after=parts)
+                            if running:
+                                total = total + np.asarray(E, np.float64)
+                            continue
                         # Batch mode: this pass measures the error after the previous epoch, so
                         # the exact history costs no extra pass; the running history sums every
                         # chunk's error before its update; otherwise no error is needed per step.
@@ -588,6 +600,27 @@ class Trainer:
             return self._finish()
         finally:
             self.seconds += time.perf_counter() - self._started
+
+    #: Online and minibatch updates of SGD (and of rules offering
+    #: :meth:`~neurosim.Optimizer.part_step`) change each level's weights as soon as the
+    #: backward pass has their gradient, while it is in the cache, when the parameters take
+    #: at least this many bytes (beyond a core's L2 cache, one sweep over all of them after
+    #: the pass reads them back from memory: W8 spent as long in it as in the whole
+    #: backward pass). Smaller nets keep the one sweep, which costs fewer Python calls.
+    PART_STEP_BYTES = 256 * 1024
+
+    def _part_steps(self) -> Callable[[slice], None] | None:
+        """``after(part)`` for :meth:`Plan.backward` making the optimiser's update level by
+        level, or None where the whole step is made at once (small nets, tied sets, rules
+        without :meth:`~neurosim.Optimizer.part_step`)."""
+        plan = self.plan
+        if plan.parts is None or plan.theta.nbytes < self.PART_STEP_BYTES or \
+                not isinstance(self.optimizer, Optimizer):
+            return None
+        step = self.optimizer.part_step(plan.theta, plan.grad)
+        if step is None:
+            return None
+        return lambda part: step(part, None if self._all_trainable else self.mask)
 
     #: Generated code runs at most this many pattern presentations a call (and at most
     #: 4,096 epochs) when nothing is asked after each epoch, so Ctrl-C still takes effect

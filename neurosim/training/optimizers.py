@@ -91,15 +91,43 @@ class SGD(Optimizer):
         error : float, ndarray or None
             Not used by SGD.
         """
+        self._update(theta, grad, mask, slice(None))
+
+    def part_step(self, theta: np.ndarray, grad: np.ndarray):
+        """``f(part, mask)``: this step for ``theta[part]`` alone (every entry of SGD changes
+        from its own gradient and velocity only; see :meth:`neurosim.Optimizer.part_step`);
+        ``mask`` None says every entry is trainable.
+
+        Parameters
+        ----------
+        theta, grad : ndarray
+            The plan's flat parameters and gradient.
+
+        Returns
+        -------
+        callable
+        """
+        return lambda part, mask: self._update(theta, grad, mask, part)
+
+    def _update(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray | None, part: slice) -> None:
         step = self._scratch
         if step is None or step.shape != theta.shape:
             step = self._scratch = np.empty_like(theta)
+        theta, grad, step = theta[part], grad[part], step[part]
+        if mask is None:                    # every entry trainable: one pass fewer, the same bits
+            if not (self.l2 or self.momentum or self.weight_decay or "velocity" in self._arrays):
+                np.multiply(grad, self.learning_rate, out=step)
+                theta -= step
+                return
+            mask = np.ones(1, theta.dtype)
+        else:
+            mask = mask[part]
         np.multiply(grad, mask, out=step)
         if self.l2:
             step += self.l2 * theta * mask
         step *= self.learning_rate
         if self.momentum:
-            v = self.state("velocity")
+            v = self.state("velocity")[part]
             v *= self.momentum
             v -= step
             v *= mask                       # a weight frozen meanwhile keeps no momentum
@@ -109,7 +137,7 @@ class SGD(Optimizer):
                 theta += v
         else:
             if "velocity" in self._arrays:  # momentum switched off: forget the old changes
-                self._arrays["velocity"][...] = 0.0
+                self._arrays["velocity"][part] = 0.0
             theta -= step
         if self.weight_decay:
             np.multiply(theta, mask, out=step)

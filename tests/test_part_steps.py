@@ -1,0 +1,137 @@
+"""Level-by-level optimiser steps: online and minibatch SGD on a net whose parameters
+outgrow the cache update each level's weights as soon as the backward pass has written
+their gradient (``Trainer.PART_STEP_BYTES``). Only the order in which independent entries
+change differs from one sweep after the pass, so every weight and every error must be
+the same bits; tied sets, batch mode and other optimisers keep the one sweep.
+"""
+
+import numpy as np
+import pytest
+
+import neurosim
+from neurosim.training.loop import Trainer
+
+
+def wide_net(seed=4, outputs="sigmoid"):
+    """40-200-150-3: 39,053 weights, 312 KB in float64 (above the 256 KB threshold)."""
+    net = neurosim.Network(seed=seed)
+    previous = net.add_layer("i", 40, kind="input")
+    net.add_bias("b")
+    for prefix, size, act in (("h", 200, "sigmoid"), ("g", 150, "tanh"), ("o", 3, outputs)):
+        previous = net.add_layer(prefix, size, act, output=prefix == "o", connect_from=[previous], bias="b")
+    return net
+
+
+def data(n=24, seed=2):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 40)), rng.random((n, 3))
+
+
+def counting_parts(net):
+    """Wrap the plan's backward; returns the list of ``after`` callables it was given."""
+    plan = net.compile()
+    seen, backward = [], plan.backward
+
+    def counted(*args, **kwargs):
+        seen.append(kwargs.get("after"))
+        return backward(*args, **kwargs)
+    plan.backward = counted
+    return seen
+
+
+@pytest.mark.parametrize("options", [
+    dict(mode="online", learning_rate=0.3),
+    dict(mode="online", learning_rate=0.2, momentum=0.9, weight_decay=0.001),
+    dict(mode="minibatch", batch_size=5, learning_rate=0.1, momentum=0.5, history="exact"),
+    dict(mode="minibatch", batch_size=8, optimizer="sgd",
+         optimizer_options={"learning_rate": 0.05, "momentum": 0.9, "nesterov": True, "l2": 0.01}),
+])
+def test_level_by_level_steps_give_the_same_bits_as_one_sweep(monkeypatch, options):
+    X, T = data()
+    assert wide_net().compile().theta.nbytes >= Trainer.PART_STEP_BYTES
+    parted, swept = wide_net(), wide_net()
+    seen = counting_parts(parted)
+    h_parted = parted.train(X, T, epochs=3, shuffle=np.random.default_rng(5), **options)
+    assert seen and all(after is not None for after in seen)       # every update went level by level
+    monkeypatch.setattr(Trainer, "PART_STEP_BYTES", float("inf"))
+    seen_swept = counting_parts(swept)
+    h_swept = swept.train(X, T, epochs=3, shuffle=np.random.default_rng(5), **options)
+    assert all(after is None for after in seen_swept)
+    assert np.array_equal(parted.compile().theta, swept.compile().theta)
+    assert np.array_equal(h_parted, h_swept)
+    assert not np.array_equal(parted.compile().theta, wide_net().compile().theta)
+
+
+def test_a_learning_rate_schedule_applies_before_the_epochs_first_update(monkeypatch):
+    X, T = data()
+    rates = {0: 0.5, 1: 0.05, 2: 0.2}
+
+    def trained(bytes_):
+        monkeypatch.setattr(Trainer, "PART_STEP_BYTES", bytes_)
+        net = wide_net()
+        job = neurosim.training.TrainingRun(net, X, T, learning_rate=0.5, epochs=3, mode="minibatch",
+                                            batch_size=6, history="exact")
+        rule = job.trainer.optimizer
+        job.trainer.schedule = lambda epoch: setattr(rule, "learning_rate", rates[epoch])
+        return job.run().result(), net.compile().theta.copy(), rule.steps
+
+    h_parted, theta_parted, steps = trained(Trainer.PART_STEP_BYTES)
+    h_swept, theta_swept, steps_swept = trained(float("inf"))
+    assert np.array_equal(theta_parted, theta_swept) and np.array_equal(h_parted, h_swept)
+    assert steps == steps_swept == 3 * 4                  # one count per update, 4 minibatches an epoch
+
+
+def test_every_level_owns_the_part_of_theta_its_block_views():
+    plan = wide_net().compile()
+    assert [p.stop - p.start for p in plan.parts] == [lv.W.size for lv in plan.levels] == [8200, 30150, 453]
+    for part, lv in zip(plan.parts, plan.levels):
+        block = plan.theta[part]
+        assert np.shares_memory(block, lv.W) and np.array_equal(block, lv.W.reshape(-1))
+
+
+def test_small_nets_tied_sets_batch_mode_and_rprop_make_one_sweep():
+    X, T = data()
+    for net, options in ((wide_net(), dict(mode="batch", learning_rate=0.1)),
+                         (wide_net(), dict(mode="batch", optimizer="rprop"))):
+        seen = counting_parts(net)
+        net.train(X, T, epochs=2, **options)
+        assert seen and all(after is None for after in seen)
+    small = neurosim.Network(seed=0)
+    small.add_layer("i", 2, kind="input")
+    small.add_layer("o", 1, "sigmoid", output=True, connect_from=[["i1", "i2"]])
+    seen = counting_parts(small)
+    small.train([[0, 1]], [[1]], epochs=2)
+    assert seen == [None, None]
+    tied = wide_net()
+    tied.tie([("i1", "h1"), ("i2", "h1")], name="t")
+    assert tied.compile().parts is None
+    seen = counting_parts(tied)
+    tied.train(X, T, epochs=1, learning_rate=0.1)
+    assert seen and all(after is None for after in seen)
+    w = tied.weights()
+    assert w[("i1", "h1")] == w[("i2", "h1")]
+
+
+@pytest.mark.parametrize("momentum, at_start", [(0.0, True), (0.0, False), (0.9, True)])
+def test_frozen_weights_stay_put_when_frozen_before_or_during_training(monkeypatch, momentum, at_start):
+    X, T = data()
+
+    def trained(bytes_):
+        monkeypatch.setattr(Trainer, "PART_STEP_BYTES", bytes_)
+        net = wide_net()
+        net.set_trainable("i1", "h1", not at_start)
+        before = net.weights()
+
+        def freeze_later(progress):
+            if progress.epoch == 1:
+                net.set_trainable("h2", "g3", False)       # between epochs: the next epoch must see it
+                frozen.append(net.weight("h2", "g3"))
+        frozen = []
+        net.train(X, T, epochs=3, learning_rate=0.2, momentum=momentum, callbacks=[freeze_later])
+        return net, before, frozen
+
+    parted, before, frozen = trained(Trainer.PART_STEP_BYTES)
+    swept, _, _ = trained(float("inf"))
+    assert (parted.weight("i1", "h1") == before[("i1", "h1")]) == at_start
+    assert parted.weight("h2", "g3") == frozen[0] != before[("h2", "g3")]
+    assert np.array_equal(parted.compile().theta, swept.compile().theta)
