@@ -281,7 +281,8 @@ class _DenseEnsemble:
 
     __slots__ = ("buf", "fixed_idx", "Ff", "Wf", "Gf", "idx", "gather", "Sc", "ScT", "Wc", "WcT", "Gc",
                  "net", "net2", "netK", "delta2", "deltaK", "summed", "summedK", "sent", "sentT", "prop_rows",
-                 "gy_prop", "back", "one", "W1c", "G1c", "delta1", "assign", "fixed_product", "fixedT")
+                 "gy_prop", "back", "one", "W1c", "G1c", "delta1", "assign", "fixed_product", "fixedT",
+                 "bias_only")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, K, ns = lv.W.shape
@@ -328,6 +329,11 @@ class _DenseEnsemble:
         # one shared source (the bias alone, as in most output levels): the product over
         # the members is an outer product, which a broadcast multiply writes 2x faster
         self.fixed_product = np.multiply if pf == 1 else np.matmul
+        # ... and when that source is a bias unit (always 1) beside computing sources, the
+        # computing part goes straight into net and the bias weight is added to it: the
+        # same sum (w_b + Σ w·y == Σ w·y + w_b), two passes over the level fewer
+        fixed_rows = np.arange(buf.plan.n_units)[lv.src][:pf] if pf else ()
+        self.bias_only = pf == 1 and bool(nc) and int(fixed_rows[0]) >= buf.plan.n_inputs
         # the shared sources' gradient, delta (n·K, batch) @ fixed.T: with a few sources and
         # many rows OpenBLAS is 3-4x faster on a contiguous copy of fixed.T than on the
         # transposed view (W6's first level: 40 µs instead of 150); elsewhere the view wins
@@ -345,6 +351,12 @@ class _DenseEnsemble:
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input, for every member."""
+        if self.bias_only:
+            if self.idx is not None:
+                out.take(self.idx, axis=0, out=self.gather, mode="clip")
+            np.matmul(self.Wc, self.ScT, out=self.netK)
+            self.net2 += self.Wf                          # the bias weight times 1
+            return
         if self.Wf is not None:                           # shared sources: one product for all members
             self.fixed_product(self.Wf, self._fixed(), out=self.net2)
         if self.Wc is not None:
