@@ -373,12 +373,13 @@ def _capture(job: TrainingRun, step: int) -> _Snapshot | None:
     """
     trainer = job.trainer
     plan = trainer.plan
+    trainer.PART_STEP_BYTES = math.inf        # one whole update per step, through the wrapped _step
     seen: dict[str, Any] = {"updates": 0, "T": None}
     real_backward, real_step = plan.backward, trainer._step
 
-    def backward(T, loss, value=True):
+    def backward(T, loss, value=True, **more):
         seen["T"] = T
-        return real_backward(T, loss, value)
+        return real_backward(T, loss, value, **more)
 
     def update(theta, grad, mask, error=None):
         seen["updates"] += 1
