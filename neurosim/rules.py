@@ -204,7 +204,8 @@ class Optimizer(abc.ABC):
     def part_step(self, theta: Array, grad: Array) -> Callable[[slice, Array], None] | None:
         """A function ``f(part, mask)`` making this rule's update of ``theta[part]`` from
         ``grad[part]`` alone, or None (the default) when the rule needs the whole gradient.
-        ``mask`` is the whole 1/0 mask, or None when every entry is trainable.
+        ``mask`` is the whole 1/0 mask, or None when every entry is trainable; ``f`` may
+        use ``grad[part]`` as scratch (nothing reads the gradient after the step).
 
         A rule may offer it when every entry changes from its own gradient and state only
         and nothing is computed over the whole step. The trainer then updates each level's

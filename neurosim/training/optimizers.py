@@ -116,6 +116,8 @@ class SGD(Optimizer):
         theta, grad, step = theta[part], grad[part], step[part]
         if mask is None:                    # every entry trainable: one pass fewer, the same bits
             if not (self.l2 or self.momentum or self.weight_decay or "velocity" in self._arrays):
+                if part != slice(None):     # a part step may scale its gradient in place (no scratch)
+                    step = grad
                 np.multiply(grad, self.learning_rate, out=step)
                 theta -= step
                 return
