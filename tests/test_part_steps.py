@@ -135,3 +135,21 @@ def test_frozen_weights_stay_put_when_frozen_before_or_during_training(monkeypat
     assert (parted.weight("i1", "h1") == before[("i1", "h1")]) == at_start
     assert parted.weight("h2", "g3") == frozen[0] != before[("h2", "g3")]
     assert np.array_equal(parted.compile().theta, swept.compile().theta)
+
+
+@pytest.mark.parametrize("options", [dict(learning_rate=0.1), dict(learning_rate=0.05, momentum=0.9),
+                                     dict(learning_rate=0.1, weight_decay=0.01)])
+def test_batch_mode_on_a_large_net_sweeps_once_through_the_part_step_with_the_same_bits(monkeypatch, options):
+    X, T = data()
+    swept_by_part, stepped = wide_net(), wide_net()
+    calls = []
+    sgd_update = neurosim.SGD._update
+    monkeypatch.setattr(neurosim.SGD, "_update", lambda self, *a: (calls.append(a[-1]), sgd_update(self, *a))[1])
+    h_part = swept_by_part.train(X, T, epochs=4, mode="batch", **options)
+    theta = swept_by_part.compile().theta
+    assert calls == [slice(0, theta.size)] * 4             # one update an epoch, over all of theta
+    monkeypatch.setattr(Trainer, "PART_STEP_BYTES", float("inf"))
+    calls.clear()
+    h_step = stepped.train(X, T, epochs=4, mode="batch", **options)
+    assert calls == [slice(None)] * 4                      # the rule's own step
+    assert np.array_equal(theta, stepped.compile().theta) and np.array_equal(h_part, h_step)

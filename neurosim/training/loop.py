@@ -526,7 +526,12 @@ class Trainer:
             X_, T_ = X, T
         chunks = [(X_[i:i + size], T_[i:i + size]) for i in range(0, n, size)]
         theta, grad = plan.theta, plan.grad
-        parts = None if single_chunk else self._part_steps()
+        # large nets: online and minibatch updates level by level inside the backward pass;
+        # one update per epoch (batch mode) as one sweep, through the same part step
+        parts = self._part_steps()
+        whole = None
+        if single_chunk and parts is not None:
+            whole, parts, everything = parts, None, slice(0, theta.size)
         start = self.epoch
         end = self.epochs if until is None else max(start, min(int(until), self.epochs))
         self._started = time.perf_counter()
@@ -563,9 +568,9 @@ class Trainer:
                         X.take(order, axis=0, out=Xs, mode="clip")
                         T.take(order, axis=0, out=Ts, mode="clip")
                     total = 0.0
-                    if parts is not None:
-                        if self.schedule is not None:
-                            self.schedule(epoch)              # before the first update, made in backward
+                    if parts is not None and self.schedule is not None:
+                        self.schedule(epoch)                  # before the first update, made in backward
+                    if parts is not None or whole is not None:
                         self._all_trainable = bool(self.mask.all())      # callbacks may have frozen some
                     for k, (Xc, Tc) in enumerate(chunks):
                         plan.forward(Xc)
@@ -586,7 +591,11 @@ class Trainer:
                             self.schedule(epoch)
                         if running:
                             total = total + np.asarray(E, np.float64)
-                        self._step(theta, grad, self.mask, E if single_chunk else None)
+                        if whole is not None:
+                            self.optimizer.count_step(theta)
+                            whole(everything)
+                        else:
+                            self._step(theta, grad, self.mask, E if single_chunk else None)
                     if running:
                         if self._epoch_end(epoch, total if self.lead else float(total)) or self._interrupt:
                             return self._finish()
@@ -606,7 +615,9 @@ class Trainer:
     #: backward pass has their gradient, while it is in the cache, when the parameters take
     #: at least this many bytes (beyond a core's L2 cache, one sweep over all of them after
     #: the pass reads them back from memory: W8 spent as long in it as in the whole
-    #: backward pass). Smaller nets keep the one sweep, which costs fewer Python calls.
+    #: backward pass); batch mode's one update an epoch goes through the same part step
+    #: over all of theta, which may use the gradient as its scratch (one pass fewer).
+    #: Smaller nets keep the rule's ``step``, which costs fewer Python calls.
     PART_STEP_BYTES = 256 * 1024
 
     def _part_steps(self) -> Callable[[slice], None] | None:
