@@ -967,12 +967,16 @@ class Plan:
         buf = self.last
         gy = buf.gy
         Y = self.output_values(buf)
-        E = loss.value(Y, T) if value else None
         fused, gen_cols, gen_rows, n_general, zero = self._loss_plan(loss)
         for run in zero:
             gy[run] = 0.0
-        if n_general:
-            gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
+        if value and not fused and loss.value_and_gradient is not None:     # both from one pass
+            E, g = loss.value_and_gradient(Y, T)
+            gy[gen_rows] = _units_first(g)
+        else:
+            E = loss.value(Y, T) if value else None
+            if n_general:
+                gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         out = buf.out
         for at, (kernel, segs) in zip(range(len(buf.levels) - 1, -1, -1), reversed(buf.levels)):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:

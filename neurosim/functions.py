@@ -317,6 +317,11 @@ class Loss:
     scalar : ScalarLoss, optional
         The loss as scalar expressions of one output, for the ``python`` and ``numba``
         backends (without it networks train on numpy with this loss).
+    value_and_gradient : callable, optional
+        ``value_and_gradient(y, t) -> (value, dE/dy)``, both in one go for a loss whose
+        two share their work (mse: both come from ``y − t``); it must return exactly
+        the bits ``value`` and ``gradient`` return (the registry checks). Used by the
+        engine where a pass needs both and no output has a fused delta.
 
     Notes
     -----
@@ -334,6 +339,7 @@ class Loss:
     targets: tuple[float, float] | None = None
     min_outputs: int = 1
     scalar: ScalarLoss | None = None
+    value_and_gradient: Callable[[Array, Array], tuple[Any, Array]] | None = None
 
     def check_targets(self, T: Array) -> None:
         """Refuse targets outside :attr:`targets`, and fewer outputs than :attr:`min_outputs`.
@@ -393,6 +399,16 @@ class Loss:
         _returned("gradient(y, t) for y of shape (4, 3)", self.gradient(y.copy(), t), (4, 3))
         for activation, delta in self.fused.items():
             _returned(f"fused[{activation!r}](y, t) for y of shape (4, 3)", delta(y.copy(), t), (4, 3))
+        if self.value_and_gradient is not None:
+            both = self.value_and_gradient(y.copy(), t)
+            if not (isinstance(both, tuple) and len(both) == 2):
+                raise ValueError(f"value_and_gradient(y, t) must return (value, gradient), not {both!r:.80}")
+            for what, got, want in (("value", both[0], self.value(y.copy(), t)),
+                                    ("gradient", both[1], self.gradient(y.copy(), t))):
+                if not np.array_equal(np.asarray(got), np.asarray(want)):
+                    raise ValueError(f"value_and_gradient(y, t) gave a {what} other than {what}(y, t) gives "
+                                     f"({np.asarray(got)!r:.80} against {np.asarray(want)!r:.80}); it must "
+                                     "return exactly the same numbers")
         if self.scalar is not None:
             terms = np.array([self.value(y[i:i + 1, j:j + 1].copy(), t[i:i + 1, j:j + 1]) for i in range(4)
                               for j in range(3)]).reshape(4, 3)

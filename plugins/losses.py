@@ -35,6 +35,13 @@ def _mse_value(y, t):
     return 0.5 * d.sum(axis=_AXES)
 
 
+def _mse_value_and_gradient(y, t):
+    # both from one y − t: the value's squares go to a temporary of their own, so the
+    # numbers are exactly _mse_value's and the gradient's
+    d = y - t
+    return 0.5 * (d * d).sum(axis=_AXES), d
+
+
 def _bce_value(y, t):
     return -np.sum(t * _log(y) + (1.0 - t) * _log(1.0 - y), axis=_AXES)
 
@@ -66,7 +73,7 @@ _LOG_1MY = "(max(log(1.0-{y}), -100.0) if {y} < 1.0 else -100.0)"
 
 MSE = Loss("mse", _mse_value, lambda y, t: y - t,
            description="E = ½ Σ (t − y)², the half *sum* of squares over patterns and outputs",
-           scalar=ScalarLoss("0.5*(({y}-{t})*({y}-{t}))", "{y}-{t}"))
+           scalar=ScalarLoss("0.5*(({y}-{t})*({y}-{t}))", "{y}-{t}"), value_and_gradient=_mse_value_and_gradient)
 BCE = Loss("bce", _bce_value, _bce_gradient, fused={"sigmoid": lambda y, t: y - t},
            description="E = −Σ [t log y + (1−t) log(1−y)]; with sigmoid outputs delta = y − t",
            targets=(0.0, 1.0),
