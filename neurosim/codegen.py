@@ -213,9 +213,18 @@ class _Net:
             w(f"n{r} = {' + '.join(terms) if terms else '0.0'}")
             w(f"y{r} = {_sub(self.act[r].scalar.function, x=f'n{r}')}")
 
+    def _error_parts(self) -> list[str]:
+        return [_sub(self.loss.value, y=f"y{r}", t=f"t{c}")
+                for r, c in sorted(self.out_col.items(), key=lambda rc: rc[1])]
+
     def error_terms(self, w: _Writer, target: str = "E") -> None:
-        for r, c in sorted(self.out_col.items(), key=lambda rc: rc[1]):
-            w(f"{target} += {_sub(self.loss.value, y=f'y{r}', t=f't{c}')}")
+        for term in self._error_parts():
+            w(f"{target} += {term}")
+
+    def error_sum(self) -> str:
+        """One pattern's error as one expression (the same sum, in the same order, as
+        :meth:`error_terms` adds to 0.0)."""
+        return " + ".join(self._error_parts()) or "0.0"
 
     def backward(self, w: _Writer) -> set[int]:
         """Deltas in reverse order; returns the rows whose delta is identically zero."""
@@ -332,13 +341,14 @@ class Kernel:
             out = errs.tolist()
         else:
             if owner is None or self._data is None or self._data[0] is not owner:
-                self._data = (owner, [tuple(r) for r in X.tolist()], [tuple(r) for r in T.tolist()])
-            Xl, Tl = self._data[1], self._data[2]
-            order = [list(range(n))] if orders is None else [o.tolist() for o in orders]
+                # one tuple per pattern, inputs then targets: one unpacking a presentation
+                self._data = (owner, [tuple(x) + tuple(t) for x, t in zip(X.tolist(), T.tolist())])
+            rows = self._data[1]
+            order = None if orders is None else [o.tolist() for o in orders]
             th = theta.tolist()
             vl = vel.tolist()
             errs = [0.0] * (epochs + 1)
-            self.fn(th, vl, Xl, Tl, order, orders is not None, epochs, lr, momentum, weight_decay, l2, errs)
+            self.fn(th, vl, rows, None, order, orders is not None, epochs, lr, momentum, weight_decay, l2, errs)
             theta[:] = th
             if velocity is not None:
                 velocity[:] = vl
@@ -351,7 +361,12 @@ class Kernel:
 
 
 def _generate(net: _Net, mode: str, mask: np.ndarray, flags: tuple, backend: str) -> str:
-    """The source of ``train(th, vel, X, T, orders, shuffled, epochs, lr, mom, wd, l2, errs)``."""
+    """The source of ``train(th, vel, X, T, orders, shuffled, epochs, lr, mom, wd, l2, errs)``.
+
+    numba: ``X``, ``T`` are the ``(n, k)`` arrays and ``orders`` an ``(epochs, n)`` index
+    array. python: ``X`` is a list of one tuple per pattern, its inputs then its targets
+    (``T`` is unused), and ``orders`` a list of index lists (None when not ``shuffled``).
+    """
     momentum, nesterov, decay, l2 = flags
     trainable = [p for p in net.positions if mask[p] != 0.0]
     w = _Writer()
@@ -364,19 +379,28 @@ def _generate(net: _Net, mode: str, mask: np.ndarray, flags: tuple, backend: str
         for p in trainable:
             w(f"v{p} = vel[{p}]")
     w("n = len(X)")
+    w("one = n == 1")
     n_in, n_out = net.n_inputs, len(net.out_col)
 
-    def load(p: str, targets: bool = True) -> None:
+    # the python backend's X holds each pattern's inputs and targets as one tuple
+    unpack = "".join(f"x{j}, " for j in range(n_in)) + "".join(f"t{c}, " for c in range(n_out))
+
+    def load(p: str) -> None:
+        for j in range(n_in):
+            w(f"x{j} = X[{p}, {j}]")
+        for c in range(n_out):
+            w(f"t{c} = T[{p}, {c}]")
+
+    def patterns(order: str | None = None) -> None:
+        """``for`` every pattern, in order or in the order ``order`` (python: a list of
+        rows; numba: an array of indices), its inputs and targets loaded; indents."""
         if backend == "numba":
-            for j in range(n_in):
-                w(f"x{j} = X[{p}, {j}]")
-            if targets:
-                for c in range(n_out):
-                    w(f"t{c} = T[{p}, {c}]")
+            w("for i in range(n):")
+            w.depth += 1
+            load("i" if order is None else f"{order}[i]")
         else:
-            w(f"{''.join(f'x{j}, ' for j in range(n_in))}= X[{p}]")
-            if targets:
-                w(f"{''.join(f't{c}, ' for c in range(n_out))}= T[{p}]")
+            w(f"for {unpack}in {order or 'X'}:")
+            w.depth += 1
 
     tie_of: dict[int, tuple[int, list[int], float]] = {}
     for k, (members, div) in enumerate(net.ties):
@@ -405,30 +429,36 @@ def _generate(net: _Net, mode: str, mask: np.ndarray, flags: tuple, backend: str
             for s, p in net.incoming.get(r, []):
                 yield p, s, r
 
-    def measure(condition: str, into: str) -> None:
-        """``if condition:`` a pass over every pattern at the current weights, its error into ``into``."""
-        w(f"if {condition}:")
-        w.depth += 1
+    def measure(condition: str | None, into: str) -> None:
+        """(``if condition:``) a pass over every pattern at the current weights, its error into ``into``."""
+        if condition is not None:
+            w(f"if {condition}:")
+            w.depth += 1
         w("E = 0.0")
-        w("for p in range(n):")
-        w.depth += 1
-        load("p")
+        patterns()
         net.forward(w)
         net.error_terms(w)
         w.depth -= 1
         w(f"{into} = E")
-        w.depth -= 1
+        if condition is not None:
+            w.depth -= 1
 
-    w("for e in range(epochs):")
-    w.depth += 1
+    def online_step(measure_first: bool) -> None:
+        """One pattern's forward pass, (its error into ``errs[e]``,) backward pass and update."""
+        net.forward(w)
+        if measure_first:
+            w(f"errs[e] = {net.error_sum()}")
+        zero = net.backward(w)
+        update({p: net.gradient(p, s, r, zero) for p, s, r in edges()})
+
     if mode == "batch":
+        w("for e in range(epochs):")
+        w.depth += 1
         for p in net.positions:
             if p in trainable or p in tie_of:
                 w(f"G{p} = 0.0")
         w("E = 0.0")
-        w("for p in range(n):")
-        w.depth += 1
-        load("p")
+        patterns()
         net.forward(w)
         net.error_terms(w)
         zero = net.backward(w)
@@ -440,28 +470,42 @@ def _generate(net: _Net, mode: str, mask: np.ndarray, flags: tuple, backend: str
         w.depth -= 1
         w("errs[e] = E")
         update({p: f"G{p}" if p in trainable or p in tie_of else "0.0" for p in net.positions})
-    else:
+        w.depth -= 1
+    elif backend == "numba":                 # one loop for both cases: half the code to compile
+        w("for e in range(epochs):")
+        w.depth += 1
         w("o = orders[e if shuffled else 0]")
-        w("for p in o:" if backend == "python" else "for i in range(n):")
-        w.depth += 1
-        if backend == "numba":
-            w("p = o[i]")
-        load("p")
+        patterns("o")
         net.forward(w)
-        w("if n == 1:")              # one-pattern epochs: this pass measures the last epoch's error
+        w("if one:")                         # one-pattern epochs: this pass measures the last epoch's error
         w.depth += 1
-        w("E = 0.0")
-        net.error_terms(w)
-        w("errs[e] = E")
+        w(f"errs[e] = {net.error_sum()}")
         w.depth -= 1
         zero = net.backward(w)
-        grads = {}
-        for p, s, r in edges():
-            grads[p] = net.gradient(p, s, r, zero)
-        update(grads)
+        update({p: net.gradient(p, s, r, zero) for p, s, r in edges()})
         w.depth -= 1
         measure("n > 1", "errs[e]")
-    w.depth -= 1
+        w.depth -= 1
+    else:
+        # python: one pattern (W1) loads it once and measures each epoch's error in the
+        # next epoch's forward pass; several loop over them and measure in a pass of its own
+        w("if one:")
+        w.depth += 1
+        w(f"{unpack}= X[0]")
+        w("for e in range(epochs):")
+        w.depth += 1
+        online_step(True)
+        w.depth -= 2
+        w("else:")
+        w.depth += 1
+        w("for e in range(epochs):")
+        w.depth += 1
+        w("rows = [X[p] for p in orders[e]] if shuffled else X")
+        patterns("rows")
+        online_step(False)
+        w.depth -= 1
+        measure(None, "errs[e]")
+        w.depth -= 2
     # the error after the last update (batch mode and one-pattern epochs measure before each)
     measure("n == 1 or BATCH", "errs[epochs]")
     for p in net.positions:

@@ -207,9 +207,11 @@ def test_generated_source_is_straight_line_and_cached(xor_net):
     net.train(X, T, epochs=2, momentum=0.9)
     plan = net.compile()
     (kernel,) = plan._kernels.values()
-    assert "for p in o:" in kernel.source and "v" in kernel.source and "h1" not in kernel.source
-    # four sigmoids, written out three times: the step, the end-of-epoch measure, the final measure
-    assert kernel.source.count("exp(") == 4 * 3
+    assert "for x0, x1, t0, in rows:" in kernel.source and "v" in kernel.source and "h1" not in kernel.source
+    # four sigmoids, written out four times: the step of one-pattern epochs, the step of
+    # several, the end-of-epoch measure, the final measure; clamped by a conditional
+    # expression, no call of max()
+    assert kernel.source.count("exp(-") == 4 * 4 and "max(" not in kernel.source
     net.train(X, T, epochs=2, momentum=0.9)
     assert list(plan._kernels.values()) == [kernel]        # the same topology reuses its kernel
 

@@ -666,7 +666,8 @@ class Trainer:
                                     opt.l2, owner=self)
             except (ArithmeticError, ValueError):
                 errors = None
-            if errors is None or not all(map(math.isfinite, errors)):
+            # a sum is finite only if every term is: one C loop instead of a call per epoch
+            if errors is None or not (math.isfinite(sum(errors)) or all(map(math.isfinite, errors))):
                 theta[...] = saved[0]                        # numpy repeats these epochs from here
                 if velocity is not None:
                     velocity[...] = saved[1]
