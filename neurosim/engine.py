@@ -105,20 +105,19 @@ class _Segment:
 
 
 @dataclass
-class _Send:
-    """Where a gather level's backward messages go (edges from computing neurons only).
+class _Pull:
+    """The messages one level gets back from gather levels, summed when their deltas are known.
 
-    ``dense``: the level's weights are scattered into a ``(len(rows), n)`` matrix at
-    ``positions`` and one product gives every distinct source row's message sum.
-    Otherwise each edge's message is added to row ``rows[e]`` (``np.add.at``): used where
-    that matrix would be much larger than the level's edges.
+    Every edge from a neuron of the level into a gather level, sorted by source row (then
+    by destination row): ``src`` its source row, ``dst`` its destination's row (whose
+    ``delta`` it takes) and ``wpos`` its weight's index in ``theta``. Each source row's
+    messages ``w·delta`` are consecutive, so one ``np.add.reduceat`` sums them, in this
+    fixed order, into the level's own rows.
     """
 
-    dense: bool
-    rows: Any              # dense: distinct source rows (slice or index array); else a row per edge
-    n_rows: int
-    positions: np.ndarray | None
-    slots: np.ndarray      # the slot of each edge
+    src: np.ndarray
+    dst: np.ndarray
+    wpos: np.ndarray
 
 
 @dataclass
@@ -128,8 +127,8 @@ class _Level:
     ``kind`` is ``"dense"`` (``W`` spans the level's distinct sources ``src``; columns
     from ``prop_from`` on are computing neurons, rows ``prop_rows``) or ``"gather"``
     (``W`` is ``(n, 1, F)``: slot ``f`` of neuron ``i`` reads source row ``src[i*F + f]``;
-    ``send`` says where the backward messages go; ``prop_from`` is 0 and ``prop_rows``
-    None).
+    ``prop_from`` is 0 and ``prop_rows`` None; its edges' backward pass is done by the
+    sources' :class:`_Receive` steps).
     """
 
     start: int
@@ -141,7 +140,6 @@ class _Level:
     W: np.ndarray          # view into theta: dense (n, n_src), ensemble (n, K, n_src), gather (n, 1, F)
     G: np.ndarray          # the same view into grad
     segments: list
-    send: _Send | None     # gather: where the messages go (None: no source is a computing neuron)
 
 
 class _Dense:
@@ -182,38 +180,22 @@ class _Dense:
 
 
 class _Gather:
-    """Kernel of a sparse level: gather every edge's source, small products per neuron.
+    """Forward kernel of a sparse level: gather every edge's source, small products per neuron.
 
     Used where a dense block would be mostly structural zeros (a random DAG's level reads
-    hundreds of sources, each neuron only a few of them). The messages back to the
-    sources are, where :class:`_Send` allows, one product with the level's weights
-    scattered into a dense ``(sources, n)`` scratch: measured faster than adding each
-    edge's message.
+    hundreds of sources, each neuron only a few of them). Its edges' backward pass (the
+    weight gradients and the messages back) is done from the sources' side, by the
+    :class:`_Receive` step of each source level, so this kernel's backward does nothing.
     """
 
-    __slots__ = ("W", "Wflat", "G", "idx", "gather", "g3", "g3T", "net3", "delta", "delta3", "WT", "send",
-                 "WdT", "msg", "msg3", "sent", "gy_prop", "back")
+    __slots__ = ("W", "idx", "gather", "g3", "net3")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, F = lv.W.shape[0], lv.W.shape[-1]
-        self.W, self.G, self.idx, self.send = lv.W, lv.G, lv.src, lv.send
-        self.Wflat = lv.W.reshape(-1)
-        self.WT = lv.W.transpose(0, 2, 1)
+        self.W, self.idx = lv.W, lv.src
         self.gather = buf.scratch("gather", (n * F, batch))
         self.g3 = self.gather.reshape(n, F, batch)
-        self.g3T = self.g3.transpose(0, 2, 1)
         self.net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
-        self.delta = buf.delta[lv.start:lv.stop]
-        self.delta3 = self.delta.reshape(n, 1, batch)
-        self.WdT = self.msg = self.msg3 = self.sent = self.gy_prop = self.back = None
-        send = lv.send
-        if send is not None and send.dense:
-            self.WdT = buf.scratch("dense", (send.n_rows, n))
-            self.sent = buf.scratch("send", (send.n_rows, batch))
-            self.gy_prop, self.back = buf.add_target(send.rows, send.n_rows)
-        elif send is not None:
-            self.msg = buf.scratch("send", (n * F, batch))
-            self.msg3 = self.msg.reshape(n, F, batch)
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
@@ -221,19 +203,92 @@ class _Gather:
         np.matmul(self.W, self.g3, out=self.net3)
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
-        """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
-        out.take(self.idx, axis=0, out=self.gather, mode="clip")     # the scratch is shared
-        np.matmul(self.delta3, self.g3T, out=self.G)
-        send = self.send
-        if self.WdT is not None:
-            WdT = self.WdT
-            WdT.fill(0.0)
-            WdT.flat[send.positions] = self.Wflat[send.slots]
-            np.matmul(WdT, self.delta, out=self.sent)
-            _add_to_rows(gy, send.rows, self.gy_prop, self.sent, self.back)
-        elif send is not None:
-            np.multiply(self.WT, self.delta3, out=self.msg3)            # every edge's message
-            np.add.at(gy, send.rows, self.msg[send.slots])
+        """Nothing: the sources' :class:`_Receive` steps do this level's backward pass."""
+
+
+class _Receive:
+    """Backward step of the edges out of one level into gather levels: messages and gradients.
+
+    Runs in the backward pass right before the level's own step, when every later level's
+    ``delta`` is known. It is a gather level on the reversed edges: each source row takes
+    the ``delta`` rows of its edges' destinations; one small product per row with the
+    edges' weights gives its message sum, added into ``dE/dy``, and one with the row's own
+    output over the batch gives each edge's weight gradient ``dE/dw = delta(dst)·y(src)``.
+    The work and the scratch are in proportion to the edges, however wide the levels. The
+    rows are taken in order of out-degree and cut into chunks of about :attr:`CHUNK` values,
+    each padded to its first row's out-degree (padding reads an all-zero ``delta`` row), so
+    padding stays small and the scratch stays in cache. The inputs and bias units get one
+    too, for the gradients only (it runs last).
+    """
+
+    __slots__ = ("delta", "theta", "grad", "chunks")
+
+    #: Values (edges times batch) a chunk aims at.
+    CHUNK = 1 << 17
+    #: A chunk ends where a row's out-degree drops below this fraction of the chunk's first.
+    FILL = 0.0
+
+    def __init__(self, pull: _Pull, buf: _Buffers, batch: int, messages: bool = True):
+        plan = buf.plan
+        self.delta, self.theta, self.grad = buf.delta_padded, plan.theta, plan.grad
+        self.chunks = []
+        per = max(1, self.CHUNK // max(batch, 1))
+        first = np.flatnonzero(np.r_[True, pull.src[1:] != pull.src[:-1]])      # each row's first edge
+        degree = np.diff(np.r_[first, len(pull.src)])
+        order = np.argsort(-degree, kind="stable")
+        zero = buf.delta_padded.shape[0] - 1
+        at = 0
+        while at < len(order):
+            width = int(degree[order[at]])
+            stop = min(len(order), at + max(1, per // width))
+            low = np.flatnonzero(degree[order[at:stop]] < self.FILL * width)
+            if len(low):
+                stop = at + int(low[0])
+            chunk = np.sort(order[at:stop])                # rows ascending: a slice when they are a run
+            n = len(chunk)
+            rank = np.arange(width)
+            valid = rank[None, :] < degree[chunk][:, None]
+            edge = np.where(valid, first[chunk][:, None] + rank[None, :], first[chunk][:, None])
+            dst = np.where(valid, pull.dst[edge], zero).reshape(-1)
+            wpos = pull.wpos[edge].reshape(-1)
+            rows = _index(pull.src[first[chunk]])
+            taken = buf.scratch("receive", (n * width, batch))
+            taken3 = taken.reshape(n, width, batch)
+            msg = None
+            if messages:
+                w = buf.scratch("receive_w", (n, 1, width))
+                total = buf.scratch("received", (n, 1, batch))
+                view, back = buf.add_target(rows, n)
+                msg = (wpos, w, w.reshape(-1), total, total.reshape(n, batch), rows, view, back)
+            if isinstance(rows, slice):
+                y, y3 = None, buf.out[rows][:, :, None]
+            else:
+                y = buf.scratch("receive_y", (n, batch))
+                y3 = y[:, :, None]
+            g = buf.scratch("receive_g", (n, width, 1))
+            keep = None if valid.all() else np.flatnonzero(valid.reshape(-1))
+            grad = (rows, y, y3, g, g.reshape(-1), keep, wpos if keep is None else wpos[keep])
+            self.chunks.append((dst, taken, taken3, msg, grad))
+            at = stop
+
+    def forward(self, out: np.ndarray) -> None:
+        """Nothing: the messages flow in the backward pass only."""
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        """Add each edge's message ``w·delta(dst)`` to its source's ``dE/dy``; each edge's gradient."""
+        delta, theta, grad = self.delta, self.theta, self.grad
+        for dst, taken, taken3, msg, gr in self.chunks:
+            delta.take(dst, axis=0, out=taken, mode="clip")
+            if msg is not None:
+                wpos, w, wflat, total, total2, rows, view, back = msg
+                theta.take(wpos, out=wflat, mode="clip")
+                np.matmul(w, taken3, out=total)
+                _add_to_rows(gy, rows, view, total2, back)
+            rows, y, y3, g, gflat, keep, gpos = gr
+            if y is not None:
+                out.take(rows, axis=0, out=y, mode="clip")
+            np.matmul(taken3, y3, out=g)                  # dE/dw = delta(dst) · y(src), summed
+            grad.put(gpos, gflat if keep is None else gflat.take(keep), mode="clip")
 
 
 class _DenseEnsemble:
@@ -352,7 +407,9 @@ class _Buffers:
         shape = (plan.n_units,) + plan.lead + (batch,)
         self.out = out = np.zeros(shape, dtype)
         self.net = np.zeros(shape, dtype)
-        self.delta = np.zeros(shape, dtype)
+        # one more row of delta, always zero: what the padding of a _Receive reads
+        self.delta_padded = np.zeros((plan.n_units + 1,) + shape[1:], dtype)
+        self.delta = self.delta_padded[:plan.n_units]
         self.gy = gy = np.zeros(shape, dtype)
         self.delta_valid = False   # delta belongs to the current out (set by backward)
         if plan.members is None:
@@ -368,13 +425,19 @@ class _Buffers:
         sizes: dict[str, int] = {}
         kinds = {"dense": _Dense, "gather": _Gather} if plan.members is None else {"dense": _DenseEnsemble}
         self._sizing = sizes                               # first pass: record the sizes
-        for lv in plan.levels:
+        if plan.pulls[0] is not None:
+            _Receive(plan.pulls[0], self, batch, messages=False)
+        for k, lv in enumerate(plan.levels):
             kinds[lv.kind](lv, self, batch)
+            if plan.pulls[k + 1] is not None:
+                _Receive(plan.pulls[k + 1], self, batch)
         self._scratch = {name: np.empty(size, dtype) for name, size in sizes.items()}
         self._sizing = None
         self.levels = []
+        if plan.pulls[0] is not None:                       # the gather levels' edges from inputs
+            self.levels.append((_Receive(plan.pulls[0], self, batch, messages=False), []))   # and biases: last
         net, delta = self.net, self.delta
-        for lv in plan.levels:
+        for k, lv in enumerate(plan.levels):
             # Elementwise activations see the neuron-major blocks as they are (contiguous);
             # group activations see them with the neurons last, one group per row.
             segs = []
@@ -382,6 +445,8 @@ class _Buffers:
                 orient = _units_last if seg.activation.group else _same
                 segs.append((seg.activation, *(orient(a[seg.start:seg.stop]) for a in (net, out, gy, delta)), seg))
             self.levels.append((kinds[lv.kind](lv, self, batch), segs))
+            if plan.pulls[k + 1] is not None:   # its edges into gather levels: run before its own backward
+                self.levels.append((_Receive(plan.pulls[k + 1], self, batch), []))
 
     def add_target(self, rows, n: int) -> tuple:
         """Where :func:`_add_to_rows` adds into ``gy[rows]`` (``n`` rows): ``(view, None)``
@@ -510,7 +575,8 @@ class Plan:
         ties = graph.graph.get("ties")
         tied: dict[tuple[str, str], tuple[int, int]] = {}    # tied edge -> (flat index in member 0, stride)
         row = self.n_fixed
-        for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src, send) in blocks:
+        sends = []
+        for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src) in blocks:
             pos = offset + rows * width + cols
             dst_units = np.array(dst, dtype=object)[rows].tolist()
             self._edges.append((src_units, dst_units, pos))
@@ -553,10 +619,12 @@ class Plan:
             if kind == "dense":
                 prop_from = int(np.searchsorted(src, self.n_fixed))
                 level = _Level(row, row + n_dst, kind, _index(src), prop_from, _index(src[prop_from:]), W,
-                               G.reshape(W.shape), segments, None)
+                               G.reshape(W.shape), segments)
             else:
                 level = _Level(row, row + n_dst, kind, src, 0, None, W.reshape(n_dst, 1, width),
-                               G.reshape(n_dst, 1, width), segments, send)
+                               G.reshape(n_dst, 1, width), segments)
+                slot = rows * width + cols                   # each edge's slot in the block
+                sends.append((src[slot], row + rows, offset + slot))
             self.levels.append(level)
             row += n_dst
         if pending:
@@ -577,11 +645,33 @@ class Plan:
                     at += len(r)
         for Wm, r, c, values in user_set:
             Wm[r, :, c] = values[:, None]
+        #: the gather levels' edges by source: [inputs and biases, level 0, level 1, ...]
+        self.pulls = self._pulls(sends)
         self._ties = self._tie_index(ties, tied) if ties else None
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
         self.last: _Buffers | None = None
         self.last_single = False
+
+    def _pulls(self, sends: list) -> list:
+        """The gather levels' edges grouped by where they start, as :class:`_Pull` s.
+
+        ``sends`` holds, for every gather level, its edges' source rows, destination rows
+        and weights' indices in ``theta``. Returns one entry for the inputs and bias units,
+        then one a level (None where no edge into a gather level starts).
+        """
+        pulls: list[_Pull | None] = [None] * (len(self.levels) + 1)
+        if not sends:
+            return pulls
+        src, dst, wpos = (np.concatenate(part) for part in zip(*sends))
+        order = np.lexsort((dst, src))
+        src, dst, wpos = src[order], dst[order], wpos[order]
+        starts = np.array([lv.start for lv in self.levels], np.intp)
+        bounds = np.searchsorted(src, np.r_[0, starts, self.n_units])
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            if b > a:
+                pulls[k] = _Pull(src[a:b], dst[a:b], wpos[a:b])
+        return pulls
 
     def _tie_index(self, ties: dict, tied: dict) -> tuple:
         """Index arrays of the tied sets, and every set's entries made equal to its first edge's.
@@ -636,38 +726,22 @@ class Plan:
     #: over its distinct sources would have more than this many entries per edge slot,
     #: so that much more arithmetic in each direction (measured on W5, benchmarks/).
     GATHER_FACTOR = 4
-    #: A gather level sends its messages back through a dense ``(sources, n)`` matrix
-    #: when that has at most this many entries per edge from a computing neuron, else
-    #: edge by edge (slower, but memory stays proportional to the edges).
-    SEND_DENSE_FACTOR = 32
-
     def _block(self, n_dst: int, counts: np.ndarray, rows: np.ndarray, src_idx: np.ndarray) -> tuple:
-        """Choose a level's layout: ``(kind, n_dst, width, cols, src, send)``.
+        """Choose a level's layout: ``(kind, n_dst, width, cols, src)``.
 
         ``cols`` places each edge in its row of the ``(n_dst, width)`` block. Dense:
         ``src`` are the distinct source rows, one a column. Gather: the block has a slot
-        per edge (rows padded to the widest fan-in with zero, frozen slots), ``src`` gives
-        each slot's source row, and ``send`` is a :class:`_Send` (None when no source is
-        a computing neuron).
+        per edge (rows padded to the widest fan-in with zero, frozen slots) and ``src``
+        gives each slot's source row.
         """
         srcs = np.unique(src_idx)
         width = int(counts.max()) if n_dst and len(src_idx) else 0
         if self.members is None and n_dst > 1 and width and len(srcs) > self.GATHER_FACTOR * width:
             rank = np.arange(len(src_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
-            slot = rows * width + rank
             slots = np.full(n_dst * width, srcs[0], np.intp)
-            slots[slot] = src_idx
-            comp = np.flatnonzero(src_idx >= self.n_fixed)
-            send = None
-            if len(comp):
-                prop = np.unique(src_idx[comp])
-                if len(prop) * n_dst <= self.SEND_DENSE_FACTOR * len(comp):
-                    positions = np.searchsorted(prop, src_idx[comp]) * n_dst + rows[comp]
-                    send = _Send(True, _index(prop), len(prop), positions, slot[comp])
-                else:
-                    send = _Send(False, src_idx[comp], len(comp), None, slot[comp])
-            return "gather", n_dst, width, rank, slots, send
-        return "dense", n_dst, len(srcs), np.searchsorted(srcs, src_idx), srcs, None
+            slots[rows * width + rank] = src_idx
+            return "gather", n_dst, width, rank, slots
+        return "dense", n_dst, len(srcs), np.searchsorted(srcs, src_idx), srcs
 
     @staticmethod
     def _group_of(u: Neuron, act) -> str | None:
