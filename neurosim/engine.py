@@ -9,7 +9,10 @@ every weight with one numpy operation; block entries that are not edges are mask
 of the gradient. A level's *kernel* is chosen by its shape: a dense block over the
 level's distinct sources (one matrix product a direction: layers, skip blocks), or, where
 that block would be mostly zeros (random DAGs), a slot per edge: gather every edge's
-source and take small products per neuron.
+source and take small products per neuron. The backward pass of such a *gather* level's
+edges runs from their sources' side (:class:`_Receive`): each source takes its edges'
+destination deltas and sums its messages and the edges' gradients with small products,
+so its cost is in proportion to the edges however wide the levels are.
 
 State arrays are neuron-major, ``(units, batch)``: row ``i`` holds unit ``i``'s values over
 the batch. An *ensemble* plan (``members=K``) trains K copies of the topology at once,
@@ -106,13 +109,12 @@ class _Segment:
 
 @dataclass
 class _Pull:
-    """The messages one level gets back from gather levels, summed when their deltas are known.
+    """The edges into gather levels that start at one level (or at the inputs and biases).
 
-    Every edge from a neuron of the level into a gather level, sorted by source row (then
-    by destination row): ``src`` its source row, ``dst`` its destination's row (whose
-    ``delta`` it takes) and ``wpos`` its weight's index in ``theta``. Each source row's
-    messages ``w·delta`` are consecutive, so one ``np.add.reduceat`` sums them, in this
-    fixed order, into the level's own rows.
+    Sorted by source row, then by destination row: ``src`` each edge's source row, ``dst``
+    its destination's row (whose ``delta`` the edge's message and gradient need) and
+    ``wpos`` its weight's index in ``theta``. Built once per plan; :class:`_Receive` cuts
+    it into chunks for one batch size. The sums run in this order.
     """
 
     src: np.ndarray
@@ -183,75 +185,87 @@ class _Gather:
     """Forward kernel of a sparse level: gather every edge's source, small products per neuron.
 
     Used where a dense block would be mostly structural zeros (a random DAG's level reads
-    hundreds of sources, each neuron only a few of them). Its edges' backward pass (the
-    weight gradients and the messages back) is done from the sources' side, by the
-    :class:`_Receive` step of each source level, so this kernel's backward does nothing.
+    hundreds of sources, each neuron only a few of them). A wide level runs in chunks of
+    neurons whose gathered sources fill at most :attr:`_Receive.CHUNK` values, so they stay
+    in cache. Its edges' backward pass (the weight gradients and the messages back) is done
+    from the sources' side, by the :class:`_Receive` step of each source level, so this
+    kernel's backward does nothing.
     """
 
-    __slots__ = ("W", "idx", "gather", "g3", "net3")
+    __slots__ = ("chunks",)
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, F = lv.W.shape[0], lv.W.shape[-1]
-        self.W, self.idx = lv.W, lv.src
-        self.gather = buf.scratch("gather", (n * F, batch))
-        self.g3 = self.gather.reshape(n, F, batch)
-        self.net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
+        per = max(1, _Receive.CHUNK // max(F * batch, 1))       # neurons a chunk
+        gather = buf.scratch("gather", (min(n, per) * F, batch))
+        net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
+        self.chunks = []
+        for a in range(0, n, per):
+            b = min(n, a + per)
+            g = gather[:(b - a) * F]
+            self.chunks.append((lv.src[a * F:b * F], g, lv.W[a:b], g.reshape(b - a, F, batch), net3[a:b]))
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
-        out.take(self.idx, axis=0, out=self.gather, mode="clip")
-        np.matmul(self.W, self.g3, out=self.net3)
+        for idx, gather, W, g3, net3 in self.chunks:
+            out.take(idx, axis=0, out=gather, mode="clip")
+            np.matmul(W, g3, out=net3)
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
         """Nothing: the sources' :class:`_Receive` steps do this level's backward pass."""
 
 
 class _Receive:
-    """Backward step of the edges out of one level into gather levels: messages and gradients.
+    """Backward step of the edges from one level into gather levels: messages and gradients.
 
     Runs in the backward pass right before the level's own step, when every later level's
     ``delta`` is known. It is a gather level on the reversed edges: each source row takes
     the ``delta`` rows of its edges' destinations; one small product per row with the
-    edges' weights gives its message sum, added into ``dE/dy``, and one with the row's own
-    output over the batch gives each edge's weight gradient ``dE/dw = delta(dst)·y(src)``.
-    The work and the scratch are in proportion to the edges, however wide the levels. The
-    rows are taken in order of out-degree and cut into chunks of about :attr:`CHUNK` values,
-    each padded to its first row's out-degree (padding reads an all-zero ``delta`` row), so
-    padding stays small and the scratch stays in cache. The inputs and bias units get one
-    too, for the gradients only (it runs last).
+    edges' weights gives its message sum, added into its ``dE/dy``, and one with the row's
+    own outputs gives each edge's weight gradient ``dE/dw = delta(dst)·y(src)`` summed over
+    the batch. So work and scratch are in proportion to the edges however wide the levels
+    are, and a gather level's sources are gathered once a step, not twice.
+
+    The rows are taken in order of out-degree and cut into chunks of at most :attr:`CHUNK`
+    values (edges times batch; a row with more edges is cut into pieces, one a chunk), each
+    padded to its first row's out-degree: padding reads an all-zero ``delta`` row, so the
+    padding adds nothing, and the scratch stays in cache. The inputs and bias units get a
+    step too, for their edges' gradients only (it runs last).
     """
 
     __slots__ = ("delta", "theta", "grad", "chunks")
 
-    #: Values (edges times batch) a chunk aims at.
+    #: Values (edges times batch) a chunk holds at most (unless the batch is larger).
     CHUNK = 1 << 17
-    #: A chunk ends where a row's out-degree drops below this fraction of the chunk's first.
-    FILL = 0.0
 
     def __init__(self, pull: _Pull, buf: _Buffers, batch: int, messages: bool = True):
         plan = buf.plan
         self.delta, self.theta, self.grad = buf.delta_padded, plan.theta, plan.grad
         self.chunks = []
-        per = max(1, self.CHUNK // max(batch, 1))
+        per = max(1, self.CHUNK // max(batch, 1))          # edges a chunk
         first = np.flatnonzero(np.r_[True, pull.src[1:] != pull.src[:-1]])      # each row's first edge
         degree = np.diff(np.r_[first, len(pull.src)])
+        pieces = -(-degree // per)                         # rows of more than `per` edges: pieces of `per`
+        if pieces.max() > 1:
+            k = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+            start = np.repeat(first, pieces) + per * k
+            degree = np.minimum(start + per, np.repeat(first + degree, pieces)) - start
+            first = start
         order = np.argsort(-degree, kind="stable")
         zero = buf.delta_padded.shape[0] - 1
         at = 0
         while at < len(order):
             width = int(degree[order[at]])
             stop = min(len(order), at + max(1, per // width))
-            low = np.flatnonzero(degree[order[at:stop]] < self.FILL * width)
-            if len(low):
-                stop = at + int(low[0])
             chunk = np.sort(order[at:stop])                # rows ascending: a slice when they are a run
+            at = stop
             n = len(chunk)
             rank = np.arange(width)
             valid = rank[None, :] < degree[chunk][:, None]
             edge = np.where(valid, first[chunk][:, None] + rank[None, :], first[chunk][:, None])
             dst = np.where(valid, pull.dst[edge], zero).reshape(-1)
             wpos = pull.wpos[edge].reshape(-1)
-            rows = _index(pull.src[first[chunk]])
+            rows = _index(pull.src[first[chunk]])          # distinct: a full piece is alone in its chunk
             taken = buf.scratch("receive", (n * width, batch))
             taken3 = taken.reshape(n, width, batch)
             msg = None
@@ -269,7 +283,6 @@ class _Receive:
             keep = None if valid.all() else np.flatnonzero(valid.reshape(-1))
             grad = (rows, y, y3, g, g.reshape(-1), keep, wpos if keep is None else wpos[keep])
             self.chunks.append((dst, taken, taken3, msg, grad))
-            at = stop
 
     def forward(self, out: np.ndarray) -> None:
         """Nothing: the messages flow in the backward pass only."""
@@ -395,10 +408,17 @@ class _Buffers:
     (member-minor, so a level's rows are one contiguous block over all members), with the
     inputs and bias units kept once in ``fixed`` ``(n_fixed, batch)`` because they are the
     same for every member. Every view a pass needs is made here, once. Levels share a few
-    scratch arrays (``gather``: sources gathered; ``send``, ``back``, ``dense``: messages
-    sent back), each as large as the largest level needs: buffers of their own would make
-    every pass stream through memory far larger than the caches. The kernels are built
-    twice: first to learn the scratch sizes, then on the scratch.
+    scratch arrays (``gather``: sources gathered; ``send``, ``back``: messages sent back;
+    ``receive...``: a :class:`_Receive` chunk's deltas, weights, sums and gradients), each
+    as large as the largest level (or chunk) needs: buffers of their own would make every
+    pass stream through memory far larger than the caches. The kernels are built twice:
+    first to learn the scratch sizes, then on the scratch.
+
+    ``levels`` holds ``(kernel, segments)`` in forward order; after each level whose
+    neurons feed gather levels comes its :class:`_Receive` step (no segments), so the
+    backward pass, which walks the list in reverse, runs it just before the level's own
+    step; the step of the inputs and bias units comes first, so it runs last.
+    ``delta_padded`` is ``delta`` with one more row that stays zero (read by padding).
     """
 
     def __init__(self, plan: Plan, batch: int):

@@ -4,10 +4,10 @@ A random DAG with few generations has levels of dozens of neurons, each reading 
 hundreds of earlier units, so the plan gathers them, and every level, the inputs and the
 bias units run a ``_Receive`` step: each source takes its edges' destination deltas and
 sums the messages and gradients with small products, in chunks padded to the chunk's
-largest out-degree. These tests check on such DAGs that the engine equals the per-neuron
+largest out-degree (a source with more edges than a chunk holds is cut into pieces). These tests check on such DAGs that the engine equals the per-neuron
 oracle (``neurosim.reference.reference_pass``) to 1e-12 and central finite differences to
-1e-7, with one chunk a level and with chunks of a few edges (source rows that are not a
-run, padding, a row alone in its chunk); that a level whose messages come both from a
+1e-7, with one chunk a level and with chunks of at most 6 edges (source rows that are not
+a run, padding, the bias unit's 48 edges in 8 pieces); that a level whose messages come both from a
 dense level and from gather levels adds both; and that an ensemble of such DAGs (all of
 whose levels are dense) trains each member as a single network does, to 1e-12.
 """
@@ -104,7 +104,10 @@ def test_wide_levels_match_reference_and_finite_differences(seed, chunk, monkeyp
         assert len(chunks) == 3 and len(padded) == 3
     else:                              # several chunks a level, rows that are not a run, a big row alone
         assert len(chunks) > 20 and padded and scattered
-        assert any(c[1].shape[0] > 3 for c in chunks)          # the bias unit: 48 edges in one chunk
+        assert max(c[1].shape[0] for c in chunks) == 6         # never more than 6 edges a chunk ...
+        bias = plan.index[net["b"]]
+        pieces = [c for c in chunks if isinstance(c[4][0], slice) and c[4][0] == slice(bias, bias + 1)]
+        assert len(pieces) == 8                                # ... so the bias unit's 48 edges: 8 pieces
 
 
 def test_a_level_gets_messages_from_dense_and_gather_levels(fd_gradient, monkeypatch):
