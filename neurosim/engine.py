@@ -746,6 +746,7 @@ class Plan:
     #: over its distinct sources would have more than this many entries per edge slot,
     #: so that much more arithmetic in each direction (measured on W5, benchmarks/).
     GATHER_FACTOR = 4
+
     def _block(self, n_dst: int, counts: np.ndarray, rows: np.ndarray, src_idx: np.ndarray) -> tuple:
         """Choose a level's layout: ``(kind, n_dst, width, cols, src)``.
 
