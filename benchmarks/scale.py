@@ -10,7 +10,13 @@ random order, weighted edges only from earlier to later ones, an average of 50 e
 node: 20,000 nodes at 10^6 edges): its time, its ratio to the layer API's build time, and
 for scale the time networkx itself takes to copy that graph (``G.copy()``).
 
-Run: ``python benchmarks/scale.py`` (``--smoke`` for the smallest size only).
+Then ``--levels`` instead: a training step of two random DAGs of about 10^5 edges (25
+random earlier units into each neuron), one of 4 wide generations of 1,000 neurons and
+one of 160 generations of 25, to show that the width of the levels does not change the
+cost per edge (their gather levels' backward pass, docs/engine.md).
+
+Run: ``python benchmarks/scale.py`` (``--smoke`` for the smallest size only;
+``--levels`` for the wide-against-deep DAGs).
 """
 
 from __future__ import annotations
@@ -136,12 +142,95 @@ def measure(n_in: int, layers: list[int], steps: int = 5) -> dict:
     return {**figures, **measure_from_networkx(figures["edges"])}
 
 
+def level_dag(generations: int, size: int, fan: int = 25, n_in: int = 64, seed: int = 0):
+    """A random DAG of ``generations`` generations of ``size`` tanh neurons each.
+
+    Every neuron reads ``fan`` distinct earlier units (inputs or neurons of any earlier
+    generation), one of them in the generation just before, so the generations are the
+    plan's levels; the first 10 neurons of the last generation are sigmoid outputs.
+
+    Parameters
+    ----------
+    generations, size, fan, n_in, seed : int
+
+    Returns
+    -------
+    networkx.DiGraph
+        With the node attributes :meth:`neurosim.Network.from_networkx` reads.
+    """
+    import networkx as nx
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    G = nx.DiGraph()
+    names = [f"x{i}" for i in range(n_in)]
+    G.add_nodes_from(names, kind="input")
+    previous = 0
+    for g in range(generations):
+        start = len(names)
+        for j in range(size):
+            name = f"g{g}_{j}"
+            out = g == generations - 1 and j < 10
+            G.add_node(name, kind="neuron", activation="sigmoid" if out else "tanh", output=out)
+            first = int(rng.integers(previous, start))
+            rest = [int(s) for s in rng.choice(start, size=fan, replace=False) if s != first][:fan - 1]
+            G.add_edges_from((names[s], name, {"weight": float(rng.uniform(-0.2, 0.2))}) for s in [first] + rest)
+        previous = start
+        names.extend(f"g{g}_{j}" for j in range(size))
+    return G
+
+
+def measure_levels(generations: int, size: int, steps: int = 10, repeats: int = 5) -> dict:
+    """Median time of one batch step (mse, batch 256, gradient descent) of a :func:`level_dag`.
+
+    Parameters
+    ----------
+    generations, size : int
+    steps : int
+        Steps per timed run.
+    repeats : int
+        Timed runs (after one warm-up of 2 steps); the median is reported.
+
+    Returns
+    -------
+    dict
+        ``edges``, ``levels`` (kernel name: count), ``step_s``.
+    """
+    import numpy as np
+
+    import neurosim
+
+    net = neurosim.Network.from_networkx(level_dag(generations, size), bias=True, seed=0)
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1.0, 1.0, (256, len(net.inputs)))
+    T = rng.uniform(0.0, 1.0, (256, len(net.outputs)))
+    train = dict(loss="mse", learning_rate=1e-3, mode="batch", momentum=0.0)
+    net.train(X, T, epochs=2, **train)
+    times = []
+    for _ in range(repeats):
+        s = time.perf_counter()
+        net.train(X, T, epochs=steps, **train)
+        times.append((time.perf_counter() - s) / steps)
+    kinds: dict[str, int] = {}
+    for lv in net.compile().levels:
+        kinds[lv.kind] = kinds.get(lv.kind, 0) + 1
+    return {"edges": net.n_weights, "levels": kinds, "step_s": statistics.median(times)}
+
+
 def main(argv=None) -> int:
     """Run every size in a subprocess and print the table; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="only the smallest size")
+    parser.add_argument("--levels", action="store_true", help="a step of a wide and of a deep 10^5-edge DAG")
     parser.add_argument("--one", choices=list(SIZES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.levels:
+        print(f"{'DAG':>22} {'edges':>7} {'levels':>22} {'step ms':>8}")
+        for generations, size in ((4, 1000), (160, 25)):
+            r = measure_levels(generations, size)
+            kinds = ", ".join(f"{n} {k}" for k, n in r["levels"].items())
+            print(f"{f'{generations} generations of {size}':>22} {r['edges']:>7} {kinds:>22} {r['step_s'] * 1e3:>8.1f}")
+        return 0
     if args.one:
         n_in, layers = SIZES[args.one]
         print(json.dumps(measure(n_in, layers)))

@@ -9,7 +9,10 @@ every weight with one numpy operation; block entries that are not edges are mask
 of the gradient. A level's *kernel* is chosen by its shape: a dense block over the
 level's distinct sources (one matrix product a direction: layers, skip blocks), or, where
 that block would be mostly zeros (random DAGs), a slot per edge: gather every edge's
-source and take small products per neuron.
+source and take small products per neuron. The backward pass of such a *gather* level's
+edges runs from their sources' side (:class:`_Receive`): each source takes its edges'
+destination deltas and sums its messages and the edges' gradients with small products,
+so its cost is in proportion to the edges however wide the levels are.
 
 State arrays are neuron-major, ``(units, batch)``: row ``i`` holds unit ``i``'s values over
 the batch. An *ensemble* plan (``members=K``) trains K copies of the topology at once,
@@ -121,20 +124,18 @@ class _Segment:
 
 
 @dataclass
-class _Send:
-    """Where a gather level's backward messages go (edges from computing neurons only).
+class _Pull:
+    """The edges into gather levels that start at one level (or at the inputs and biases).
 
-    ``dense``: the level's weights are scattered into a ``(len(rows), n)`` matrix at
-    ``positions`` and one product gives every distinct source row's message sum.
-    Otherwise each edge's message is added to row ``rows[e]`` (``np.add.at``): used where
-    that matrix would be much larger than the level's edges.
+    Sorted by source row, then by destination row: ``src`` each edge's source row, ``dst``
+    its destination's row (whose ``delta`` the edge's message and gradient need) and
+    ``wpos`` its weight's index in ``theta``. Built once per plan; :class:`_Receive` cuts
+    it into chunks for one batch size. The sums run in this order.
     """
 
-    dense: bool
-    rows: Any              # dense: distinct source rows (slice or index array); else a row per edge
-    n_rows: int
-    positions: np.ndarray | None
-    slots: np.ndarray      # the slot of each edge
+    src: np.ndarray
+    dst: np.ndarray
+    wpos: np.ndarray
 
 
 @dataclass
@@ -144,8 +145,8 @@ class _Level:
     ``kind`` is ``"dense"`` (``W`` spans the level's distinct sources ``src``; columns
     from ``prop_from`` on are computing neurons, rows ``prop_rows``) or ``"gather"``
     (``W`` is ``(n, 1, F)``: slot ``f`` of neuron ``i`` reads source row ``src[i*F + f]``;
-    ``send`` says where the backward messages go; ``prop_from`` is 0 and ``prop_rows``
-    None).
+    ``prop_from`` is 0 and ``prop_rows`` None; its edges' backward pass is done by the
+    sources' :class:`_Receive` steps).
     """
 
     start: int
@@ -157,7 +158,6 @@ class _Level:
     W: np.ndarray          # view into theta: dense (n, n_src), ensemble (n, K, n_src), gather (n, 1, F)
     G: np.ndarray          # the same view into grad
     segments: list
-    send: _Send | None     # gather: where the messages go (None: no source is a computing neuron)
     # dense: the backward pass reaches this level before any other message or loss term
     # reaches its computing sources, so its messages are written into their dE/dy rows
     # rather than added (set by the Plan once all levels are known)
@@ -213,58 +213,126 @@ class _Dense:
 
 
 class _Gather:
-    """Kernel of a sparse level: gather every edge's source, small products per neuron.
+    """Forward kernel of a sparse level: gather every edge's source, small products per neuron.
 
     Used where a dense block would be mostly structural zeros (a random DAG's level reads
-    hundreds of sources, each neuron only a few of them). The messages back to the
-    sources are, where :class:`_Send` allows, one product with the level's weights
-    scattered into a dense ``(sources, n)`` scratch: measured faster than adding each
-    edge's message.
+    hundreds of sources, each neuron only a few of them). A wide level runs in chunks of
+    neurons whose gathered sources fill at most :attr:`_Receive.CHUNK` values, so they stay
+    in cache. Its edges' backward pass (the weight gradients and the messages back) is done
+    from the sources' side, by the :class:`_Receive` step of each source level, so this
+    kernel's backward does nothing.
     """
 
-    __slots__ = ("W", "Wflat", "G", "idx", "gather", "g3", "g3T", "net3", "delta", "delta3", "WT", "send",
-                 "WdT", "msg", "msg3", "sent", "gy_prop", "back")
+    __slots__ = ("chunks",)
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, F = lv.W.shape[0], lv.W.shape[-1]
-        self.W, self.G, self.idx, self.send = lv.W, lv.G, lv.src, lv.send
-        self.Wflat = lv.W.reshape(-1)
-        self.WT = lv.W.transpose(0, 2, 1)
-        self.gather = buf.scratch("gather", (n * F, batch))
-        self.g3 = self.gather.reshape(n, F, batch)
-        self.g3T = self.g3.transpose(0, 2, 1)
-        self.net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
-        self.delta = buf.delta[lv.start:lv.stop]
-        self.delta3 = self.delta.reshape(n, 1, batch)
-        self.WdT = self.msg = self.msg3 = self.sent = self.gy_prop = self.back = None
-        send = lv.send
-        if send is not None and send.dense:
-            self.WdT = buf.scratch("dense", (send.n_rows, n))
-            self.sent = buf.scratch("send", (send.n_rows, batch))
-            self.gy_prop, self.back = buf.add_target(send.rows, send.n_rows)
-        elif send is not None:
-            self.msg = buf.scratch("send", (n * F, batch))
-            self.msg3 = self.msg.reshape(n, F, batch)
+        per = max(1, _Receive.CHUNK // max(F * batch, 1))       # neurons a chunk
+        gather = buf.scratch("gather", (min(n, per) * F, batch))
+        net3 = buf.net[lv.start:lv.stop].reshape(n, 1, batch)
+        self.chunks = []
+        for a in range(0, n, per):
+            b = min(n, a + per)
+            g = gather[:(b - a) * F]
+            self.chunks.append((lv.src[a * F:b * F], g, lv.W[a:b], g.reshape(b - a, F, batch), net3[a:b]))
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
-        out.take(self.idx, axis=0, out=self.gather, mode="clip")
-        np.matmul(self.W, self.g3, out=self.net3)
+        for idx, gather, W, g3, net3 in self.chunks:
+            out.take(idx, axis=0, out=gather, mode="clip")
+            np.matmul(W, g3, out=net3)
 
     def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
-        """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
-        out.take(self.idx, axis=0, out=self.gather, mode="clip")     # the scratch is shared
-        np.matmul(self.delta3, self.g3T, out=self.G)
-        send = self.send
-        if self.WdT is not None:
-            WdT = self.WdT
-            WdT.fill(0.0)
-            WdT.flat[send.positions] = self.Wflat[send.slots]
-            np.matmul(WdT, self.delta, out=self.sent)
-            _add_to_rows(gy, send.rows, self.gy_prop, self.sent, self.back)
-        elif send is not None:
-            np.multiply(self.WT, self.delta3, out=self.msg3)            # every edge's message
-            np.add.at(gy, send.rows, self.msg[send.slots])
+        """Nothing: the sources' :class:`_Receive` steps do this level's backward pass."""
+
+
+class _Receive:
+    """Backward step of the edges from one level into gather levels: messages and gradients.
+
+    Runs in the backward pass right before the level's own step, when every later level's
+    ``delta`` is known. It is a gather level on the reversed edges: each source row takes
+    the ``delta`` rows of its edges' destinations; one small product per row with the
+    edges' weights gives its message sum, added into its ``dE/dy``, and one with the row's
+    own outputs gives each edge's weight gradient ``dE/dw = delta(dst)·y(src)`` summed over
+    the batch. So work and scratch are in proportion to the edges however wide the levels
+    are, and a gather level's sources are gathered once a step, not twice.
+
+    The rows are taken in order of out-degree and cut into chunks of at most :attr:`CHUNK`
+    values (edges times batch; a row with more edges is cut into pieces, one a chunk), each
+    padded to its first row's out-degree: padding reads an all-zero ``delta`` row, so the
+    padding adds nothing, and the scratch stays in cache. The inputs and bias units get a
+    step too, for their edges' gradients only (it runs last).
+    """
+
+    __slots__ = ("delta", "theta", "grad", "chunks")
+
+    #: Values (edges times batch) a chunk holds at most (unless the batch is larger).
+    CHUNK = 1 << 17
+
+    def __init__(self, pull: _Pull, buf: _Buffers, batch: int, messages: bool = True):
+        plan = buf.plan
+        self.delta, self.theta, self.grad = buf.delta_padded, plan.theta, plan.grad
+        self.chunks = []
+        per = max(1, self.CHUNK // max(batch, 1))          # edges a chunk
+        first = np.flatnonzero(np.r_[True, pull.src[1:] != pull.src[:-1]])      # each row's first edge
+        degree = np.diff(np.r_[first, len(pull.src)])
+        pieces = -(-degree // per)                         # rows of more than `per` edges: pieces of `per`
+        if pieces.max() > 1:
+            k = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+            start = np.repeat(first, pieces) + per * k
+            degree = np.minimum(start + per, np.repeat(first + degree, pieces)) - start
+            first = start
+        order = np.argsort(-degree, kind="stable")
+        zero = buf.delta_padded.shape[0] - 1
+        at = 0
+        while at < len(order):
+            width = int(degree[order[at]])
+            stop = min(len(order), at + max(1, per // width))
+            chunk = np.sort(order[at:stop])                # rows ascending: a slice when they are a run
+            at = stop
+            n = len(chunk)
+            rank = np.arange(width)
+            valid = rank[None, :] < degree[chunk][:, None]
+            edge = np.where(valid, first[chunk][:, None] + rank[None, :], first[chunk][:, None])
+            dst = np.where(valid, pull.dst[edge], zero).reshape(-1)
+            wpos = pull.wpos[edge].reshape(-1)
+            rows = _index(pull.src[first[chunk]])          # distinct: a full piece is alone in its chunk
+            taken = buf.scratch("receive", (n * width, batch))
+            taken3 = taken.reshape(n, width, batch)
+            msg = None
+            if messages:
+                w = buf.scratch("receive_w", (n, 1, width))
+                total = buf.scratch("received", (n, 1, batch))
+                view, back = buf.add_target(rows, n)
+                msg = (wpos, w, w.reshape(-1), total, total.reshape(n, batch), rows, view, back)
+            if isinstance(rows, slice):
+                y, y3 = None, buf.out[rows][:, :, None]
+            else:
+                y = buf.scratch("receive_y", (n, batch))
+                y3 = y[:, :, None]
+            g = buf.scratch("receive_g", (n, width, 1))
+            keep = None if valid.all() else np.flatnonzero(valid.reshape(-1))
+            grad = (rows, y, y3, g, g.reshape(-1), keep, wpos if keep is None else wpos[keep])
+            self.chunks.append((dst, taken, taken3, msg, grad))
+
+    def forward(self, out: np.ndarray) -> None:
+        """Nothing: the messages flow in the backward pass only."""
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        """Add each edge's message ``w·delta(dst)`` to its source's ``dE/dy``; each edge's gradient."""
+        delta, theta, grad = self.delta, self.theta, self.grad
+        for dst, taken, taken3, msg, gr in self.chunks:
+            delta.take(dst, axis=0, out=taken, mode="clip")
+            if msg is not None:
+                wpos, w, wflat, total, total2, rows, view, back = msg
+                theta.take(wpos, out=wflat, mode="clip")
+                np.matmul(w, taken3, out=total)
+                _add_to_rows(gy, rows, view, total2, back)
+            rows, y, y3, g, gflat, keep, gpos = gr
+            if y is not None:
+                out.take(rows, axis=0, out=y, mode="clip")
+            np.matmul(taken3, y3, out=g)                  # dE/dw = delta(dst) · y(src), summed
+            grad.put(gpos, gflat if keep is None else gflat.take(keep), mode="clip")
 
 
 class _DenseEnsemble:
@@ -400,10 +468,17 @@ class _Buffers:
     (member-minor, so a level's rows are one contiguous block over all members), with the
     inputs and bias units kept once in ``fixed`` ``(n_fixed, batch)`` because they are the
     same for every member. Every view a pass needs is made here, once. Levels share a few
-    scratch arrays (``gather``: sources gathered; ``send``, ``back``, ``dense``: messages
-    sent back), each as large as the largest level needs: buffers of their own would make
-    every pass stream through memory far larger than the caches. The kernels are built
-    twice: first to learn the scratch sizes, then on the scratch.
+    scratch arrays (``gather``: sources gathered; ``send``, ``back``: messages sent back;
+    ``receive...``: a :class:`_Receive` chunk's deltas, weights, sums and gradients), each
+    as large as the largest level (or chunk) needs: buffers of their own would make every
+    pass stream through memory far larger than the caches. The kernels are built twice:
+    first to learn the scratch sizes, then on the scratch.
+
+    ``levels`` holds ``(kernel, segments)`` in forward order; after each level whose
+    neurons feed gather levels comes its :class:`_Receive` step (no segments), so the
+    backward pass, which walks the list in reverse, runs it just before the level's own
+    step; the step of the inputs and bias units comes first, so it runs last.
+    ``delta_padded`` is ``delta`` with one more row that stays zero (read by padding).
     """
 
     def __init__(self, plan: Plan, batch: int):
@@ -412,7 +487,9 @@ class _Buffers:
         shape = (plan.n_units,) + plan.lead + (batch,)
         self.out = out = np.zeros(shape, dtype)
         self.net = np.zeros(shape, dtype)
-        self.delta = np.zeros(shape, dtype)
+        # one more row of delta, always zero: what the padding of a _Receive reads
+        self.delta_padded = np.zeros((plan.n_units + 1,) + shape[1:], dtype)
+        self.delta = self.delta_padded[:plan.n_units]
         self.gy = gy = np.zeros(shape, dtype)
         self.delta_valid = False   # delta belongs to the current out (set by backward)
         if plan.members is None:
@@ -427,13 +504,19 @@ class _Buffers:
         sizes: dict[str, int] = {}
         kinds = {"dense": _Dense, "gather": _Gather} if plan.members is None else {"dense": _DenseEnsemble}
         self._sizing = sizes                               # first pass: record the sizes
-        for lv in plan.levels:
+        if plan.pulls[0] is not None:
+            _Receive(plan.pulls[0], self, batch, messages=False)
+        for k, lv in enumerate(plan.levels):
             kinds[lv.kind](lv, self, batch)
+            if plan.pulls[k + 1] is not None:
+                _Receive(plan.pulls[k + 1], self, batch)
         self._scratch = {name: np.empty(size, dtype) for name, size in sizes.items()}
         self._sizing = None
         self.levels = []
+        if plan.pulls[0] is not None:                       # the gather levels' edges from inputs
+            self.levels.append((_Receive(plan.pulls[0], self, batch, messages=False), []))   # and biases: last
         net, delta = self.net, self.delta
-        for lv in plan.levels:
+        for k, lv in enumerate(plan.levels):
             # Elementwise activations see the neuron-major blocks as they are (contiguous);
             # group activations see them with the neurons last, one group per row.
             segs = []
@@ -441,6 +524,8 @@ class _Buffers:
                 orient = _units_last if seg.activation.group else _same
                 segs.append((seg.activation, *(orient(a[seg.start:seg.stop]) for a in (net, out, gy, delta)), seg))
             self.levels.append((kinds[lv.kind](lv, self, batch), segs))
+            if plan.pulls[k + 1] is not None:   # its edges into gather levels: run before its own backward
+                self.levels.append((_Receive(plan.pulls[k + 1], self, batch), []))
 
     def add_target(self, rows, n: int) -> tuple:
         """Where :func:`_add_to_rows` adds into ``gy[rows]`` (``n`` rows): ``(view, None)``
@@ -569,7 +654,8 @@ class Plan:
         ties = graph.graph.get("ties")
         tied: dict[tuple[str, str], tuple[int, int]] = {}    # tied edge -> (flat index in member 0, stride)
         row = self.n_fixed
-        for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src, send) in blocks:
+        sends = []
+        for members, dst, src_units, datas, rows, offset, (kind, n_dst, width, cols, src) in blocks:
             pos = offset + rows * width + cols
             dst_units = np.array(dst, dtype=object)[rows].tolist()
             self._edges.append((src_units, dst_units, pos))
@@ -612,10 +698,12 @@ class Plan:
             if kind == "dense":
                 prop_from = int(np.searchsorted(src, self.n_fixed))
                 level = _Level(row, row + n_dst, kind, _index(src), prop_from, _index(src[prop_from:]), W,
-                               G.reshape(W.shape), segments, None)
+                               G.reshape(W.shape), segments)
             else:
                 level = _Level(row, row + n_dst, kind, src, 0, None, W.reshape(n_dst, 1, width),
-                               G.reshape(n_dst, 1, width), segments, send)
+                               G.reshape(n_dst, 1, width), segments)
+                slot = rows * width + cols                   # each edge's slot in the block
+                sends.append((src[slot], row + rows, offset + slot))
             self.levels.append(level)
             row += n_dst
         if pending:
@@ -636,15 +724,19 @@ class Plan:
                     at += len(r)
         for Wm, r, c, values in user_set:
             Wm[r, :, c] = values[:, None]
+        #: the gather levels' edges by source: [inputs and biases, level 0, level 1, ...]
+        self.pulls = self._pulls(sends)
         self._ties = self._tie_index(ties, tied) if ties else None
         parts, at = [], 0
         for lv in self.levels:                               # theta holds the levels' blocks in order
             parts.append(slice(at, at + lv.W.size))
             at += lv.W.size
         #: Each level's entries of ``theta`` (the block ``W`` views), in level order, for
-        #: :meth:`backward`'s ``after``; None when tied sets span levels (their gradient is
-        #: complete only at the end of the pass).
-        self.parts: list[slice] | None = None if self._ties is not None else parts
+        #: :meth:`backward`'s ``after``; None when a level's gradient is complete only later
+        #: in the pass: tied sets span levels, and a gather level's gradient is written by
+        #: its sources' receive steps.
+        gathered = any(pull is not None for pull in self.pulls)
+        self.parts: list[slice] | None = None if self._ties is not None or gathered else parts
         self._plan_sends()
         self._buffers: dict[int, _Buffers] = {}
         self._loss_plans: dict[str, tuple] = {}
@@ -659,20 +751,20 @@ class Plan:
         first of all (the loss's ``dE/dy``, or zeros where the loss is fused with the
         activation). A dense level whose computing sources have received nothing yet
         writes their rows (``_Level.assign``); every other send adds. So only the rows no
-        level writes need zeroing: sources a level shares with one processed earlier and
-        neurons that feed nothing. In a layered net that is no row at all.
+        level writes need zeroing: sources a level shares with one processed earlier,
+        sources of gather levels (their receive steps add) and neurons that feed nothing.
+        In a layered net that is no row at all.
         """
         written = np.zeros(self.n_units, bool)
         written[self.out_rows] = True
         assigned = np.zeros(self.n_units, bool)
         for lv in reversed(self.levels):
-            if lv.kind == "dense":
-                rows = np.arange(self.n_units)[lv.prop_rows]
-            else:
-                rows = np.zeros(0, np.intp) if lv.send is None else np.asarray(np.arange(self.n_units)[lv.send.rows])
+            # a gather level's messages are added by its sources' receive steps, which run
+            # after every level above those sources: they never decide whether one may write
+            rows = np.arange(self.n_units)[lv.prop_rows] if lv.kind == "dense" else ()
             if not len(rows):
                 continue
-            lv.assign = lv.kind == "dense" and not written[rows].any()
+            lv.assign = not written[rows].any()
             if lv.assign:
                 assigned[rows] = True
             written[rows] = True
@@ -681,6 +773,26 @@ class Plan:
         zero &= ~assigned
         zero[self.out_rows] = False                       # the loss plan zeroes or writes these
         self._gy_zero = _runs(zero)
+
+    def _pulls(self, sends: list) -> list:
+        """The gather levels' edges grouped by where they start, as :class:`_Pull` s.
+
+        ``sends`` holds, for every gather level, its edges' source rows, destination rows
+        and weights' indices in ``theta``. Returns one entry for the inputs and bias units,
+        then one a level (None where no edge into a gather level starts).
+        """
+        pulls: list[_Pull | None] = [None] * (len(self.levels) + 1)
+        if not sends:
+            return pulls
+        src, dst, wpos = (np.concatenate(part) for part in zip(*sends))
+        order = np.lexsort((dst, src))
+        src, dst, wpos = src[order], dst[order], wpos[order]
+        starts = np.array([lv.start for lv in self.levels], np.intp)
+        bounds = np.searchsorted(src, np.r_[0, starts, self.n_units])
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            if b > a:
+                pulls[k] = _Pull(src[a:b], dst[a:b], wpos[a:b])
+        return pulls
 
     def _tie_index(self, ties: dict, tied: dict) -> tuple:
         """Index arrays of the tied sets, and every set's entries made equal to its first edge's.
@@ -735,38 +847,23 @@ class Plan:
     #: over its distinct sources would have more than this many entries per edge slot,
     #: so that much more arithmetic in each direction (measured on W5, benchmarks/).
     GATHER_FACTOR = 4
-    #: A gather level sends its messages back through a dense ``(sources, n)`` matrix
-    #: when that has at most this many entries per edge from a computing neuron, else
-    #: edge by edge (slower, but memory stays proportional to the edges).
-    SEND_DENSE_FACTOR = 32
 
     def _block(self, n_dst: int, counts: np.ndarray, rows: np.ndarray, src_idx: np.ndarray) -> tuple:
-        """Choose a level's layout: ``(kind, n_dst, width, cols, src, send)``.
+        """Choose a level's layout: ``(kind, n_dst, width, cols, src)``.
 
         ``cols`` places each edge in its row of the ``(n_dst, width)`` block. Dense:
         ``src`` are the distinct source rows, one a column. Gather: the block has a slot
-        per edge (rows padded to the widest fan-in with zero, frozen slots), ``src`` gives
-        each slot's source row, and ``send`` is a :class:`_Send` (None when no source is
-        a computing neuron).
+        per edge (rows padded to the widest fan-in with zero, frozen slots) and ``src``
+        gives each slot's source row.
         """
         srcs = np.unique(src_idx)
         width = int(counts.max()) if n_dst and len(src_idx) else 0
         if self.members is None and n_dst > 1 and width and len(srcs) > self.GATHER_FACTOR * width:
             rank = np.arange(len(src_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
-            slot = rows * width + rank
             slots = np.full(n_dst * width, srcs[0], np.intp)
-            slots[slot] = src_idx
-            comp = np.flatnonzero(src_idx >= self.n_fixed)
-            send = None
-            if len(comp):
-                prop = np.unique(src_idx[comp])
-                if len(prop) * n_dst <= self.SEND_DENSE_FACTOR * len(comp):
-                    positions = np.searchsorted(prop, src_idx[comp]) * n_dst + rows[comp]
-                    send = _Send(True, _index(prop), len(prop), positions, slot[comp])
-                else:
-                    send = _Send(False, src_idx[comp], len(comp), None, slot[comp])
-            return "gather", n_dst, width, rank, slots, send
-        return "dense", n_dst, len(srcs), np.searchsorted(srcs, src_idx), srcs, None
+            slots[rows * width + rank] = src_idx
+            return "gather", n_dst, width, rank, slots
+        return "dense", n_dst, len(srcs), np.searchsorted(srcs, src_idx), srcs
 
     @staticmethod
     def _group_of(u: Neuron, act) -> str | None:

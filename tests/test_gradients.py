@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neurosim
-from neurosim.engine import Plan
+from neurosim.engine import Plan, _Gather, _Receive
 from neurosim.reference import reference_pass
 
 #: Random networks checked by finite differences, against the oracle, and for dangling
@@ -157,16 +157,17 @@ def test_from_networkx_random_dags(fd_gradient):
 # --- engine vs reference --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["chosen", "dense", "gather", "gather-scatter"])
+@pytest.fixture(params=["chosen", "dense", "gather", "gather-chunked"])
 def kernel(request, monkeypatch):
     """Compile levels with the kernel the plan chooses, or force every level dense, or every
-    level of more than one neuron to gather its sources edge by edge (sending the messages
-    back through a dense matrix, or edge by edge)."""
+    level of more than one neuron to gather its sources edge by edge (the backward pass run
+    from the sources' side in one chunk a level, or in chunks of a few edges each)."""
     if request.param == "dense":
         monkeypatch.setattr(Plan, "GATHER_FACTOR", float("inf"))
     elif request.param.startswith("gather"):
         monkeypatch.setattr(Plan, "GATHER_FACTOR", -1)
-        monkeypatch.setattr(Plan, "SEND_DENSE_FACTOR", -1 if request.param == "gather-scatter" else 10**9)
+        if request.param == "gather-chunked":
+            monkeypatch.setattr(_Receive, "CHUNK", 12)      # 2-6 edges a chunk at batches of 2-5
     return request.param
 
 
@@ -181,7 +182,6 @@ def test_engine_matches_reference(seed, random_case_factory, kernel):
         assert all(lv.kind == "dense" for lv in levels)
     elif kernel.startswith("gather"):     # every level of two or more neurons with edges in
         assert all(lv.kind == "gather" for lv in levels if lv.stop - lv.start > 1 and lv.W.size)
-        assert all(lv.send.dense == (kernel == "gather") for lv in levels if lv.kind == "gather" and lv.send)
     assert_engine_matches_reference(net, case.X, case.T, case.loss)
     # new weights through set_weight (no recompilation): the next pass and the graph the
     # oracle reads must both see them

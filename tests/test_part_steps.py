@@ -153,3 +153,20 @@ def test_batch_mode_on_a_large_net_sweeps_once_through_the_part_step_with_the_sa
     h_step = stepped.train(X, T, epochs=4, mode="batch", **options)
     assert calls == [slice(None)] * 4                      # the rule's own step
     assert np.array_equal(theta, stepped.compile().theta) and np.array_equal(h_part, h_step)
+
+
+def test_a_net_with_gather_levels_keeps_the_one_sweep():
+    # 400 inputs, 60 neurons each reading 3 of them: a level of gathers, whose gradient its
+    # sources' receive steps write after the level's own step
+    net = neurosim.Network(seed=3)
+    inputs = net.add_layer("i", 400, kind="input")
+    net.add_bias("b")
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        picks = rng.choice(400, 3, replace=False)
+        net.add_neuron(f"h{k}", "tanh", output=True)
+        for p in picks:
+            net.connect(inputs[p], f"h{k}")
+        net.connect("b", f"h{k}")
+    plan = net.compile()
+    assert any(lv.kind == "gather" for lv in plan.levels) and plan.parts is None
