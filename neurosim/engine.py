@@ -42,6 +42,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from . import threads
 from .errors import CycleError, NumericalError, PluginError, TopologyError
 from .neurons import BiasUnit, Neuron, Unit
 from .resources import require_memory
@@ -331,6 +332,42 @@ class _DenseEnsemble:
                 np.matmul(self.deltaK, self.ScT.transpose(0, 2, 1), out=self.Gc)
                 np.matmul(self.WcT, self.deltaK, out=self.sent)
             _add_to_rows(gy, self.prop_rows, self.gy_prop, self.sentT, self.back)
+
+
+class _Threaded:
+    """A level's kernel run with the BLAS thread count its products call for.
+
+    Wraps the kernels of the levels :func:`neurosim.threads.choose` gives a count, so the
+    passes' loops stay as they are and the other levels pay nothing.
+    """
+
+    __slots__ = ("kernel", "large", "blas")
+
+    def __init__(self, kernel, large: bool, blas: threads.Switch):
+        self.kernel, self.large, self.blas = kernel, large, blas
+
+    def forward(self, out: np.ndarray) -> None:
+        """Set the level's thread count (when it changes), then the kernel's forward."""
+        self.blas.use(self.large)
+        self.kernel.forward(out)
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        """Set the level's thread count (when it changes), then the kernel's backward."""
+        self.blas.use(self.large)
+        self.kernel.backward(out, gy)
+
+
+def _largest_product(lv: _Level, batch: int, members: int | None) -> int:
+    """Multiply-adds ``m * k * n`` of the largest BLAS product a level's kernel makes for
+    ``batch`` patterns, in either phase (what :func:`neurosim.threads.choose` sizes)."""
+    n, width = lv.W.shape[0], lv.W.shape[-1]
+    if lv.kind == "gather":                  # n stacked (1, F) @ (F, batch); the dense send
+        send = lv.send
+        return max(width * batch, send.n_rows * n * batch if send is not None and send.dense else 0)
+    if members is None:
+        return n * width * batch             # W @ src, delta @ src.T, W.T @ delta: all within
+    pf = lv.prop_from                        # the shared sources for all members; per member the rest
+    return max(n * members * pf * batch, n * (width - pf) * batch)
 
 
 class _Buffers:
@@ -796,7 +833,29 @@ class Plan:
                            + (f" for {K} ensemble members" if self.members else ""),
                            "use fewer patterns per pass (minibatch or online mode) or fewer members")
             buf = self._buffers[batch] = _Buffers(self, batch)
+            self._choose_threads(buf, batch)
         return buf
+
+    def _choose_threads(self, buf: _Buffers, batch: int) -> None:
+        """Give the levels whose products are worth it their own BLAS thread count.
+
+        Sets ``buf.blas`` to the process's :class:`neurosim.threads.Switch` and wraps
+        those levels' kernels in :class:`_Threaded` (or, when no level is large, sets
+        ``buf.blas_start`` False: one thread for the whole pass, no wrapper), or leaves
+        ``buf.blas`` None when no level needs it (:func:`neurosim.threads.choose`;
+        docs/engine.md, "BLAS threads").
+        """
+        buf.blas, buf.blas_start = None, None
+        chosen = threads.choose([_largest_product(lv, batch, self.members) for lv in self.levels])
+        blas = threads.switch() if chosen is not None else None
+        if blas is None:
+            return
+        buf.blas = blas
+        if True not in chosen:                   # no large level: the whole pass on one thread
+            buf.blas_start = False
+            return
+        buf.levels = [(kernel if large is None else _Threaded(kernel, large, blas), segs)
+                      for (kernel, segs), large in zip(buf.levels, chosen)]
 
     def forward(self, X: np.ndarray) -> _Buffers:
         """Forward phase for validated inputs ``X`` of shape ``(batch, n_inputs)``.
@@ -807,6 +866,9 @@ class Plan:
         out = buf.out
         buf.delta_valid = False
         buf.inputs[...] = X.T
+        blas = buf.blas                                      # BLAS threads per level, or None
+        if blas is not None:
+            blas.begin(buf.blas_start)
         for kernel, segs in buf.levels:
             kernel.forward(out)                              # messages w·y, summed per neuron
             for act, net_s, out_s, *_ in segs:
@@ -814,6 +876,8 @@ class Plan:
                     act.function_into(net_s, out_s)
                 else:
                     out_s[...] = act.function(net_s)
+        if blas is not None:
+            blas.end()
         self.last = buf
         return buf
 
@@ -864,6 +928,9 @@ class Plan:
         if n_general:
             gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         out = buf.out
+        blas = buf.blas                                      # BLAS threads per level, or None
+        if blas is not None:
+            blas.begin(buf.blas_start)
         for kernel, segs in reversed(buf.levels):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
                 f = fused.get(id(seg))
@@ -879,6 +946,8 @@ class Plan:
                     d = d + f(out_s, t if act.group else self._neuron_major(t))
                 delta_s[...] = d
             kernel.backward(out, gy)                         # dE/dw and the messages delta·w back
+        if blas is not None:
+            blas.end()
         if self._ties is not None:                           # tied sets: one shared gradient each
             self._reduce_ties()
         buf.delta_valid = True
