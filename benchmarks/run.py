@@ -725,6 +725,9 @@ def environment(rt) -> str:
                 break
     except ImportError:
         pass
+    from neurosim import threads
+    info = threads.describe()
+    parts.append("neurosim BLAS threads per level: " + ("on" if info["active"] else f"off ({info['reason']})"))
     return "; ".join(parts)
 
 

@@ -34,6 +34,7 @@ from .recurrent import unroll
 from .rules import Optimizer, Progress, StopRule
 from .scaling import Scaling
 from .scenario import ScenarioResult, load_scenario, run_scenario
+from .threads import set_blas_threads
 from .training import SGD, StopCriterion, TrainingRun
 
 from .version import __version__
@@ -45,5 +46,5 @@ __all__ = [
     "PluginError", "Progress", "Registry", "ResourceError", "SGD", "Scaling", "ScenarioError", "ScenarioResult",
     "StopCriterion", "StopRule", "Tie", "TopologyError", "TrainingRun", "Unit", "__version__", "datafiles",
     "default_registry", "exchange", "explain", "explain_scenario", "hookimpl", "hookspec", "load", "load_scenario",
-    "make_registry", "run_scenario", "unroll", "PluginReport", "check_plugin",
+    "make_registry", "run_scenario", "unroll", "PluginReport", "check_plugin", "set_blas_threads",
 ]

@@ -46,6 +46,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from . import threads
 from .errors import CycleError, NumericalError, PluginError, TopologyError
 from .neurons import BiasUnit, Neuron, Unit
 from .resources import require_memory
@@ -459,6 +460,41 @@ class _DenseEnsemble:
                 _put_rows(gy, self.prop_rows, self.gy_prop, self.sentT)
             else:
                 _add_to_rows(gy, self.prop_rows, self.gy_prop, self.sentT, self.back)
+
+
+class _Threaded:
+    """A level's kernel run with the BLAS thread count its products call for.
+
+    Wraps the kernels of the levels :func:`neurosim.threads.choose` gives a count, so the
+    passes' loops stay as they are and the other levels pay nothing.
+    """
+
+    __slots__ = ("kernel", "large", "blas")
+
+    def __init__(self, kernel, large: bool, blas: threads.Switch):
+        self.kernel, self.large, self.blas = kernel, large, blas
+
+    def forward(self, out: np.ndarray) -> None:
+        """Set the level's thread count (when it changes), then the kernel's forward."""
+        self.blas.use(self.large)
+        self.kernel.forward(out)
+
+    def backward(self, out: np.ndarray, gy: np.ndarray) -> None:
+        """Set the level's thread count (when it changes), then the kernel's backward."""
+        self.blas.use(self.large)
+        self.kernel.backward(out, gy)
+
+
+def _largest_product(lv: _Level, batch: int, members: int | None) -> int:
+    """Multiply-adds ``m * k * n`` of the largest BLAS product a level's kernel makes for
+    ``batch`` patterns, in either phase (what :func:`neurosim.threads.choose` sizes)."""
+    n, width = lv.W.shape[0], lv.W.shape[-1]
+    if lv.kind == "gather":                  # n stacked (1, F) @ (F, batch); its receive steps' products
+        return width * batch                 # are as small (a chunk's rows, their edges' deltas)
+    if members is None:
+        return n * width * batch             # W @ src, delta @ src.T, W.T @ delta: all within
+    pf = lv.prop_from                        # the shared sources for all members; per member the rest
+    return max(n * members * pf * batch, n * (width - pf) * batch)
 
 
 class _Buffers:
@@ -992,7 +1028,31 @@ class Plan:
                            + (f" for {K} ensemble members" if self.members else ""),
                            "use fewer patterns per pass (minibatch or online mode) or fewer members")
             buf = self._buffers[batch] = _Buffers(self, batch)
+            self._choose_threads(buf, batch)
         return buf
+
+    def _choose_threads(self, buf: _Buffers, batch: int) -> None:
+        """Give the levels whose products are worth it their own BLAS thread count.
+
+        Sets ``buf.blas`` to the process's :class:`neurosim.threads.Switch` and wraps
+        those levels' kernels in :class:`_Threaded` (or, when no level is large, sets
+        ``buf.blas_start`` False: one thread for the whole pass, no wrapper), or leaves
+        ``buf.blas`` None when no level needs it (:func:`neurosim.threads.choose`;
+        docs/engine.md, "BLAS threads").
+        """
+        buf.blas, buf.blas_start = None, None
+        chosen = threads.choose([_largest_product(lv, batch, self.members) for lv in self.levels])
+        blas = threads.switch() if chosen is not None else None
+        if blas is None:
+            return
+        buf.blas = blas
+        if True not in chosen:                   # no large level: the whole pass on one thread
+            buf.blas_start = False
+            return
+        each = iter(chosen)                      # one a level; receive steps stay as they are
+        buf.levels = [(kernel, segs) if isinstance(kernel, _Receive) else
+                      (kernel if (large := next(each)) is None else _Threaded(kernel, large, blas), segs)
+                      for kernel, segs in buf.levels]
 
     def forward(self, X: np.ndarray) -> _Buffers:
         """Forward phase for validated inputs ``X`` of shape ``(batch, n_inputs)``.
@@ -1003,6 +1063,9 @@ class Plan:
         out = buf.out
         buf.delta_valid = False
         buf.inputs[...] = X.T
+        blas = buf.blas                                      # BLAS threads per level, or None
+        if blas is not None:
+            blas.begin(buf.blas_start)
         for kernel, segs in buf.levels:
             kernel.forward(out)                              # messages w·y, summed per neuron
             for act, net_s, out_s, *_ in segs:
@@ -1010,6 +1073,8 @@ class Plan:
                     act.function_into(net_s, out_s)
                 else:
                     out_s[...] = act.function(net_s)
+        if blas is not None:
+            blas.end()
         self.last = buf
         return buf
 
@@ -1075,6 +1140,9 @@ class Plan:
             if n_general:
                 gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
         out = buf.out
+        blas = buf.blas                                      # BLAS threads per level, or None
+        if blas is not None:
+            blas.begin(buf.blas_start)
         for at, (kernel, segs) in zip(range(len(buf.levels) - 1, -1, -1), reversed(buf.levels)):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
                 f = fused.get(id(seg))
@@ -1092,6 +1160,8 @@ class Plan:
             kernel.backward(out, gy)                         # dE/dw and the messages delta·w back
             if after is not None:
                 after(self.parts[at])
+        if blas is not None:
+            blas.end()
         if self._ties is not None:                           # tied sets: one shared gradient each
             self._reduce_ties()
         buf.delta_valid = True
