@@ -169,7 +169,12 @@ class _Dense:
     """Kernel of a dense level of a single network: one matrix product a direction."""
 
     __slots__ = ("W", "G", "idx", "gather", "src", "srcT", "net", "delta", "WpT", "tmp", "prop_rows",
-                 "gy_prop", "back", "grad", "assign")
+                 "gy_prop", "back", "grad", "assign", "outer")
+
+    #: From this many weights on, a one-pattern level writes its gradient with ``einsum``
+    #: (``'i,j->ij'``: 85 µs for W8's 256 x 785 where the broadcast multiply takes 105);
+    #: below it the multiply's smaller call overhead wins.
+    EINSUM_OUTER = 8192
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         self.W, self.G = lv.W, lv.G
@@ -190,6 +195,9 @@ class _Dense:
         # multiply writes twice as fast as a matrix product with an inner dimension of 1
         # (the same bits: each entry is one product either way)
         self.grad = np.multiply if batch == 1 else np.matmul
+        self.outer = None
+        if batch == 1 and lv.W.size >= self.EINSUM_OUTER:    # the same products, so the same bits
+            self.outer = (self.delta[:, 0], self.src[:, 0], self.G)
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
@@ -201,7 +209,11 @@ class _Dense:
         """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
         if self.idx is not None:                          # the scratch is shared: gather again
             out.take(self.idx, axis=0, out=self.gather, mode="clip")
-        self.grad(self.delta, self.srcT, out=self.G)      # dE/dw = delta(dst) · y(src), summed
+        if self.outer is not None:                        # dE/dw = delta(dst) · y(src), one pattern
+            d, y, G = self.outer
+            np.einsum("i,j->ij", d, y, out=G)
+        else:
+            self.grad(self.delta, self.srcT, out=self.G)  # dE/dw = delta(dst) · y(src), summed
         if self.WpT is not None:                          # message delta·w back to the sources
             if self.assign and self.gy_prop is not None:  # the first they receive: straight into gy
                 np.matmul(self.WpT, self.delta, out=self.gy_prop)

@@ -13,7 +13,7 @@ from neurosim.training.loop import Trainer
 
 
 def wide_net(seed=4, outputs="sigmoid"):
-    """40-200-150-3: 39,053 weights, 312 KB in float64 (above the 256 KB threshold)."""
+    """40-200-150-3: 38,803 weights, 303 KB in float64 (above the 256 KB threshold)."""
     net = neurosim.Network(seed=seed)
     previous = net.add_layer("i", 40, kind="input")
     net.add_bias("b")
@@ -170,3 +170,18 @@ def test_a_net_with_gather_levels_keeps_the_one_sweep():
         net.connect("b", f"h{k}")
     plan = net.compile()
     assert any(lv.kind == "gather" for lv in plan.levels) and plan.parts is None
+
+
+def test_a_one_pattern_gradient_is_each_deltas_product_with_its_source_on_every_path():
+    # the wide net's first level (8,200 weights) writes its one-pattern gradient with einsum,
+    # the others with a broadcast multiply: either way dE/dw = delta(dst) · y(src), one product
+    from neurosim.engine import _Dense
+    net = wide_net()
+    X, T = data(n=1)
+    plan = net.compile()
+    assert plan.levels[0].W.size >= _Dense.EINSUM_OUTER > plan.levels[2].W.size
+    E, grads = net.gradients(X, T)
+    units = {u.name: u for u in net}
+    for (s, d), g in grads.items():
+        assert g == units[d].delta * units[s].out, (s, d)
+    assert E == net.error(X, T) and len(grads) == 38803
