@@ -532,6 +532,7 @@ class Trainer:
         whole = None
         if single_chunk and parts is not None:
             whole, parts, everything = parts, None, slice(0, theta.size)
+        watched, checked = self._asked or self.schedule is not None, None   # what may freeze weights
         start = self.epoch
         end = self.epochs if until is None else max(start, min(int(until), self.epochs))
         self._started = time.perf_counter()
@@ -570,8 +571,9 @@ class Trainer:
                     total = 0.0
                     if parts is not None and self.schedule is not None:
                         self.schedule(epoch)                  # before the first update, made in backward
-                    if parts is not None or whole is not None:
-                        self._all_trainable = bool(self.mask.all())      # callbacks may have frozen some
+                    if (parts is not None or whole is not None) and (watched or self.mask is not checked):
+                        # a callback, hook, criterion or schedule may have frozen weights since
+                        checked, self._all_trainable = self.mask, bool(self.mask.all())
                     for k, (Xc, Tc) in enumerate(chunks):
                         plan.forward(Xc)
                         if parts is not None:                 # each level updated once its gradient is in
