@@ -208,9 +208,9 @@ class Optimizer(abc.ABC):
         use ``grad[part]`` as scratch (nothing reads the gradient after the step).
 
         A rule may offer it when every entry changes from its own gradient and state only
-        and nothing is computed over the whole step. The trainer then updates each level's
-        weights as soon as the backward pass has written their gradient, while it is still
-        in the cache, instead of in one sweep over all parameters afterwards (the same
+        and nothing is computed over the whole step. On large nets the trainer then updates
+        each level's weights as soon as the backward pass has written their gradient (or,
+        in batch mode, all of them in one call), instead of through :meth:`step` (the same
         numbers: only the order of independent entries changes); it calls
         :meth:`count_step` once per update.
 
