@@ -522,6 +522,10 @@ class Trainer:
         if reorder:       # every epoch's order is gathered into these, so the chunks are views of them
             Xs, Ts = np.empty_like(X), np.empty_like(T)
             X_, T_ = Xs, Ts
+        elif size > 1 and X.nbytes <= self.INPUT_COPY_BYTES and not X.flags.f_contiguous:
+            # the passes copy each chunk's inputs into the neuron-major state: from an
+            # input-major copy that is a copy of rows, 2-3x faster than transposing
+            X_, T_ = np.asfortranarray(X), T
         else:
             X_, T_ = X, T
         chunks = [(X_[i:i + size], T_[i:i + size]) for i in range(0, n, size)]
@@ -611,6 +615,10 @@ class Trainer:
             return self._finish()
         finally:
             self.seconds += time.perf_counter() - self._started
+
+    #: Batch and unshuffled minibatch training read their patterns from an input-major
+    #: copy (``np.asfortranarray``) when the inputs take at most this many bytes.
+    INPUT_COPY_BYTES = 64 * 1024 * 1024
 
     #: From this many bytes of parameters on, updates go through the rule's
     #: :meth:`~neurosim.Optimizer.part_step` (SGD's): online and minibatch updates change
