@@ -287,7 +287,9 @@ class Optimizer(abc.ABC):
         """Try the rule, made with its defaults, on a small vector; raise if it breaks its contract.
 
         Three steps on six entries, one of them frozen: the weights must stay finite and
-        the frozen one must not move. A rule whose options have no defaults is tried when
+        the frozen one must not move. A rule that offers :meth:`part_step` must make
+        exactly the same steps through it, in two parts, with the mask and (while every
+        entry is trainable) without. A rule whose options have no defaults is tried when
         it is made instead.
 
         Raises
@@ -310,6 +312,24 @@ class Optimizer(abc.ABC):
             raise ValueError("three steps from finite weights and gradients gave non-finite weights")
         if theta[3] != frozen:
             raise ValueError("a step changed a weight whose mask is 0 (a frozen weight)")
+        for part_mask in (mask, np.ones(6)):
+            whole, parted = cls(), cls()
+            a, b = np.linspace(-1.0, 1.0, 6), np.linspace(-1.0, 1.0, 6)
+            whole.bind(a)
+            parted.bind(b)
+            steps = parted.part_step(b, grad.copy())
+            if steps is None:
+                return
+            for _ in range(3):
+                whole.step(a, grad, part_mask, None)
+                g = grad.copy()                     # a part step may use its gradient as scratch
+                steps = parted.part_step(b, g)
+                parted.count_step(b)
+                for part in (slice(0, 4), slice(4, 6)):
+                    steps(part, None if part_mask.all() else part_mask)
+            if not np.array_equal(a, b):
+                raise ValueError(f"part_step's updates ({b.tolist()}) differ from step's ({a.tolist()}); "
+                                 "they must be the same numbers")
 
 
 @dataclass

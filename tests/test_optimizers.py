@@ -285,6 +285,28 @@ def test_a_rule_that_moves_frozen_weights_is_refused():
         neurosim.make_registry([Plugin()])
 
 
+def test_a_rule_whose_part_steps_differ_from_its_steps_is_refused():
+    from neurosim.training.optimizers import SGD
+
+    class Drifting(SGD):
+        name = "drifting"
+
+        def part_step(self, theta, grad):       # every part a little further than step goes
+            inner = super().part_step(theta, grad)
+            return lambda part, mask: (inner(part, mask), theta.__setitem__(part, theta[part] * (1 + 1e-12)))
+
+    with pytest.raises(ValueError, match="part_step's updates .* differ from step's"):
+        Drifting.check_contract()
+
+    class Plugin:
+        @neurosim.hookimpl
+        def neurosim_register_optimizers(self, register):
+            register(Drifting)
+
+    with pytest.raises(PluginError, match="optimizer 'drifting' .* does not keep its contract"):
+        neurosim.make_registry([Plugin()])
+
+
 #: Every rule with options that make its state matter (momentum, a variant's backtracking).
 RULES = [("sgd", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
          ("sgd", {"learning_rate": 0.05, "momentum": 0.5, "weight_decay": 0.01, "l2": 0.1}),
