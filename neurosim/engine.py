@@ -1076,19 +1076,26 @@ class Plan:
         buf.delta_valid = False
         buf.inputs[...] = X.T
         blas = buf.blas                                      # BLAS threads per level, or None
-        if blas is not None:
+        if blas is None:
+            self._forward_levels(buf.levels, out)
+        else:
             blas.begin(buf.blas_start)
-        for kernel, segs in buf.levels:
+            try:                                             # Ctrl-C or an error: the user's count back
+                self._forward_levels(buf.levels, out)
+            finally:
+                blas.end()
+        self.last = buf
+        return buf
+
+    @staticmethod
+    def _forward_levels(levels: list, out: np.ndarray) -> None:
+        for kernel, segs in levels:
             kernel.forward(out)                              # messages w·y, summed per neuron
             for act, net_s, out_s, *_ in segs:
                 if act.function_into is not None:            # update: the activation, in place
                     act.function_into(net_s, out_s)
                 else:
                     out_s[...] = act.function(net_s)
-        if blas is not None:
-            blas.end()
-        self.last = buf
-        return buf
 
     def output_values(self, buf: _Buffers) -> np.ndarray:
         """Network outputs ``([K,] batch, n_outputs)`` of the pass held in ``buf`` (a view,
@@ -1151,10 +1158,22 @@ class Plan:
             E = loss.value(Y, T) if value else None
             if n_general:
                 gy[gen_rows] = _units_first(loss.gradient(Y[..., gen_cols], T[:, gen_cols]))
-        out = buf.out
         blas = buf.blas                                      # BLAS threads per level, or None
-        if blas is not None:
+        if blas is None:
+            self._backward_levels(buf, T, fused, after)
+        else:
             blas.begin(buf.blas_start)
+            try:                                             # Ctrl-C or an error: the user's count back
+                self._backward_levels(buf, T, fused, after)
+            finally:
+                blas.end()
+        if self._ties is not None:                           # tied sets: one shared gradient each
+            self._reduce_ties()
+        buf.delta_valid = True
+        return E
+
+    def _backward_levels(self, buf: _Buffers, T: np.ndarray, fused: dict, after) -> None:
+        out, gy = buf.out, buf.gy
         for at, (kernel, segs) in zip(range(len(buf.levels) - 1, -1, -1), reversed(buf.levels)):
             for act, net_s, out_s, gy_s, delta_s, seg in segs:
                 f = fused.get(id(seg))
@@ -1172,12 +1191,6 @@ class Plan:
             kernel.backward(out, gy)                         # dE/dw and the messages delta·w back
             if after is not None:
                 after(self.parts[at])
-        if blas is not None:
-            blas.end()
-        if self._ties is not None:                           # tied sets: one shared gradient each
-            self._reduce_ties()
-        buf.delta_valid = True
-        return E
 
     def _neuron_major(self, t: np.ndarray) -> np.ndarray:
         """Targets ``(batch, k)`` laid out like the state: ``(k, batch)`` or ``(k, 1, batch)``."""

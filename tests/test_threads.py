@@ -228,3 +228,25 @@ def test_per_level_threads_compute_the_one_thread_results(fresh):
     assert all(g2[k] == pytest.approx(g1[k], rel=1e-12, abs=1e-15) for k in g1)
     assert real.controllers[0].get_num_threads() == top
     assert os.environ.get("OPENBLAS_NUM_THREADS") is None
+
+
+def test_a_pass_interrupted_midway_puts_the_users_count_back_at_once(fresh):
+    # Ctrl-C (or an error) inside a level must not leave the process on one thread
+    rec = Recorder(2)
+    install(fresh, rec)
+    net = wide_net()
+    X, T = data()
+    plan = net.compile()
+    plan.forward(X)
+    kernel = plan.buffers(BATCH).levels[-1][0]
+    real = type(kernel).forward
+
+    def interrupted(self, out):
+        raise KeyboardInterrupt
+    type(kernel).forward = interrupted
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            plan.forward(X)
+    finally:
+        type(kernel).forward = real
+    assert rec.n == 2 and rec.calls[-1] == 2             # set to 1 for the pass, 2 again on the way out
