@@ -52,10 +52,12 @@ class Switch:
     """Sets the BLAS thread count of the libraries found, only when it changes.
 
     A pass calls :meth:`begin`, then :meth:`use` before each level that needs a count
-    (or ``begin(False)``: one thread throughout), then :meth:`end`. :meth:`begin` reads the count the library has now (the library's
-    default, or what ``threadpoolctl.threadpool_limits`` made it) and :meth:`end` puts it
-    back, so neurosim never raises the count above the user's and leaves it as it found
-    it. A pass that raised before :meth:`end` is repaired by the next :meth:`begin`.
+    (or ``begin(False)``: one thread throughout), then :meth:`end` (in a ``finally``, so
+    an interrupted pass puts the count back too). :meth:`begin` reads the count the
+    library has now (the library's default, or what ``threadpoolctl.threadpool_limits``
+    made it) and :meth:`end` puts it back, so neurosim never raises the count above the
+    user's and leaves it as it found it. Should a pass still end without :meth:`end`, the
+    next :meth:`begin` repairs it.
 
     Parameters
     ----------
