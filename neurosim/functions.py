@@ -406,9 +406,12 @@ class Loss:
             for what, got, want in (("value", both[0], self.value(y.copy(), t)),
                                     ("gradient", both[1], self.gradient(y.copy(), t))):
                 if not np.array_equal(np.asarray(got), np.asarray(want)):
+                    first = np.flatnonzero(np.asarray(got).ravel() != np.asarray(want).ravel())
+                    at = int(first[0]) if len(first) else 0
                     raise ValueError(f"value_and_gradient(y, t) gave a {what} other than {what}(y, t) gives "
-                                     f"({np.asarray(got)!r:.80} against {np.asarray(want)!r:.80}); it must "
-                                     "return exactly the same numbers")
+                                     f"(entry {at}: {float(np.asarray(got).ravel()[at])!r} against "
+                                     f"{float(np.asarray(want).ravel()[at])!r}); it must return exactly the "
+                                     "same numbers")
         if self.scalar is not None:
             terms = np.array([self.value(y[i:i + 1, j:j + 1].copy(), t[i:i + 1, j:j + 1]) for i in range(4)
                               for j in range(3)]).reshape(4, 3)

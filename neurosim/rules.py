@@ -189,8 +189,11 @@ class Optimizer(abc.ABC):
         self.update(theta, grad, mask, error)
 
     def count_step(self, theta: Array) -> None:
-        """Count one update of ``theta`` (meeting it first if it is new): what :meth:`step`
-        does before :meth:`update`, for a step made part by part (:meth:`part_step`).
+        """Count one update: what :meth:`step` does before :meth:`update`, for a step made
+        part by part (:meth:`part_step`).
+
+        When ``theta`` is not the array the rule has met, the rule meets it first
+        (:meth:`bind`: its state starts afresh), as :meth:`step` does.
 
         Parameters
         ----------
@@ -201,11 +204,13 @@ class Optimizer(abc.ABC):
             self.bind(theta, self.member_of)
         self.__dict__["steps"] += 1       # a count, not a hyper-parameter: skip __setattr__'s check
 
-    def part_step(self, theta: Array, grad: Array) -> Callable[[slice, Array], None] | None:
-        """A function ``f(part, mask)`` making this rule's update of ``theta[part]`` from
-        ``grad[part]`` alone, or None (the default) when the rule needs the whole gradient.
-        ``mask`` is the whole 1/0 mask, or None when every entry is trainable; ``f`` may
-        use ``grad[part]`` as scratch (nothing reads the gradient after the step).
+    def part_step(self, theta: Array, grad: Array) -> Callable[[slice, Array | None], None] | None:
+        """This rule's update made part by part, or None when it needs the whole gradient.
+
+        The function returned, ``f(part, mask)``, updates ``theta[part]`` from
+        ``grad[part]`` alone: ``part`` is a ``slice`` of the flat parameters, ``mask`` the
+        whole 1/0 mask or None when every entry is trainable. ``f`` may use ``grad[part]``
+        as scratch (nothing reads the gradient after the step).
 
         A rule may offer it when every entry changes from its own gradient and state only
         and nothing is computed over the whole step. On large nets the trainer then updates
@@ -222,6 +227,7 @@ class Optimizer(abc.ABC):
         Returns
         -------
         callable or None
+            ``f(part, mask)``; None (the default) keeps every update on :meth:`step`.
         """
         return None
 

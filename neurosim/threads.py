@@ -21,6 +21,7 @@ never on the load, so a run computes the same bits every time on one machine.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from .errors import DataError
@@ -42,7 +43,22 @@ SINGLE = 9216
 USER_SETTINGS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _MODES = ("auto", "off")
 
-_mode = "off" if os.environ.get("NEUROSIM_BLAS_THREADS", "").strip().lower() == "off" else "auto"
+
+
+def _mode_from_env(value: str | None) -> str:
+    """The mode ``NEUROSIM_BLAS_THREADS`` asks for: ``"off"`` or ``"auto"`` (unset or empty);
+    any other value warns, naming the variable, and leaves the default, ``"auto"``."""
+    text = (value or "").strip().lower()
+    if text in ("", "auto"):
+        return "auto"
+    if text == "off":
+        return "off"
+    warnings.warn(f"NEUROSIM_BLAS_THREADS={value!r} is neither 'auto' nor 'off'; per-level BLAS threads stay "
+                  "'auto'. To fix the thread count, set OPENBLAS_NUM_THREADS instead", stacklevel=2)
+    return "auto"
+
+
+_mode = _mode_from_env(os.environ.get("NEUROSIM_BLAS_THREADS"))
 _switch: Switch | None = None
 _found = False
 _why = ""

@@ -79,6 +79,7 @@ def test_backends_benchmark_gates_the_references(monkeypatch, capsys):
     assert backends.main(["--only", "W1,W2", "--repeat", "1", "--smoke"]) == 0
     out = capsys.readouterr().out
     assert "python/plain" in out and "target (issue 12): W2 python backend <= 2x plain Python" in out
+    assert "SMOKE:" in out and out.count("not judged (smoke)") == 2
 
     original = backends.PLAIN["W2"]
 

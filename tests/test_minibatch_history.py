@@ -248,3 +248,8 @@ def test_an_in_place_activation_form_must_write_what_the_plain_form_returns():
                               function_into=lambda x, out: np.multiply(x, 0.5000001, out=out))
     with pytest.raises(ValueError, match="function_into wrote .* bit for bit"):
         bad.check_contract()
+
+
+def test_default_history_refuses_an_unknown_mode(refused):
+    refused(neurosim.DataError, ("unknown training mode", "'mini'", "online, batch, minibatch"),
+            neurosim.training.default_history, "mini")

@@ -861,3 +861,13 @@ def test_example_distribution_works_in_a_fresh_virtual_environment(tmp_path):
     assert got["softsign"] == [0.5, -0.75]
     assert got["owner"] == "neurosim-softsign"
     assert got["others"] == []                    # only the core dependencies are there
+
+
+def test_a_loss_whose_value_and_gradient_differ_from_its_value_and_gradient_is_refused():
+    mse = neurosim.default_registry().loss("mse")
+    mse.check_contract()                                   # the built-in gives exactly the same bits
+    off = neurosim.Loss("off", mse.value, mse.gradient,
+                        value_and_gradient=lambda y, t: (mse.value(y, t) * (1 + 2e-16), mse.gradient(y, t)))
+    with pytest.raises(ValueError, match=r"value_and_gradient\(y, t\) gave a value other than value\(y, t\) gives "
+                                         r"\(entry 0: 1\.48917438\d+ against 1\.48917438\d+\)"):
+        off.check_contract()

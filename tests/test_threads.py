@@ -250,3 +250,12 @@ def test_a_pass_interrupted_midway_puts_the_users_count_back_at_once(fresh):
     finally:
         type(kernel).forward = real
     assert rec.n == 2 and rec.calls[-1] == 2             # set to 1 for the pass, 2 again on the way out
+
+
+def test_the_environment_variable_takes_auto_or_off_and_warns_about_anything_else():
+    assert threads._mode_from_env(None) == threads._mode_from_env("") == threads._mode_from_env(" Auto ") == "auto"
+    assert threads._mode_from_env("OFF") == "off"
+    for value in ("1", "bogus"):
+        with pytest.warns(UserWarning, match=f"NEUROSIM_BLAS_THREADS='{value}' is neither 'auto' nor 'off'.*"
+                                              "OPENBLAS_NUM_THREADS"):
+            assert threads._mode_from_env(value) == "auto"

@@ -130,8 +130,8 @@ class Curves:
     loss : str
         The training loss (the error's name).
     train_error : ndarray
-        ``(E,)``, or ``(E, K)`` for an ensemble: the training error after each epoch
-        (NaN after a member stopped).
+        ``(E,)``, or ``(E, K)`` for an ensemble: the training error after each epoch, or
+        each epoch's running error with a running history (NaN after a member stopped).
     sampled : ndarray
         ``(S,)`` the epochs at which :attr:`measured` was taken.
     measured : dict

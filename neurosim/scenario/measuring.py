@@ -150,7 +150,8 @@ class RunState:
     loss : str
         The training loss's name.
     history : ndarray
-        Training error after each epoch so far.
+        Training error after each epoch so far (the running error with a running
+        history, minibatch mode's default).
     epochs : int
         Epochs trained so far.
     ensemble : EnsembleResult or None

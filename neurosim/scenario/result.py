@@ -43,7 +43,9 @@ class ScenarioResult:
     network : Network
         The trained network.
     history : ndarray
-        ``history[k]``: total training error after ``k + 1`` epochs.
+        ``history[k]``: total training error after ``k + 1`` epochs (with the running
+        history, minibatch mode's default, the sum of epoch ``k + 1``'s minibatch errors
+        before their updates; ``scenario.history`` says which).
     initial_error : float
         Total training error before training.
     initial_weights : dict

@@ -45,20 +45,29 @@ HISTORIES = ("exact", "running")
 
 
 def default_history(mode: str) -> str:
-    """The learning curve a run keeps when none is asked for: ``running`` in minibatch mode
-    (as Keras, FANN and scikit-learn report it, so the curve costs no pass over the
-    training set), ``exact`` in online and batch mode (batch mode measures it for free; the
-    classic online curves are the end-of-epoch error).
+    """The learning curve a training mode keeps when none is asked for.
+
+    ``running`` in minibatch mode (as Keras, FANN and scikit-learn report it, so the curve
+    costs no pass over the training set), ``exact`` in online and batch mode (batch mode
+    measures it for free; the classic online curves are the end-of-epoch error).
 
     Parameters
     ----------
     mode : {'online', 'batch', 'minibatch'}
+        The training mode (:data:`MODES`).
 
     Returns
     -------
     str
         One of :data:`HISTORIES`.
+
+    Raises
+    ------
+    DataError
+        For a mode that is not one of :data:`MODES`.
     """
+    if mode not in MODES:
+        raise DataError(f"unknown training mode {mode!r:.60}; use one of {', '.join(MODES)}")
     return "running" if mode == "minibatch" else "exact"
 
 
