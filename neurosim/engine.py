@@ -38,6 +38,7 @@ Loops run over levels and activation segments, never over neurons or edges.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,7 +170,7 @@ class _Dense:
     """Kernel of a dense level of a single network: one matrix product a direction."""
 
     __slots__ = ("W", "G", "idx", "gather", "src", "srcT", "net", "delta", "WpT", "tmp", "prop_rows",
-                 "gy_prop", "back", "grad", "assign", "outer")
+                 "gy_prop", "back", "weight_gradient", "assign")
 
     #: From this many weights on, a one-pattern level writes its gradient with ``einsum``
     #: (``'i,j->ij'``: 85 µs for W8's 256 x 785 where the broadcast multiply takes 105);
@@ -191,13 +192,16 @@ class _Dense:
         self.prop_rows = lv.prop_rows
         self.gy_prop, self.back = buf.add_target(lv.prop_rows, n_prop) if n_prop else (None, None)
         self.assign = lv.assign
-        # one pattern (online): the weight gradient is an outer product, which a broadcast
-        # multiply writes twice as fast as a matrix product with an inner dimension of 1
-        # (the same bits: each entry is one product either way)
-        self.grad = np.multiply if batch == 1 else np.matmul
-        self.outer = None
-        if batch == 1 and lv.W.size >= self.EINSUM_OUTER:    # the same products, so the same bits
-            self.outer = (self.delta[:, 0], self.src[:, 0], self.G)
+        # dE/dw = delta(dst) · y(src), summed over the batch. One pattern (online): an outer
+        # product, which einsum (large levels) or a broadcast multiply writes twice as fast
+        # as a matrix product with an inner dimension of 1 (the same bits: one product each)
+        if batch > 1:
+            self.weight_gradient = functools.partial(np.matmul, self.delta, self.srcT, out=self.G)
+        elif lv.W.size >= self.EINSUM_OUTER:
+            self.weight_gradient = functools.partial(np.einsum, "i,j->ij", self.delta[:, 0], self.src[:, 0],
+                                                     out=self.G)
+        else:
+            self.weight_gradient = functools.partial(np.multiply, self.delta, self.srcT, out=self.G)
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
@@ -209,11 +213,7 @@ class _Dense:
         """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
         if self.idx is not None:                          # the scratch is shared: gather again
             out.take(self.idx, axis=0, out=self.gather, mode="clip")
-        if self.outer is not None:                        # dE/dw = delta(dst) · y(src), one pattern
-            d, y, G = self.outer
-            np.einsum("i,j->ij", d, y, out=G)
-        else:
-            self.grad(self.delta, self.srcT, out=self.G)  # dE/dw = delta(dst) · y(src), summed
+        self.weight_gradient()                            # dE/dw = delta(dst) · y(src), summed
         if self.WpT is not None:                          # message delta·w back to the sources
             if self.assign and self.gy_prop is not None:  # the first they receive: straight into gy
                 np.matmul(self.WpT, self.delta, out=self.gy_prop)

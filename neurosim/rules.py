@@ -318,18 +318,16 @@ class Optimizer(abc.ABC):
             raise ValueError("three steps from finite weights and gradients gave non-finite weights")
         if theta[3] != frozen:
             raise ValueError("a step changed a weight whose mask is 0 (a frozen weight)")
+        if rule.part_step(theta, grad.copy()) is None:
+            return
         for part_mask in (mask, np.ones(6)):
             whole, parted = cls(), cls()
             a, b = np.linspace(-1.0, 1.0, 6), np.linspace(-1.0, 1.0, 6)
             whole.bind(a)
             parted.bind(b)
-            steps = parted.part_step(b, grad.copy())
-            if steps is None:
-                return
             for _ in range(3):
                 whole.step(a, grad, part_mask, None)
-                g = grad.copy()                     # a part step may use its gradient as scratch
-                steps = parted.part_step(b, g)
+                steps = parted.part_step(b, grad.copy())     # a part step may use its gradient as scratch
                 parted.count_step(b)
                 for part in (slice(0, 4), slice(4, 6)):
                     steps(part, None if part_mask.all() else part_mask)

@@ -91,7 +91,7 @@ class SGD(Optimizer):
         error : float, ndarray or None
             Not used by SGD.
         """
-        self._update(theta, grad, mask, slice(None))
+        self._update(theta, grad, mask, False, slice(None))
 
     def part_step(self, theta: np.ndarray, grad: np.ndarray):
         """``f(part, mask)``: this step for ``theta[part]`` alone (every entry of SGD changes
@@ -107,16 +107,19 @@ class SGD(Optimizer):
         -------
         callable
         """
-        return lambda part, mask: self._update(theta, grad, mask, part)
+        return lambda part, mask: self._update(theta, grad, mask, True, part)
 
-    def _update(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray | None, part: slice) -> None:
+    def _update(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray | None, scratch_grad: bool,
+                part: slice) -> None:
+        """The step for ``theta[part]``; ``scratch_grad``: ``grad[part]`` may be overwritten
+        (a part step's; :meth:`update` leaves the gradient as it found it)."""
         step = self._scratch
         if step is None or step.shape != theta.shape:
             step = self._scratch = np.empty_like(theta)
         theta, grad, step = theta[part], grad[part], step[part]
         if mask is None:                    # every entry trainable: one pass fewer, the same bits
             if not (self.l2 or self.momentum or self.weight_decay or "velocity" in self._arrays):
-                if part != slice(None):     # a part step may scale its gradient in place (no scratch)
+                if scratch_grad:            # a part step scales its gradient in place (no scratch)
                     step = grad
                 np.multiply(grad, self.learning_rate, out=step)
                 theta -= step
