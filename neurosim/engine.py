@@ -548,6 +548,7 @@ class _Buffers:
         self.inputs = self.fixed[:plan.n_inputs]
         rows = plan.out_rows
         self.Y = _units_last(out[rows]) if isinstance(rows, slice) else None
+        self.gY = _units_last(gy[rows]) if isinstance(rows, slice) else None   # dE/dy of Y, laid out alike
         self._scratch: dict[str, np.ndarray] = {}
         sizes: dict[str, int] = {}
         kinds = {"dense": _Dense, "gather": _Gather} if plan.members is None else {"dense": _DenseEnsemble}
@@ -1152,8 +1153,12 @@ class Plan:
         for run in zero:
             gy[run] = 0.0
         if value and not fused and loss.value_and_gradient is not None:     # both from one pass
-            E, g = loss.value_and_gradient(Y, T)
-            gy[gen_rows] = _units_first(g)
+            if buf.gY is not None:                           # dE/dy written straight into its rows
+                E = loss.value_and_gradient(Y, T, buf.gY)
+            else:
+                g = np.empty_like(Y)
+                E = loss.value_and_gradient(Y, T, g)
+                gy[gen_rows] = _units_first(g)
         else:
             E = loss.value(Y, T) if value else None
             if n_general:

@@ -318,10 +318,13 @@ class Loss:
         The loss as scalar expressions of one output, for the ``python`` and ``numba``
         backends (without it networks train on numpy with this loss).
     value_and_gradient : callable, optional
-        ``value_and_gradient(y, t) -> (value, dE/dy)``, both in one go for a loss whose
-        two share their work (mse: both come from ``y − t``); it must return exactly
-        the bits ``value`` and ``gradient`` return (the registry checks). Used by the
-        engine where a pass needs both and no output has a fused delta.
+        ``value_and_gradient(y, t, out) -> value``, both in one go for a loss whose two
+        share their work (mse: both come from ``y − t``): it writes ``dE/dy`` into
+        ``out`` (an array shaped and laid out like ``y``: the engine passes the rows of
+        its own ``dE/dy`` state, so the gradient is never copied) and returns the value.
+        The numbers must be exactly the bits ``value`` and ``gradient`` give (the
+        registry checks). Used by the engine where a pass needs both and no output has
+        a fused delta.
 
     Notes
     -----
@@ -339,7 +342,7 @@ class Loss:
     targets: tuple[float, float] | None = None
     min_outputs: int = 1
     scalar: ScalarLoss | None = None
-    value_and_gradient: Callable[[Array, Array], tuple[Any, Array]] | None = None
+    value_and_gradient: Callable[[Array, Array, Array], Any] | None = None
 
     def check_targets(self, T: Array) -> None:
         """Refuse targets outside :attr:`targets`, and fewer outputs than :attr:`min_outputs`.
@@ -394,24 +397,35 @@ class Loss:
         if members:
             _returned("value(y, t) for y of shape (2, 4, 3) (two ensemble members)", self.value(np.stack([y, y]), t),
                       (2,))
+            if self.value_and_gradient is not None:
+                yy = np.stack([y, y])
+                _returned("value_and_gradient(y, t, out) for y of shape (2, 4, 3) (two ensemble members)",
+                          self.value_and_gradient(yy, t, np.empty_like(yy)), (2,))
             return
         _returned("value(y, t) for y of shape (4, 3)", self.value(y.copy(), t), ())
         _returned("gradient(y, t) for y of shape (4, 3)", self.gradient(y.copy(), t), (4, 3))
         for activation, delta in self.fused.items():
             _returned(f"fused[{activation!r}](y, t) for y of shape (4, 3)", delta(y.copy(), t), (4, 3))
         if self.value_and_gradient is not None:
-            both = self.value_and_gradient(y.copy(), t)
-            if not (isinstance(both, tuple) and len(both) == 2):
-                raise ValueError(f"value_and_gradient(y, t) must return (value, gradient), not {both!r:.80}")
-            for what, got, want in (("value", both[0], self.value(y.copy(), t)),
-                                    ("gradient", both[1], self.gradient(y.copy(), t))):
-                if not np.array_equal(np.asarray(got), np.asarray(want)):
-                    first = np.flatnonzero(np.asarray(got).ravel() != np.asarray(want).ravel())
-                    at = int(first[0]) if len(first) else 0
-                    raise ValueError(f"value_and_gradient(y, t) gave a {what} other than {what}(y, t) gives "
-                                     f"(entry {at}: {float(np.asarray(got).ravel()[at])!r} against "
-                                     f"{float(np.asarray(want).ravel()[at])!r}); it must return exactly the "
-                                     "same numbers")
+            # in C order and in the engine's: its state is neuron-major, so y and out are
+            # the transposes of C arrays, and the sums must not depend on that (on this
+            # sample, summing the squares in the order of a Fortran-order out shows)
+            rng = np.random.default_rng(1)
+            yb, tb = rng.random((6, 7)) * 0.8 + 0.1, np.where(rng.random((6, 7)) < 0.5, low, high)
+            for layout, yl, tl in (("", y, t), (" (Fortran order)", np.asfortranarray(yb), tb)):
+                out = np.full_like(yl, np.nan)
+                value = self.value_and_gradient(yl.copy(order="K"), tl, out)
+                _returned(f"value_and_gradient(y, t, out) for y of shape {yl.shape}{layout}", value, ())
+                for what, got, want in (("value", value, self.value(yl.copy(order="K"), tl)),
+                                        ("gradient written into out", out, self.gradient(yl.copy(order="K"), tl))):
+                    if not np.array_equal(np.asarray(got), np.asarray(want)):
+                        first = np.flatnonzero(np.asarray(got).ravel() != np.asarray(want).ravel())
+                        at = int(first[0]) if len(first) else 0
+                        raise ValueError(f"value_and_gradient(y, t, out) gave a {what} other than "
+                                         f"{what.split()[0]}(y, t) gives{layout} (entry {at}: "
+                                         f"{float(np.asarray(got).ravel()[at])!r} against "
+                                         f"{float(np.asarray(want).ravel()[at])!r}); it must return exactly the "
+                                         "same numbers")
         if self.scalar is not None:
             terms = np.array([self.value(y[i:i + 1, j:j + 1].copy(), t[i:i + 1, j:j + 1]) for i in range(4)
                               for j in range(3)]).reshape(4, 3)

@@ -29,17 +29,19 @@ _AXES = (-2, -1)
 
 def _mse_value(y, t):
     # ½ Σ (t − y)²; the ½ outside the sum is exact (a power of two) and this form runs
-    # every epoch, so it makes one temporary instead of three
-    d = y - t
+    # every epoch, so it makes one temporary instead of three. The squares are summed in
+    # C order whatever the layout of y and t, so the sum is the same whoever computes it.
+    d = np.subtract(y, t, order="C")
     np.multiply(d, d, out=d)
     return 0.5 * d.sum(axis=_AXES)
 
 
-def _mse_value_and_gradient(y, t):
-    # both from one y − t: the value's squares go to a temporary of their own, so the
-    # numbers are exactly _mse_value's and the gradient's
-    d = y - t
-    return 0.5 * (d * d).sum(axis=_AXES), d
+def _mse_value_and_gradient(y, t, out):
+    # both from one y − t, written into out (the engine's dE/dy rows, laid out like y); the
+    # squares go to a C-order temporary of their own, so the numbers are exactly
+    # _mse_value's and the gradient's
+    np.subtract(y, t, out=out)
+    return 0.5 * np.multiply(out, out, order="C").sum(axis=_AXES)
 
 
 def _bce_value(y, t):

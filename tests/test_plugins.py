@@ -867,7 +867,21 @@ def test_a_loss_whose_value_and_gradient_differ_from_its_value_and_gradient_is_r
     mse = neurosim.default_registry().loss("mse")
     mse.check_contract()                                   # the built-in gives exactly the same bits
     off = neurosim.Loss("off", mse.value, mse.gradient,
-                        value_and_gradient=lambda y, t: (mse.value(y, t) * (1 + 2e-16), mse.gradient(y, t)))
-    with pytest.raises(ValueError, match=r"value_and_gradient\(y, t\) gave a value other than value\(y, t\) gives "
-                                         r"\(entry 0: 1\.48917438\d+ against 1\.48917438\d+\)"):
+                        value_and_gradient=lambda y, t, out: mse.value_and_gradient(y, t, out) * (1 + 2e-16))
+    with pytest.raises(ValueError, match=r"value_and_gradient\(y, t, out\) gave a value other than value\(y, t\) "
+                                         r"gives \(entry 0: 1\.48917438\d+ against 1\.48917438\d+\)"):
         off.check_contract()
+
+    def half_written(y, t, out):                           # the right value, the gradient left out
+        out[..., 0] = (y - t)[..., 0]
+        return mse.value(y, t)
+    with pytest.raises(ValueError, match=r"gave a gradient written into out other than gradient\(y, t\) gives "
+                                         r"\(entry 1: nan against "):
+        neurosim.Loss("half", mse.value, mse.gradient, value_and_gradient=half_written).check_contract()
+
+    def in_outs_order(y, t, out):                          # the squares summed in the layout of out
+        np.subtract(y, t, out=out)
+        return 0.5 * (out * out).sum(axis=(-2, -1))
+    with pytest.raises(ValueError, match=r"gave a value other than value\(y, t\) gives \(Fortran order\) "
+                                         r"\(entry 0: 7\.23354101272405\d+ against 7\.23354101272405\d+\)"):
+        neurosim.Loss("layout", mse.value, mse.gradient, value_and_gradient=in_outs_order).check_contract()
