@@ -363,7 +363,7 @@ class _DenseEnsemble:
     __slots__ = ("buf", "fixed_idx", "Ff", "Wf", "Gf", "idx", "gather", "Sc", "ScT", "Wc", "WcT", "Gc",
                  "net", "net2", "netK", "delta2", "deltaK", "summed", "summedK", "sent", "sentT", "prop_rows",
                  "gy_prop", "back", "one", "W1c", "G1c", "delta1", "assign", "fixed_product", "fixedT",
-                 "bias_only")
+                 "bias_only", "Wall", "Sall")
 
     def __init__(self, lv: _Level, buf: _Buffers, batch: int):
         n, K, ns = lv.W.shape
@@ -415,6 +415,12 @@ class _DenseEnsemble:
         # same sum (w_b + Σ w·y == Σ w·y + w_b), two passes over the level fewer
         fixed_rows = np.arange(buf.plan.n_units)[lv.src][:pf] if pf else ()
         self.bias_only = pf == 1 and bool(nc) and int(fixed_rows[0]) >= buf.plan.n_inputs
+        # ... and when that bias unit's row and the computing sources' rows are one run of
+        # the state (as in a layered net), the state's own row of ones for the bias makes
+        # the whole sum one stacked product (W6's output level: 57 µs instead of 71)
+        self.Wall = self.Sall = None
+        if self.bias_only and isinstance(lv.src, slice):
+            self.Wall, self.Sall = lv.W.transpose(1, 0, 2), buf.out[lv.src].transpose(1, 0, 2)
         # the shared sources' gradient, delta (n·K, batch) @ fixed.T: with a few sources and
         # many rows OpenBLAS is 3-4x faster on a contiguous copy of fixed.T than on the
         # transposed view (W6's first level: 40 µs instead of 150); elsewhere the view wins
@@ -432,6 +438,9 @@ class _DenseEnsemble:
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input, for every member."""
+        if self.Wall is not None:
+            np.matmul(self.Wall, self.Sall, out=self.netK)
+            return
         if self.bias_only:
             if self.idx is not None:
                 out.take(self.idx, axis=0, out=self.gather, mode="clip")
@@ -544,6 +553,7 @@ class _Buffers:
             self.fixed = out[:plan.n_fixed]
         else:
             self.fixed = np.empty((plan.n_fixed, batch), dtype)
+            out[plan.n_inputs:plan.n_fixed] = 1.0          # every member's bias rows (see _DenseEnsemble)
         self.fixed[plan.n_inputs:] = 1.0                   # bias units: always 1
         self.inputs = self.fixed[:plan.n_inputs]
         rows = plan.out_rows

@@ -251,7 +251,10 @@ def ensemble_trainer(net, X: np.ndarray, T: np.ndarray, loss, *, members: int, s
     template = net.to_dict()
 
     def init_weights(fan_in, fan_out, k):
-        return net.initializer(np.random.default_rng(seeds[k]), fan_in, fan_out, **net.init_options)
+        # default_rng(seed)'s generator, made directly: the same stream at half the cost,
+        # which a thousand members notice (15 ms of W6's 0.5 s)
+        rng = np.random.Generator(np.random.PCG64(seeds[k]))
+        return net.initializer(rng, fan_in, fan_out, **net.init_options)
 
     plan = Plan(net._synced_graph(), net.inputs, net.biases, net.outputs, net.registry, net.dtype, init_weights,
                 members=members, redraw=True)
