@@ -556,6 +556,7 @@ class _Buffers:
             out[plan.n_inputs:plan.n_fixed] = 1.0          # every member's bias rows (see _DenseEnsemble)
         self.fixed[plan.n_inputs:] = 1.0                   # bias units: always 1
         self.inputs = self.fixed[:plan.n_inputs]
+        self.fed = None            # the private inputs the input rows hold (see Plan.forward)
         rows = plan.out_rows
         self.Y = _units_last(out[rows]) if isinstance(rows, slice) else None
         self.gY = _units_last(gy[rows]) if isinstance(rows, slice) else None   # dE/dy of Y, laid out alike
@@ -1077,15 +1078,20 @@ class Plan:
                       (kernel if (large := next(each)) is None else _Threaded(kernel, large, blas), segs)
                       for kernel, segs in buf.levels]
 
-    def forward(self, X: np.ndarray) -> _Buffers:
+    def forward(self, X: np.ndarray, private: bool = False) -> _Buffers:
         """Forward phase for validated inputs ``X`` of shape ``(batch, n_inputs)``.
 
         Returns the buffers holding every unit's ``net`` and ``out`` (neuron-major).
+        ``private``: the caller owns ``X`` and never changes it, so when the last pass
+        on these buffers was fed this very array its copy in the input rows is still
+        there and is not made again (batch training's one batch, every epoch).
         """
         buf = self.buffers(X.shape[0])
         out = buf.out
         buf.delta_valid = False
-        buf.inputs[...] = X.T
+        if not (private and buf.fed is X):
+            buf.inputs[...] = X.T
+        buf.fed = X if private else None
         blas = buf.blas                                      # BLAS threads per level, or None
         if blas is None:
             self._forward_levels(buf.levels, out)

@@ -238,3 +238,33 @@ def test_schedule_and_stop_must_be_functions_and_schedule_sees_only_epochs_that_
     history = xor_net().train(XOR_X, XOR_T, epochs=50, mode="batch", schedule=seen.append,
                               stop=lambda E, Y, T: len(seen) >= 3)
     assert len(history) == 3 and seen == [0, 1, 2]      # stopped after epoch 3: epoch 3 never began
+
+
+def test_batch_inputs_stay_in_place_until_another_pass_replaces_them(monkeypatch):
+    # Batch mode feeds its one (private) batch every epoch and copies it into the input
+    # rows once; a pass on other inputs of the same size in between (a callback's
+    # predict, the validation set) must make the next training pass copy it again.
+    # Against a run whose passes all copy: the same bits, epoch by epoch.
+    rng = np.random.default_rng(3)
+    X, T = rng.random((4, 2)), rng.random((4, 1))
+    other = rng.random((4, 2))
+
+    def run():
+        net, seen = xor_net(seed=2), []
+        history = net.train(X, T, epochs=6, mode="batch", learning_rate=2.0, validation=(other, T),
+                            callbacks=[lambda progress: seen.append(net.predict(other)[0, 0])])
+        return history, net.compile().theta.copy(), seen
+
+    kept = run()
+    copies = []
+    forward = neurosim.engine.Plan.forward
+
+    def always_copy(self, X, private=False):
+        copies.append(private)
+        return forward(self, X)
+    monkeypatch.setattr(neurosim.engine.Plan, "forward", always_copy)
+    copied = run()
+    assert True in copies                                   # the training passes would have kept theirs
+    assert np.array_equal(kept[0], copied[0]) and np.array_equal(kept[1], copied[1]) and kept[2] == copied[2]
+    plain = xor_net(seed=2)
+    assert np.array_equal(plain.train(X, T, epochs=6, mode="batch", learning_rate=2.0), kept[0])

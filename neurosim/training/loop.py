@@ -537,6 +537,9 @@ class Trainer:
             X_, T_ = np.asfortranarray(X), T
         else:
             X_, T_ = X, T
+        # a copy of our own that nobody changes: a pass fed the same chunk as the pass
+        # before it on the same buffers (batch mode's one chunk) need not copy it again
+        private = X_ is not X and not reorder
         chunks = [(X_[i:i + size], T_[i:i + size]) for i in range(0, n, size)]
         theta, grad = plan.theta, plan.grad
         # large nets: online and minibatch updates level by level inside the backward pass;
@@ -588,7 +591,7 @@ class Trainer:
                         # a callback, hook, criterion or schedule may have frozen weights since
                         checked, self._all_trainable = self.mask, bool(self.mask.all())
                     for k, (Xc, Tc) in enumerate(chunks):
-                        plan.forward(Xc)
+                        plan.forward(Xc, private)
                         if parts is not None:                 # each level updated once its gradient is in
                             self.optimizer.count_step(theta)
                             E = plan.backward(Tc, loss, value=running, after=parts)
