@@ -768,20 +768,24 @@ class Plan:
             row += n_dst
         if pending:
             fan_in, fan_out = np.concatenate(fan_in), np.concatenate(fan_out)
+            drawn = np.empty((K, len(fan_in)), self.dtype)     # every member's draws, then put in place at once
             for k in range(K):
                 try:
-                    drawn = np.asarray(init_weights(fan_in, fan_out, k), dtype=self.dtype)
+                    drawn_k = np.asarray(init_weights(fan_in, fan_out, k), dtype=self.dtype)
                 except Exception as exc:
                     raise PluginError(f"the weight initialiser failed: {type(exc).__name__}: {exc}; check its "
                                       "options") from exc
-                if drawn.shape != fan_in.shape or not np.isfinite(drawn).all():
-                    raise PluginError(f"the weight initialiser returned {drawn.shape} values (finite: "
-                                      f"{bool(np.isfinite(drawn).all())}) for {len(fan_in)} edges; it must "
-                                      "return one finite weight per edge")
-                at = 0
-                for Wm, r, c in pending:
-                    Wm[r, k, c] = drawn[at:at + len(r)]
-                    at += len(r)
+                if drawn_k.shape != fan_in.shape:
+                    raise PluginError(f"the weight initialiser returned {drawn_k.shape} values for {len(fan_in)} "
+                                      "edges; it must return one finite weight per edge")
+                drawn[k] = drawn_k
+            if not np.isfinite(drawn).all():
+                raise PluginError(f"the weight initialiser returned non-finite values for {len(fan_in)} edges; "
+                                  "it must return one finite weight per edge")
+            at = 0
+            for Wm, r, c in pending:
+                Wm[r, :, c] = drawn[:, at:at + len(r)].T
+                at += len(r)
         for Wm, r, c, values in user_set:
             Wm[r, :, c] = values[:, None]
         #: the gather levels' edges by source: [inputs and biases, level 0, level 1, ...]

@@ -1290,6 +1290,35 @@ def test_a_plugin_that_breaks_its_contract_is_named_with_what_it_returned(kind, 
     assert err
 
 
+@pytest.mark.parametrize("draw, fragments", [
+    (lambda rng, fan_in, fan_out: np.full(len(fan_in), np.nan), ("returned non-finite values for 6 edges",)),
+    (lambda rng, fan_in, fan_out: np.zeros(len(fan_in) + 1), ("returned (7,) values for 6 edges",)),
+    (lambda rng, fan_in, fan_out: 1 / 0, ("the weight initialiser failed: ZeroDivisionError",)),
+])
+@pytest.mark.parametrize("members", [None, 3])
+def test_an_initialiser_that_draws_badly_is_refused(draw, fragments, members):
+    # the single network draws once; an ensemble's first draw (the template's) is good and
+    # every member's own draw is not
+    class Bad:
+        @neurosim.hookimpl
+        def neurosim_register_initializers(self, register):
+            calls = []
+
+            def first_good(rng, fan_in, fan_out):
+                calls.append(1)
+                return np.zeros(len(fan_in)) if members is not None and len(calls) == 1 else draw(rng, fan_in, fan_out)
+            register(neurosim.Initializer("bad", first_good))
+
+    net = neurosim.Network(seed=0, init="bad", registry=neurosim.make_registry([Bad()]))
+    net.add_layer("i", 2, kind="input")
+    b = net.add_bias()
+    net.add_layer("h", 2, "sigmoid", output=True, connect_from=[net.inputs], bias=b)
+    if members is None:
+        refused(PluginError, fragments, net.compile)
+    else:
+        refused(PluginError, fragments, net.train, XOR_X, [[0.0, 1.0]] * 4, epochs=1, ensemble=members)
+
+
 def test_errors_from_inside_a_run_name_the_scenario_file(write, capsys):
     """A plugin's own error (here an initialiser given a bad option value) reaches the user
     with the file in front, exit 2."""
