@@ -131,6 +131,17 @@ class Switch:
                 release()
 
 
+def _controllers() -> list | None:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process; None
+    without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController        # optional: the fast extra
+    except ImportError:
+        return None
+    import numpy  # noqa: F401  (the BLAS numpy loads must be in the process to be found)
+    return ThreadpoolController().select(user_api="blas").lib_controllers
+
+
 def _find() -> Switch | None:
     """The switch for the BLAS libraries loaded in this process, or None (``_why`` says why)."""
     global _why
@@ -138,13 +149,10 @@ def _find() -> Switch | None:
     if user:
         _why = f"{user[0]} is set: the user's thread count is kept"
         return None
-    try:
-        from threadpoolctl import ThreadpoolController        # optional: the fast extra
-    except ImportError:
+    controllers = _controllers()
+    if controllers is None:
         _why = "threadpoolctl is not installed (pip install 'neurosim[fast]')"
         return None
-    import numpy  # noqa: F401  (the BLAS numpy loads must be in the process to be found)
-    controllers = ThreadpoolController().select(user_api="blas").lib_controllers
     if not controllers:
         _why = "threadpoolctl found no BLAS library in this process"
         return None
@@ -223,12 +231,14 @@ def describe() -> dict[str, Any]:
     -------
     dict
         ``active`` (bool), ``mode`` (``"auto"`` or ``"off"``), ``threshold``
-        (:data:`THRESHOLD`), ``libraries`` (the BLAS libraries found:
-        ``internal_api``, ``num_threads`` now) and ``reason`` (empty when active).
+        (:data:`THRESHOLD`), ``libraries`` (the BLAS libraries threadpoolctl finds, also
+        when they are not switched: ``internal_api``, ``num_threads`` now; empty without
+        threadpoolctl) and ``reason`` (empty when active).
     """
     sw = switch()
-    libraries = [] if sw is None else [{"internal_api": getattr(c, "internal_api", None),
-                                        "num_threads": c.get_num_threads()} for c in sw.controllers]
+    found = sw.controllers if sw is not None else _controllers() or []
+    libraries = [{"internal_api": getattr(c, "internal_api", None), "num_threads": c.get_num_threads()}
+                 for c in found]
     reason = _why if sw is None else ("" if _mode == "auto" else "set_blas_threads('off') or NEUROSIM_BLAS_THREADS=off")
     return {"active": sw is not None and _mode == "auto", "mode": _mode, "threshold": THRESHOLD,
             "libraries": libraries, "reason": reason}

@@ -152,6 +152,8 @@ def test_nothing_is_switched_when_the_user_set_the_thread_count(fresh):
     assert threads.switch() is None
     info = threads.describe()
     assert info["active"] is False and "OPENBLAS_NUM_THREADS" in info["reason"]
+    if threads._controllers():                            # the library is still reported, with its count
+        assert info["libraries"] and all(lib["num_threads"] >= 1 for lib in info["libraries"])
     net = wide_net()
     X, T = data()
     net.gradients(X, T)
