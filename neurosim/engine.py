@@ -170,7 +170,7 @@ class _Dense:
     """Kernel of a dense level of a single network: one matrix product a direction."""
 
     __slots__ = ("W", "G", "idx", "gather", "src", "srcT", "net", "delta", "WpT", "tmp", "prop_rows",
-                 "gy_prop", "back", "weight_gradient", "assign")
+                 "gy_prop", "back", "weight_gradient", "assign", "buf", "scaled", "scaled_gradient")
 
     #: From this many weights on, a one-pattern level writes its gradient with ``einsum``
     #: (``'i,j->ij'``: 85 µs for W8's 256 x 785 where the broadcast multiply takes 105);
@@ -195,13 +195,20 @@ class _Dense:
         # dE/dw = delta(dst) · y(src), summed over the batch. One pattern (online): an outer
         # product, which einsum (large levels) or a broadcast multiply writes twice as fast
         # as a matrix product with an inner dimension of 1 (the same bits: one product each)
-        if batch > 1:
-            self.weight_gradient = functools.partial(np.matmul, self.delta, self.srcT, out=self.G)
-        elif lv.W.size >= self.EINSUM_OUTER:
-            self.weight_gradient = functools.partial(np.einsum, "i,j->ij", self.delta[:, 0], self.src[:, 0],
-                                                     out=self.G)
-        else:
-            self.weight_gradient = functools.partial(np.multiply, self.delta, self.srcT, out=self.G)
+        self.weight_gradient = self._gradient_product(self.delta)
+        # Plan.backward(scale=s): the deltas times s, into an array of the level's own (made
+        # on first use: only online and minibatch steps ask; delta stays the state's), and
+        # the same product from it, so the gradient written is s · dE/dw
+        self.buf = buf
+        self.scaled = self.scaled_gradient = None
+
+    def _gradient_product(self, delta: np.ndarray) -> Callable[[], Any]:
+        """``dE/dW = delta @ y[sources].T`` into ``G``, as one bound call."""
+        if delta.shape[1] > 1:
+            return functools.partial(np.matmul, delta, self.srcT, out=self.G)
+        if self.G.size >= self.EINSUM_OUTER:
+            return functools.partial(np.einsum, "i,j->ij", delta[:, 0], self.src[:, 0], out=self.G)
+        return functools.partial(np.multiply, delta, self.srcT, out=self.G)
 
     def forward(self, out: np.ndarray) -> None:
         """Sum each neuron's messages ``w·y`` into its net input."""
@@ -213,7 +220,15 @@ class _Dense:
         """Weight gradient, and the messages ``delta·w`` added to the sources' ``dE/dy``."""
         if self.idx is not None:                          # the scratch is shared: gather again
             out.take(self.idx, axis=0, out=self.gather, mode="clip")
-        self.weight_gradient()                            # dE/dw = delta(dst) · y(src), summed
+        scale = self.buf.scale
+        if scale is None:
+            self.weight_gradient()                        # dE/dw = delta(dst) · y(src), summed
+        else:                                             # s · dE/dw = (s · delta(dst)) · y(src)
+            if self.scaled is None:
+                self.scaled = np.empty_like(self.delta)
+                self.scaled_gradient = self._gradient_product(self.scaled)
+            np.multiply(self.delta, scale, out=self.scaled)
+            self.scaled_gradient()
         if self.WpT is not None:                          # message delta·w back to the sources
             if self.assign and self.gy_prop is not None:  # the first they receive: straight into gy
                 np.matmul(self.WpT, self.delta, out=self.gy_prop)
@@ -557,6 +572,7 @@ class _Buffers:
         self.fixed[plan.n_inputs:] = 1.0                   # bias units: always 1
         self.inputs = self.fixed[:plan.n_inputs]
         self.fed = None            # the private inputs the input rows hold (see Plan.forward)
+        self.scale = None          # what this backward pass multiplies the gradient by (Plan.backward)
         rows = plan.out_rows
         self.Y = _units_last(out[rows]) if isinstance(rows, slice) else None
         self.gY = _units_last(gy[rows]) if isinstance(rows, slice) else None   # dE/dy of Y, laid out alike
@@ -1149,7 +1165,8 @@ class Plan:
             self._loss_plans[loss.name] = plan
         return plan
 
-    def backward(self, T: np.ndarray, loss, value: bool = True, after: Callable[[slice], None] | None = None):
+    def backward(self, T: np.ndarray, loss, value: bool = True, after: Callable[[slice], None] | None = None,
+                 scale: float | None = None):
         """Backward phase after :meth:`forward`; fills ``grad`` and returns the total error.
 
         Parameters
@@ -1165,8 +1182,18 @@ class Plan:
             entry of :attr:`parts`; last level first), before the next level is worked
             on; it may change ``theta[part]``, which the rest of the pass no longer reads.
             Only for plans whose :attr:`parts` is not None.
+        scale : float, optional
+            Write ``scale · dE/dw`` into ``grad`` instead of the gradient: each level's
+            deltas are multiplied by it before the weight gradient's product (the deltas
+            themselves, the messages and the error are unchanged). For an optimiser's
+            :meth:`~neurosim.Optimizer.gradient_scale`; only for a single network whose
+            :attr:`parts` is not None.
         """
         buf = self.last
+        if scale is not None and (self.parts is None or self.members is not None):
+            raise ValueError("Plan.backward(scale=...) is for a single network's plan with parts (no tied "
+                             "sets, no gather levels)")
+        buf.scale = scale
         gy = buf.gy
         Y = self.output_values(buf)
         fused, gen_cols, gen_rows, n_general, zero = self._loss_plan(loss)

@@ -231,6 +231,26 @@ class Optimizer(abc.ABC):
         """
         return None
 
+    def gradient_scale(self) -> float | None:
+        """The number this rule's step first multiplies the gradient by, when it may be
+        folded into the backward pass; None (the default) when not.
+
+        A rule that offers :meth:`part_step` and whose step starts with ``s · grad`` for
+        every entry (SGD: ``s`` is the learning rate) may return ``s`` and accept
+        ``part_step(theta, grad, scaled=True)``, a step whose ``grad`` is already
+        ``s · dE/dw``. Online and minibatch training on large nets then has each level's
+        deltas multiplied by ``s`` before its weight gradient's product, so the product
+        writes ``s · dE/dw`` and the step saves a pass over the parameters. The numbers
+        can differ from :meth:`step`'s in the last bit (``(s·δ)·y`` against ``s·(δ·y)``),
+        and are the same bits when ``s`` is a power of two. Asked before every epoch, so
+        a schedule's new learning rate is used from its epoch on.
+
+        Returns
+        -------
+        float or None
+        """
+        return None
+
     @abc.abstractmethod
     def update(self, theta: Array, grad: Array, mask: Array, error: Any) -> None:
         """The rule itself: change ``theta`` in place (:meth:`step` counts and calls it).
@@ -295,8 +315,9 @@ class Optimizer(abc.ABC):
         Three steps on six entries, one of them frozen: the weights must stay finite and
         the frozen one must not move. A rule that offers :meth:`part_step` must make
         exactly the same steps through it, in two parts, with the mask and (while every
-        entry is trainable) without. A rule whose options have no defaults is tried when
-        it is made instead.
+        entry is trainable) without, and one with a :meth:`gradient_scale` the same steps
+        from the gradient multiplied by it (``scaled=True``). A rule whose options have no
+        defaults is tried when it is made instead.
 
         Raises
         ------
@@ -320,20 +341,25 @@ class Optimizer(abc.ABC):
             raise ValueError("a step changed a weight whose mask is 0 (a frozen weight)")
         if rule.part_step(theta, grad.copy()) is None:
             return
-        for part_mask in (mask, np.ones(6)):
-            whole, parted = cls(), cls()
-            a, b = np.linspace(-1.0, 1.0, 6), np.linspace(-1.0, 1.0, 6)
-            whole.bind(a)
-            parted.bind(b)
-            for _ in range(3):
-                whole.step(a, grad, part_mask, None)
-                steps = parted.part_step(b, grad.copy())     # a part step may use its gradient as scratch
-                parted.count_step(b)
-                for part in (slice(0, 4), slice(4, 6)):
-                    steps(part, None if part_mask.all() else part_mask)
-            if not np.array_equal(a, b):
-                raise ValueError(f"part_step's updates ({b.tolist()}) differ from step's ({a.tolist()}); "
-                                 "they must be the same numbers")
+        scale = rule.gradient_scale()
+        for scaled in (False, True) if scale is not None else (False,):
+            for part_mask in (mask, np.ones(6)):
+                whole, parted = cls(), cls()
+                a, b = np.linspace(-1.0, 1.0, 6), np.linspace(-1.0, 1.0, 6)
+                whole.bind(a)
+                parted.bind(b)
+                for _ in range(3):
+                    whole.step(a, grad, part_mask, None)
+                    # a part step may use its gradient as scratch; a scaled one gets s · grad
+                    given = grad * scale if scaled else grad.copy()
+                    steps = parted.part_step(b, given, scaled=True) if scaled else parted.part_step(b, given)
+                    parted.count_step(b)
+                    for part in (slice(0, 4), slice(4, 6)):
+                        steps(part, None if part_mask.all() else part_mask)
+                if not np.array_equal(a, b):
+                    what = f"part_step(scaled=True) from {scale} × the gradient" if scaled else "part_step"
+                    raise ValueError(f"{what}'s updates ({b.tolist()}) differ from step's ({a.tolist()}); "
+                                     "they must be the same numbers")
 
 
 @dataclass

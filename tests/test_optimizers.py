@@ -291,12 +291,24 @@ def test_a_rule_whose_part_steps_differ_from_its_steps_is_refused():
     class Drifting(SGD):
         name = "drifting"
 
-        def part_step(self, theta, grad):       # every part a little further than step goes
-            inner = super().part_step(theta, grad)
+        def part_step(self, theta, grad, scaled=False):       # every part a little further than step goes
+            inner = super().part_step(theta, grad, scaled)
             return lambda part, mask: (inner(part, mask), theta.__setitem__(part, theta[part] * (1 + 1e-12)))
 
     with pytest.raises(ValueError, match="part_step's updates .* differ from step's"):
         Drifting.check_contract()
+
+    class ScalesTwice(SGD):                     # says it takes s · grad, then scales it again
+        name = "scales_twice"
+
+        def part_step(self, theta, grad, scaled=False):
+            return super().part_step(theta, grad)
+
+    with pytest.raises(ValueError, match=r"part_step\(scaled=True\) from 0\.1 × the gradient's updates .* differ "
+                                         r"from step's"):
+        ScalesTwice.check_contract()
+    SGD.check_contract()                                  # the built-in keeps both
+    assert SGD(0.3).gradient_scale() == 0.3 and SGD(0.3, l2=0.01).gradient_scale() is None
 
     class Plugin:
         @neurosim.hookimpl

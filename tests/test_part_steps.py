@@ -1,8 +1,11 @@
 """Level-by-level optimiser steps: online and minibatch SGD on a net whose parameters
 outgrow the cache update each level's weights as soon as the backward pass has written
-their gradient (``Trainer.PART_STEP_BYTES``). Only the order in which independent entries
-change differs from one sweep after the pass, so every weight and every error must be
-the same bits; tied sets, batch mode and other optimisers keep the one sweep.
+their gradient (``Trainer.PART_STEP_BYTES``). SGD also folds its learning rate into the
+pass (``Optimizer.gradient_scale``): each level's deltas are multiplied by it before the
+weight gradient's product, so the step is one pass. With a learning rate that is a power
+of two that changes no bit, so every weight and every error must be the same bits as one
+sweep after the pass; with another the products round differently, within 1e-12. Tied
+sets, batch mode and other optimisers keep the one sweep.
 """
 
 import numpy as np
@@ -27,44 +30,78 @@ def data(n=24, seed=2):
     return rng.random((n, 40)), rng.random((n, 3))
 
 
-def counting_parts(net):
-    """Wrap the plan's backward; returns the list of ``after`` callables it was given."""
+def counting_parts(net, scales=None):
+    """Wrap the plan's backward; returns the list of ``after`` callables it was given (and
+    appends each pass's ``scale`` to ``scales``)."""
     plan = net.compile()
     seen, backward = [], plan.backward
 
     def counted(*args, **kwargs):
         seen.append(kwargs.get("after"))
+        if scales is not None:
+            scales.append(kwargs.get("scale"))
         return backward(*args, **kwargs)
     plan.backward = counted
     return seen
 
 
-@pytest.mark.parametrize("options", [
-    dict(mode="online", learning_rate=0.3),
-    dict(mode="online", learning_rate=0.2, momentum=0.9, weight_decay=0.001),
-    dict(mode="minibatch", batch_size=5, learning_rate=0.1, momentum=0.5, history="exact"),
-    dict(mode="minibatch", batch_size=8, optimizer="sgd",
-         optimizer_options={"learning_rate": 0.05, "momentum": 0.9, "nesterov": True, "l2": 0.01}),
+@pytest.mark.parametrize("options, scale, exact", [
+    (dict(mode="online", learning_rate=0.25), 0.25, True),
+    (dict(mode="online", learning_rate=0.5, momentum=0.9, weight_decay=0.001), 0.5, True),
+    (dict(mode="minibatch", batch_size=5, learning_rate=0.125, momentum=0.5, history="exact"), 0.125, True),
+    (dict(mode="online", learning_rate=0.3), 0.3, False),
+    (dict(mode="minibatch", batch_size=5, learning_rate=0.1, momentum=0.5, history="exact"), 0.1, False),
+    (dict(mode="minibatch", batch_size=8, optimizer="sgd",             # l2 is added before scaling: no fold
+          optimizer_options={"learning_rate": 0.05, "momentum": 0.9, "nesterov": True, "l2": 0.01}), None, True),
 ])
-def test_level_by_level_steps_give_the_same_bits_as_one_sweep(monkeypatch, options):
+def test_level_by_level_steps_give_the_numbers_of_one_sweep(monkeypatch, options, scale, exact):
     X, T = data()
     assert wide_net().compile().theta.nbytes >= Trainer.PART_STEP_BYTES
     parted, swept = wide_net(), wide_net()
-    seen = counting_parts(parted)
+    scales = []
+    seen = counting_parts(parted, scales)
     h_parted = parted.train(X, T, epochs=3, shuffle=np.random.default_rng(5), **options)
     assert seen and all(after is not None for after in seen)       # every update went level by level
+    assert set(scales) == {scale}
     monkeypatch.setattr(Trainer, "PART_STEP_BYTES", float("inf"))
-    seen_swept = counting_parts(swept)
+    scales_swept = []
+    seen_swept = counting_parts(swept, scales_swept)
     h_swept = swept.train(X, T, epochs=3, shuffle=np.random.default_rng(5), **options)
-    assert all(after is None for after in seen_swept)
-    assert np.array_equal(parted.compile().theta, swept.compile().theta)
-    assert np.array_equal(h_parted, h_swept)
-    assert not np.array_equal(parted.compile().theta, wide_net().compile().theta)
+    assert all(after is None for after in seen_swept) and set(scales_swept) == {None}
+    a, b = parted.compile().theta, swept.compile().theta
+    if exact:
+        assert np.array_equal(a, b) and np.array_equal(h_parted, h_swept)
+    else:                        # (lr·δ)·y against lr·(δ·y): the last bit, here and there
+        assert not np.array_equal(a, b)
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-15) and np.allclose(h_parted, h_swept, rtol=1e-12)
+    assert not np.allclose(a, wide_net().compile().theta, rtol=1e-3)
+
+
+def test_a_scaled_pass_leaves_deltas_messages_and_error_as_they_were():
+    # Plan.backward(scale=s) writes s · dE/dw and nothing else changes: deltas, the error,
+    # every unit's dE/dy; on one pattern (outer products) and on a batch (matrix products)
+    for n in (1, 6):
+        X, T = data(n=n)
+        plan = wide_net().compile()
+        plan.forward(X)
+        E = plan.backward(T, neurosim.default_registry().loss("mse"))
+        grad, delta, gy = plan.grad.copy(), plan.last.delta.copy(), plan.last.gy.copy()
+        plan.forward(X)
+        E_scaled = plan.backward(T, neurosim.default_registry().loss("mse"), scale=0.375)
+        assert E_scaled == E and np.array_equal(plan.last.delta, delta) and np.array_equal(plan.last.gy, gy)
+        assert np.allclose(plan.grad, 0.375 * grad, rtol=1e-13, atol=1e-15 * np.abs(grad).max())
+        assert not np.allclose(plan.grad, grad, rtol=1e-3)
+    with pytest.raises(ValueError, match="single network's plan with parts"):
+        tied = wide_net()
+        tied.tie([("i1", "h1"), ("i2", "h1")], name="t")
+        plan = tied.compile()
+        plan.forward(X)
+        plan.backward(T, neurosim.default_registry().loss("mse"), scale=0.5)
 
 
 def test_a_learning_rate_schedule_applies_before_the_epochs_first_update(monkeypatch):
     X, T = data()
-    rates = {0: 0.5, 1: 0.05, 2: 0.2}
+    rates = {0: 0.5, 1: 0.0625, 2: 0.25}                # powers of two: folded in, the same bits
 
     def trained(bytes_):
         monkeypatch.setattr(Trainer, "PART_STEP_BYTES", bytes_)
@@ -73,9 +110,13 @@ def test_a_learning_rate_schedule_applies_before_the_epochs_first_update(monkeyp
                                             batch_size=6, history="exact")
         rule = job.trainer.optimizer
         job.trainer.schedule = lambda epoch: setattr(rule, "learning_rate", rates[epoch])
+        scales.clear()
+        counting_parts(net, scales)
         return job.run().result(), net.compile().theta.copy(), rule.steps
 
+    scales = []
     h_parted, theta_parted, steps = trained(Trainer.PART_STEP_BYTES)
+    assert scales == [0.5] * 4 + [0.0625] * 4 + [0.25] * 4   # each epoch's rate folded into its passes
     h_swept, theta_swept, steps_swept = trained(float("inf"))
     assert np.array_equal(theta_parted, theta_swept) and np.array_equal(h_parted, h_swept)
     assert steps == steps_swept == 3 * 4                  # one count per update, 4 minibatches an epoch
@@ -127,7 +168,7 @@ def test_frozen_weights_stay_put_when_frozen_before_or_during_training(monkeypat
                 net.set_trainable("h2", "g3", False)       # between epochs: the next epoch must see it
                 frozen.append(net.weight("h2", "g3"))
         frozen = []
-        net.train(X, T, epochs=3, learning_rate=0.2, momentum=momentum, callbacks=[freeze_later])
+        net.train(X, T, epochs=3, learning_rate=0.25, momentum=momentum, callbacks=[freeze_later])
         return net, before, frozen
 
     parted, before, frozen = trained(Trainer.PART_STEP_BYTES)
@@ -144,7 +185,7 @@ def test_batch_mode_on_a_large_net_sweeps_once_through_the_part_step_with_the_sa
     swept_by_part, stepped = wide_net(), wide_net()
     calls = []
     sgd_update = neurosim.SGD._update
-    monkeypatch.setattr(neurosim.SGD, "_update", lambda self, *a: (calls.append(a[-1]), sgd_update(self, *a))[1])
+    monkeypatch.setattr(neurosim.SGD, "_update", lambda self, *a: (calls.append(a[4]), sgd_update(self, *a))[1])
     h_part = swept_by_part.train(X, T, epochs=4, mode="batch", **options)
     theta = swept_by_part.compile().theta
     assert calls == [slice(0, theta.size)] * 4             # one update an epoch, over all of theta

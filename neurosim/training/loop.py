@@ -545,9 +545,11 @@ class Trainer:
         # large nets: online and minibatch updates level by level inside the backward pass;
         # one update per epoch (batch mode) as one sweep, through the same part step
         parts = self._part_steps()
-        whole = None
+        whole = scaled_parts = None
         if single_chunk and parts is not None:
             whole, parts, everything = parts, None, slice(0, theta.size)
+        elif parts is not None and not self.lead:
+            scaled_parts = self._part_steps(scaled=True)
         watched, checked = self._asked or self.schedule is not None, None   # what may freeze weights
         start = self.epoch
         end = self.epochs if until is None else max(start, min(int(until), self.epochs))
@@ -587,6 +589,10 @@ class Trainer:
                     total = 0.0
                     if parts is not None and self.schedule is not None:
                         self.schedule(epoch)                  # before the first update, made in backward
+                    # a rule that folds its learning rate into the gradient: asked every epoch,
+                    # after the schedule, since a schedule or callback may change it
+                    scale = self.optimizer.gradient_scale() if scaled_parts is not None else None
+                    after = scaled_parts if scale is not None else parts
                     if (parts is not None or whole is not None) and (watched or self.mask is not checked):
                         # a callback, hook, criterion or schedule may have frozen weights since
                         checked, self._all_trainable = self.mask, bool(self.mask.all())
@@ -594,7 +600,7 @@ class Trainer:
                         plan.forward(Xc, private)
                         if parts is not None:                 # each level updated once its gradient is in
                             self.optimizer.count_step(theta)
-                            E = plan.backward(Tc, loss, value=running, after=parts)
+                            E = plan.backward(Tc, loss, value=running, after=after, scale=scale)
                             if running:
                                 total = total + np.asarray(E, np.float64)
                             continue
@@ -642,15 +648,22 @@ class Trainer:
     #: row blocks small enough to stay in the L2 cache was measured too: slower, more calls.)
     PART_STEP_BYTES = 256 * 1024
 
-    def _part_steps(self) -> Callable[[slice], None] | None:
+    def _part_steps(self, scaled: bool = False) -> Callable[[slice], None] | None:
         """``after(part)`` for :meth:`Plan.backward` making the optimiser's update level by
         level, or None where the whole step is made at once (small nets, tied sets, rules
-        without :meth:`~neurosim.Optimizer.part_step`)."""
+        without :meth:`~neurosim.Optimizer.part_step`). ``scaled``: the step for gradients
+        the pass multiplied by the rule's :meth:`~neurosim.Optimizer.gradient_scale`
+        (None when the rule has none)."""
         plan = self.plan
         if plan.parts is None or plan.theta.nbytes < self.PART_STEP_BYTES or \
                 not isinstance(self.optimizer, Optimizer):
             return None
-        step = self.optimizer.part_step(plan.theta, plan.grad)
+        if scaled:
+            if self.optimizer.gradient_scale() is None:
+                return None
+            step = self.optimizer.part_step(plan.theta, plan.grad, scaled=True)
+        else:
+            step = self.optimizer.part_step(plan.theta, plan.grad)
         if step is None:
             return None
         return lambda part: step(part, None if self._all_trainable else self.mask)

@@ -93,7 +93,7 @@ class SGD(Optimizer):
         """
         self._update(theta, grad, mask, False, slice(None))
 
-    def part_step(self, theta: np.ndarray, grad: np.ndarray):
+    def part_step(self, theta: np.ndarray, grad: np.ndarray, scaled: bool = False):
         """``f(part, mask)``: this step for ``theta[part]`` alone (every entry of SGD changes
         from its own gradient and velocity only; see :meth:`neurosim.Optimizer.part_step`);
         ``mask`` None says every entry is trainable.
@@ -102,23 +102,35 @@ class SGD(Optimizer):
         ----------
         theta, grad : ndarray
             The plan's flat parameters and gradient.
+        scaled : bool, default False
+            ``grad`` holds ``learning_rate × dE/dw`` already (:meth:`gradient_scale`).
 
         Returns
         -------
         callable
         """
-        return lambda part, mask: self._update(theta, grad, mask, True, part)
+        return lambda part, mask: self._update(theta, grad, mask, True, part, scaled)
+
+    def gradient_scale(self) -> float | None:
+        """The learning rate, which the backward pass may fold into the gradient (see
+        :meth:`neurosim.Optimizer.gradient_scale`); None with an ``l2`` penalty, which is
+        added to the gradient before it is scaled."""
+        return None if self.l2 else float(self.learning_rate)
 
     def _update(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray | None, scratch_grad: bool,
-                part: slice) -> None:
+                part: slice, scaled: bool = False) -> None:
         """The step for ``theta[part]``; ``scratch_grad``: ``grad[part]`` may be overwritten
-        (a part step's; :meth:`update` leaves the gradient as it found it)."""
+        (a part step's; :meth:`update` leaves the gradient as it found it); ``scaled``:
+        ``grad`` is ``learning_rate × dE/dw`` already (no l2 then)."""
         step = self._scratch
         if step is None or step.shape != theta.shape:
             step = self._scratch = np.empty_like(theta)
         theta, grad, step = theta[part], grad[part], step[part]
         if mask is None:                    # every entry trainable: one pass fewer, the same bits
             if not (self.l2 or self.momentum or self.weight_decay or "velocity" in self._arrays):
+                if scaled:                  # the backward pass scaled it: one pass
+                    theta -= grad
+                    return
                 if scratch_grad:            # a part step scales its gradient in place (no scratch)
                     step = grad
                 np.multiply(grad, self.learning_rate, out=step)
@@ -130,7 +142,8 @@ class SGD(Optimizer):
         np.multiply(grad, mask, out=step)
         if self.l2:
             step += self.l2 * theta * mask
-        step *= self.learning_rate
+        if not scaled:
+            step *= self.learning_rate
         if self.momentum:
             v = self.state("velocity")[part]
             v *= self.momentum
