@@ -270,6 +270,8 @@ class Activation:
 def _returned(call: str, value: Any, shape: tuple) -> np.ndarray:
     """``value`` when it is a finite float array of ``shape`` (or a scalar for ``()``);
     else a ValueError saying what ``call`` returned instead."""
+    if isinstance(value, (tuple, list)):       # e.g. (value, gradient) where one number is due
+        raise ValueError(f"{call} returned a {type(value).__name__} of {len(value)} items, not a float array")
     if not isinstance(value, (np.ndarray, float, np.floating)) or np.asarray(value).dtype.kind not in "fiu":
         raise ValueError(f"{call} returned {type(value).__name__} {value!r:.80}, not a float array")
     value = np.asarray(value)

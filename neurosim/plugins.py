@@ -240,7 +240,7 @@ class Registry:
             try:
                 check()
             except Exception as exc:          # the plugin's own code raised, or broke the contract
-                raise PluginError(f"{kind} {name!r} from plugin {plugin_name!r} does not keep its contract: "
+                raise PluginError(f"{kind} {name!r} from plugin {self._shown(plugin_name)} does not keep its contract: "
                                   f"{exc if isinstance(exc, ValueError) else f'{type(exc).__name__}: {exc}'}"
                                   ) from exc
         self._items[kind][name] = obj

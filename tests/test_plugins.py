@@ -7,6 +7,7 @@ import configparser
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -879,9 +880,28 @@ def test_a_loss_whose_value_and_gradient_differ_from_its_value_and_gradient_is_r
                                          r"\(entry 1: nan against "):
         neurosim.Loss("half", mse.value, mse.gradient, value_and_gradient=half_written).check_contract()
 
+    def both(y, t, out):                                   # the old contract: (value, gradient)
+        out[...] = y - t
+        return mse.value(y, t), out
+    with pytest.raises(ValueError, match=r"value_and_gradient\(y, t, out\) for y of shape \(4, 3\) returned a "
+                                         r"tuple of 2 items, not a float array"):
+        neurosim.Loss("both", mse.value, mse.gradient, value_and_gradient=both).check_contract()
+
     def in_outs_order(y, t, out):                          # the squares summed in the layout of out
         np.subtract(y, t, out=out)
         return 0.5 * (out * out).sum(axis=(-2, -1))
     with pytest.raises(ValueError, match=r"gave a value other than value\(y, t\) gives \(Fortran order\) "
                                          r"\(entry 0: 7\.23354101272405\d+ against 7\.23354101272405\d+\)"):
         neurosim.Loss("layout", mse.value, mse.gradient, value_and_gradient=in_outs_order).check_contract()
+
+
+def test_a_file_plugin_that_breaks_a_contract_is_named_by_its_file(tmp_path):
+    path = _write_plugin(tmp_path, "bad_loss_file", """
+        @hookimpl
+        def neurosim_register_losses(register):
+            register(Loss("badsum", lambda y, t: np.sum(y - t, axis=-1), lambda y, t: y - t))
+    """)
+    with pytest.raises(PluginError, match=rf"loss 'badsum' from plugin the file {re.escape(str(path))} does not "
+                                          r"keep its contract: value\(y, t\) for y of shape \(4, 3\) returned an "
+                                          r"array of shape \(4,\)"):
+        neurosim.make_registry([str(path)])

@@ -240,6 +240,14 @@ def test_schedule_and_stop_must_be_functions_and_schedule_sees_only_epochs_that_
     assert len(history) == 3 and seen == [0, 1, 2]      # stopped after epoch 3: epoch 3 never began
 
 
+@pytest.mark.parametrize("mode, says", [("online", "updates after every pattern"),
+                                         ("batch", "updates once per epoch, over all patterns")])
+def test_a_batch_size_outside_minibatch_mode_is_refused_saying_what_the_mode_does(mode, says):
+    with pytest.raises(neurosim.DataError, match=rf"batch_size applies to mode='minibatch' \(patterns per update\); "
+                                                 rf"mode='{mode}' {says}: leave batch_size out, or use mode='minibatch'"):
+        xor_net().train(XOR_X, XOR_T, mode=mode, batch_size=2)
+
+
 def test_batch_inputs_stay_in_place_until_another_pass_replaces_them(monkeypatch):
     # Batch mode feeds its one (private) batch every epoch and copies it into the input
     # rows once; a pass on other inputs of the same size in between (a callback's

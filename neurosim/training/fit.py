@@ -82,8 +82,9 @@ class TrainingRun:
             raise DataError("seeds applies to an ensemble (ensemble=K, one seed per member); a single network "
                             "draws its weights from Network(seed=...)")
         if batch_size is not None and mode != "minibatch":
+            every = "after every pattern" if mode == "online" else "once per epoch, over all patterns"
             raise DataError(f"batch_size applies to mode='minibatch' (patterns per update); mode={mode!r} "
-                            "updates after every pattern (online) or once per epoch (batch)")
+                            f"updates {every}: leave batch_size out, or use mode='minibatch'")
         for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
             if value is None and name == "batch_size":
                 continue
