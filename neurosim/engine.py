@@ -1101,10 +1101,19 @@ class Plan:
     def forward(self, X: np.ndarray, private: bool = False) -> _Buffers:
         """Forward phase for validated inputs ``X`` of shape ``(batch, n_inputs)``.
 
-        Returns the buffers holding every unit's ``net`` and ``out`` (neuron-major).
-        ``private``: the caller owns ``X`` and never changes it, so when the last pass
-        on these buffers was fed this very array its copy in the input rows is still
-        there and is not made again (batch training's one batch, every epoch).
+        Parameters
+        ----------
+        X : ndarray
+            Validated inputs ``(batch, n_inputs)``.
+        private : bool, default False
+            The caller owns ``X`` and never changes it: when the last pass on these
+            buffers was fed this very array, its copy in the input rows is still there
+            and is not made again (batch training's one batch, every epoch).
+
+        Returns
+        -------
+        _Buffers
+            The buffers holding every unit's ``net`` and ``out`` (neuron-major).
         """
         buf = self.buffers(X.shape[0])
         out = buf.out

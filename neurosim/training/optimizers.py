@@ -112,9 +112,16 @@ class SGD(Optimizer):
         return lambda part, mask: self._update(theta, grad, mask, True, part, scaled)
 
     def gradient_scale(self) -> float | None:
-        """The learning rate, which the backward pass may fold into the gradient (see
-        :meth:`neurosim.Optimizer.gradient_scale`); None with an ``l2`` penalty, which is
-        added to the gradient before it is scaled."""
+        """The learning rate, which the backward pass may fold into the gradient.
+
+        See :meth:`neurosim.Optimizer.gradient_scale`.
+
+        Returns
+        -------
+        float or None
+            ``learning_rate``; None with an ``l2`` penalty, which is added to the gradient
+            before the gradient is scaled.
+        """
         return None if self.l2 else float(self.learning_rate)
 
     def _update(self, theta: np.ndarray, grad: np.ndarray, mask: np.ndarray | None, scratch_grad: bool,
