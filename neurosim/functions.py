@@ -418,6 +418,9 @@ class Loss:
                 out = np.full_like(yl, np.nan)
                 value = self.value_and_gradient(yl.copy(order="K"), tl, out)
                 _returned(f"value_and_gradient(y, t, out) for y of shape {yl.shape}{layout}", value, ())
+                if np.isnan(out).all():
+                    raise ValueError("value_and_gradient(y, t, out) left out as it was given; write dE/dy into "
+                                     "it (out[...] = ... or a ufunc's out=out), do not rebind the name")
                 for what, got, want in (("value", value, self.value(yl.copy(order="K"), tl)),
                                         ("gradient written into out", out, self.gradient(yl.copy(order="K"), tl))):
                     if not np.array_equal(np.asarray(got), np.asarray(want)):

@@ -880,6 +880,12 @@ def test_a_loss_whose_value_and_gradient_differ_from_its_value_and_gradient_is_r
                                          r"\(entry 1: nan against "):
         neurosim.Loss("half", mse.value, mse.gradient, value_and_gradient=half_written).check_contract()
 
+    def rebinds(y, t, out):                                # a new array, never the one given
+        out = y - t
+        return mse.value(y, t)
+    with pytest.raises(ValueError, match=r"left out as it was given; write dE/dy into it"):
+        neurosim.Loss("rebinds", mse.value, mse.gradient, value_and_gradient=rebinds).check_contract()
+
     def both(y, t, out):                                   # the old contract: (value, gradient)
         out[...] = y - t
         return mse.value(y, t), out
