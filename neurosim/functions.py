@@ -421,13 +421,14 @@ class Loss:
                 if np.isnan(out).all():
                     raise ValueError("value_and_gradient(y, t, out) left out as it was given; write dE/dy into "
                                      "it (out[...] = ... or a ufunc's out=out), do not rebind the name")
-                for what, got, want in (("value", value, self.value(yl.copy(order="K"), tl)),
-                                        ("gradient written into out", out, self.gradient(yl.copy(order="K"), tl))):
+                for what, plain, got, want in (
+                        ("value", "value", value, self.value(yl.copy(order="K"), tl)),
+                        ("gradient written into out", "gradient", out, self.gradient(yl.copy(order="K"), tl))):
                     if not np.array_equal(np.asarray(got), np.asarray(want)):
                         first = np.flatnonzero(np.asarray(got).ravel() != np.asarray(want).ravel())
                         at = int(first[0]) if len(first) else 0
                         raise ValueError(f"value_and_gradient(y, t, out) gave a {what} other than "
-                                         f"{what.split()[0]}(y, t) gives{layout} (entry {at}: "
+                                         f"{plain}(y, t) gives{layout} (entry {at}: "
                                          f"{float(np.asarray(got).ravel()[at])!r} against "
                                          f"{float(np.asarray(want).ravel()[at])!r}); it must return exactly the "
                                          "same numbers")

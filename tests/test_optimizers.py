@@ -266,6 +266,15 @@ def test_every_registered_optimizer_keeps_its_contract(name):
     REG.optimizer(name).check_contract()
 
 
+def registry_with(rule):
+    """A registry with the built-ins and a plugin object registering the optimiser ``rule``."""
+    class Plugin:
+        @neurosim.hookimpl
+        def neurosim_register_optimizers(self, register):
+            register(rule)
+    return neurosim.make_registry([Plugin()])
+
+
 def test_a_rule_that_moves_frozen_weights_is_refused():
     class Sloppy(Optimizer):
         name = "sloppy"
@@ -276,13 +285,8 @@ def test_a_rule_that_moves_frozen_weights_is_refused():
     with pytest.raises(ValueError, match="mask is 0"):
         Sloppy.check_contract()
 
-    class Plugin:
-        @neurosim.hookimpl
-        def neurosim_register_optimizers(self, register):
-            register(Sloppy)
-
     with pytest.raises(PluginError, match="optimizer 'sloppy' .* does not keep its contract"):
-        neurosim.make_registry([Plugin()])
+        registry_with(Sloppy)
 
 
 def test_a_rule_whose_part_steps_differ_from_its_steps_is_refused():
@@ -310,13 +314,8 @@ def test_a_rule_whose_part_steps_differ_from_its_steps_is_refused():
     SGD.check_contract()                                  # the built-in keeps both
     assert SGD(0.3).gradient_scale() == 0.3 and SGD(0.3, l2=0.01).gradient_scale() is None
 
-    class Plugin:
-        @neurosim.hookimpl
-        def neurosim_register_optimizers(self, register):
-            register(Drifting)
-
     with pytest.raises(PluginError, match="optimizer 'drifting' .* does not keep its contract"):
-        neurosim.make_registry([Plugin()])
+        registry_with(Drifting)
 
 
 #: Every rule with options that make its state matter (momentum, a variant's backtracking).
