@@ -101,7 +101,8 @@ class ScalarActivation:
     Parameters
     ----------
     function : str
-        ``y`` in terms of ``{x}``: ``"1.0/(1.0+exp(-max({x}, -700.0)))"``.
+        ``y`` in terms of ``{x}``: ``"tanh({x})"``, or the sigmoid's
+        ``"(0.0 if {x} < -709.782712893384 else 1.0/(1.0+exp(-{x})))"``.
     derivative : str
         ``f'(net)`` in terms of ``{x}`` and ``{y}``: ``"{y}*(1.0-{y})"``.
 
@@ -175,6 +176,13 @@ class Activation:
     backward_into : callable, optional
         ``backward_into(net, y, grad_y, out)`` writes :meth:`backward`'s result into
         ``out``, bit for bit, as ``function_into`` does for the function.
+    uses_net : bool, default True
+        Whether the backward pass reads its ``net`` argument. False (every built-in: their
+        derivatives come from ``y``, relu's ``y > 0`` being ``net > 0``) lets an ensemble
+        compute its outputs over the net inputs in place and keep no net inputs: half the
+        state its elementwise passes stream through. The backward forms then receive
+        ``y`` as ``net``, and ``function`` (``function_into``) the array it writes into as
+        its input. The registry checks both claims.
 
     Notes
     -----
@@ -192,6 +200,7 @@ class Activation:
     scalar: ScalarActivation | None = None
     function_into: Callable[[Array, Array], None] | None = None
     backward_into: Callable[[Array, Array, Array, Array], None] | None = None
+    uses_net: bool = True
 
     def backward(self, net: Array, y: Array, grad_y: Array) -> Array:
         """Return ``dE/dnet`` given ``dE/dy`` (chain rule through this activation).
@@ -233,6 +242,10 @@ class Activation:
                 _returned(f"derivative(net, y) for net of shape {shape}", self.derivative(net, y), shape)
         if self.function_into is not None or self.backward_into is not None:
             self._check_into()
+        if not isinstance(self.uses_net, (bool, np.bool_)):
+            raise ValueError(f"uses_net must be True or False, not {self.uses_net!r:.60}")
+        if not self.uses_net:
+            self._check_without_net()
         if self.scalar is not None:
             if self.group:
                 raise ValueError("a group activation has no scalar form (scalar=None): its neurons are computed together")
@@ -263,8 +276,41 @@ class Activation:
                                      f"{np.asarray(want).ravel()[:3]} ... (shape {shape}); it must write the "
                                      "same values, bit for bit")
 
+    def _check_without_net(self) -> None:
+        """``uses_net=False`` holds: the backward forms give the same bits with ``y`` passed
+        for ``net``, and the function computes in place over its input."""
+        if not isinstance(self.uses_net, (bool, np.bool_)):
+            raise ValueError(f"uses_net must be True or False, not {self.uses_net!r:.60}")
+        shape = (4, 3) if self.group else (3, 2, 4)
+        net = np.linspace(-3.0, 3.0, int(np.prod(shape))).reshape(shape)
+        y = self.function(net.copy())
+        grad = np.linspace(-1.0, 2.0, net.size).reshape(shape)
+        forms = [("backward", lambda a: self.backward(a, y, grad))]
+        if self.backward_into is not None:
+            forms.append(("backward_into", lambda a: _written(self.backward_into, a, y, grad)))
+        for name, form in forms:
+            if not np.array_equal(form(y.copy()), form(net)):
+                raise ValueError(f"uses_net=False, but {name} gives other values when passed y as net; it "
+                                 "must not read net (or say uses_net=True)")
+        inplace = net.copy()
+        if self.function_into is not None:
+            self.function_into(inplace, inplace)
+        else:
+            inplace[...] = self.function(inplace)
+        if not np.array_equal(inplace, y):
+            raise ValueError("uses_net=False, but " + ("function_into(net, net)" if self.function_into else
+                             "function") + " computed in place over its input gives other values than into "
+                             "a fresh array; an ensemble computes it so")
+
     def __repr__(self) -> str:
         return f"Activation({self.name!r}{', group' if self.group else ''})"
+
+
+def _written(form: Callable[..., None], *args: Array) -> np.ndarray:
+    """What the in-place ``form(*args, out)`` writes into a fresh ``out``."""
+    out = np.full(args[0].shape, np.nan)
+    form(*args, out)
+    return out
 
 
 def _returned(call: str, value: Any, shape: tuple) -> np.ndarray:

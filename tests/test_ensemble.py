@@ -51,6 +51,38 @@ def test_member_k_equals_a_single_run_with_seed_plus_k(mode, batch_size, epochs)
             single.error(X, T), single.forward(X), T))
 
 
+def test_outputs_computed_over_the_net_inputs_change_no_bit():
+    """An ensemble whose activations say uses_net=False (every built-in) computes its
+    outputs in place over its net inputs; with an activation that keeps them (a plugin's
+    default) the same training gives the same bits."""
+    kept = dataclasses.replace(neurosim.make_registry().activation("sigmoid"), name="sigmoid_kept", uses_net=True)
+
+    class Kept:
+        @neurosim.hookimpl
+        def neurosim_register_activations(self, register):
+            register(kept)
+
+    def net_with(activation, plugins=None):
+        net = neurosim.Network(seed=7, init_options={"scale": 0.3}, plugins=plugins)
+        net.add_layer("i", 6, kind="input")
+        b = net.add_bias()
+        h = net.add_layer("h", 2, activation, connect_from=[net.inputs], bias=b)
+        net.add_layer("o", 1, activation, output=True, connect_from=[h, net.inputs[:1]], bias=b)
+        return net
+
+    kw = dict(learning_rate=0.02, momentum=0.9, epochs=60, mode="batch", ensemble=5)
+    runs = [neurosim.TrainingRun(net_with(*how), SYM.inputs, SYM.targets, **kw)
+            for how in (("sigmoid",), ("sigmoid_kept", [Kept()]))]
+    plans = [job.trainer.plan for job in runs]
+    assert [plan.keeps_net for plan in plans] == [False, True]
+    in_place, keeping = (job.run().result() for job in runs)
+    nets = [plan.state(plan.units[plan.n_fixed], "net") for plan in plans]     # h1's
+    assert nets[0] is None and nets[1].shape == (5, len(SYM.inputs))
+    np.testing.assert_array_equal(in_place.history, keeping.history)
+    np.testing.assert_array_equal(in_place.theta, keeping.theta)
+    assert np.all(in_place.history[-1] < in_place.history[0])        # every member learnt something
+
+
 def test_members_differ_and_share_explicit_weights():
     result = symmetry_net(3).train(SYM.inputs, SYM.targets, learning_rate=0.1, epochs=0, ensemble=4)
     first, second = result.weights(0), result.weights(1)

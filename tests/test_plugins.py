@@ -217,16 +217,27 @@ def test_elementwise_builtins_values_and_derivatives():
     assert y[0, 1] == pytest.approx(0.7310585786300049, abs=1e-15)
     np.testing.assert_allclose(sigmoid.function(-x), 1.0 - y, rtol=0, atol=1e-15)
     assert sigmoid.derivative(x, y)[0, 0] == 0.25
-    # Far in the tails: no overflow warning (warnings are errors here), exact limits.
-    tails = sigmoid.function(np.array([[-800.0, 800.0]]))
-    assert 0.0 <= tails[0, 0] < 1e-300 and tails[0, 1] == 1.0     # clamped below -700: no overflow
-    # Large arrays clamp only when an entry needs it (a maximum reduction first): the same
-    # bits as the small-array path, NaN kept, the tails clamped even beside a NaN.
+    # Far in the tails: no overflow warning (warnings are errors here), and where e^-x
+    # overflows the IEEE limit 0 exactly, in float64 and float32 alike.
+    tails = sigmoid.function(np.array([[-800.0, 800.0, -709.78, -709.79, -np.inf, np.inf]]))
+    np.testing.assert_array_equal(tails[0, [0, 1, 3, 4, 5]], [0.0, 1.0, 0.0, 0.0, 1.0])
+    assert tails[0, 2] == pytest.approx(np.exp(-709.78), rel=1e-12)     # still finite: the textbook value
+    tails32 = sigmoid.function(np.array([[-88.72, -88.73, -800.0]], np.float32))
+    assert tails32.dtype == np.float32 and tails32[0, 0] > 0.0 and tails32[0, 1] == tails32[0, 2] == 0.0
+    # The generated code's scalar form gives the same bits on both sides of the overflow limit.
+    from neurosim.functions import scalar_function
+    limit = np.log(np.finfo(np.float64).max)
+    edge = np.array([-800.0, np.nextafter(-limit, -np.inf), -limit, np.nextafter(-limit, 0.0), -709.0, -3.0, 0.5,
+                     40.0, -np.inf, np.inf])
+    scalar = scalar_function(sigmoid.scalar.function, ("x",))
+    np.testing.assert_array_equal([scalar(float(v)) for v in edge], sigmoid.function(edge))
+    assert sigmoid.function(edge)[2] > 0.0 == sigmoid.function(edge)[1]
+    # Every size takes the same path: a large array gives the bits of its pieces, NaN kept.
     big = np.random.default_rng(3).standard_normal(5000) * 400.0
     big[:3] = np.nan, -800.0, 800.0
     small = np.concatenate([sigmoid.function(big[k:k + 7]) for k in range(0, 5000, 7)])
     np.testing.assert_array_equal(sigmoid.function(big), small)
-    assert np.isnan(small[0]) and small[1] == tails[0, 0] and small[2] == 1.0 and (big < -700).sum() > 100
+    assert np.isnan(small[0]) and small[1] == 0.0 and small[2] == 1.0 and (big < -710).sum() > 100
     np.testing.assert_allclose(registry.activation("tanh").function(x), np.tanh(x), rtol=0, atol=0)
     np.testing.assert_array_equal(registry.activation("relu").function(x), [[0.0, 1.0, 0.0, 3.5]])
     np.testing.assert_array_equal(registry.activation("relu").derivative(x, x), [[0.0, 1.0, 0.0, 1.0]])
@@ -610,6 +621,31 @@ def test_group_activation_without_vjp_is_refused():
                          derivative=lambda x, y: np.ones_like(x), group=True)
     with pytest.raises(PluginError, match=r"group activation 'grouped' .* must give vjp"):
         neurosim.make_registry([_activation_plugin(grouped)])
+
+
+def test_an_activation_claiming_not_to_use_net_is_checked():
+    """uses_net=False lets an ensemble pass y as net and compute in place: both are tried."""
+    reads_net = Activation("softplus_like", lambda x: np.log1p(np.exp(x)), uses_net=False,
+                           derivative=lambda x, y: 1.0 / (1.0 + np.exp(-x)))
+    with pytest.raises(PluginError, match=r"softplus_like.*uses_net=False, but backward gives other values when "
+                                          r"passed y as net"):
+        neurosim.make_registry([_activation_plugin(reads_net)])
+
+    def not_in_place(x, out):          # writes out before it has read all of x
+        out[...] = 0.0
+        out += np.tanh(x)
+    clobbers = Activation("tanh_twice", np.tanh, derivative=lambda x, y: 1.0 - y * y, function_into=not_in_place,
+                          uses_net=False)
+    with pytest.raises(PluginError, match=r"tanh_twice.*function_into\(net, net\) computed in place"):
+        neurosim.make_registry([_activation_plugin(clobbers)])
+    with pytest.raises(PluginError, match=r"uses_net must be True or False, not 'no'"):
+        neurosim.make_registry([_activation_plugin(Activation("vague", np.tanh, derivative=lambda x, y: 1.0 - y * y,
+                                                              uses_net="no"))])
+    # The same tanh, honest about it, is accepted; every built-in makes the claim and passes.
+    honest = Activation("tanh_honest", np.tanh, derivative=lambda x, y: 1.0 - y * y, uses_net=False)
+    assert "tanh_honest" in neurosim.make_registry([_activation_plugin(honest)]).names("activation")
+    registry = neurosim.make_registry()
+    assert not any(registry.activation(name).uses_net for name in registry.names("activation"))
 
 
 @pytest.mark.parametrize("thing", [
