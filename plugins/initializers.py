@@ -16,7 +16,7 @@ def _uniform(rng, fan_in, fan_out, scale=None, low=None, high=None):
     # PyTorch nn.Linear's default. Rumelhart et al. (1986) used scale = 0.3.
     if low is not None or high is not None:
         return rng.uniform(-0.5 if low is None else low, 0.5 if high is None else high, size=len(fan_in))
-    limit = 1.0 / np.sqrt(np.maximum(fan_in, 1)) if scale is None else np.full(len(fan_in), float(scale))
+    limit = 1.0 / np.sqrt(np.maximum(fan_in, 1)) if scale is None else float(scale)
     return rng.uniform(-1.0, 1.0, size=len(fan_in)) * limit
 
 

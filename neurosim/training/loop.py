@@ -357,12 +357,14 @@ class Trainer:
         if not self.lead and math.isfinite(E) and epoch < len(self.history.array):
             self.history.array[epoch] = E                  # the common case, kept short
         elif self.lead:
-            bad = self.active & ~np.isfinite(E)
-            if bad.any():          # a member that diverges is frozen; the others go on
-                self.active &= ~bad
-                self.diverged |= bad
-                self.mask = self.plan.train_mask(self.active)
-            self.history[epoch] = np.where(self.active, E, np.nan)
+            finite = np.isfinite(E)
+            if not finite.all():
+                bad = self.active & ~finite
+                if bad.any():      # a member that diverges is frozen; the others go on
+                    self.active &= ~bad
+                    self.diverged |= bad
+                    self.mask = self.plan.train_mask(self.active)
+            self.history[epoch] = E if self.active.all() else np.where(self.active, E, np.nan)
         else:
             if not math.isfinite(E):
                 raise diverged(self.plan, self.loss, E, f"after epoch {epoch + 1}")
