@@ -257,3 +257,21 @@ def _without_ensemble(mapping):
     if "expect" in m:
         m["expect"] = m["expect"][:1]
     return m
+
+
+def test_member_generators_are_default_rngs_streams(monkeypatch):
+    """Members' generators are seeded from words hashed for all seeds at once; they must be
+    exactly ``default_rng(seed)``'s, and numpy itself seeds whatever the hashing cannot."""
+    from neurosim.training import seeds as seeding
+    small = np.r_[0:2000, 2**31, 2**32 - 1, np.random.default_rng(1).integers(0, 2**32, 500)]
+    words = seeding._pcg64_words(small.astype(np.uint32))
+    np.testing.assert_array_equal(words, [np.random.SeedSequence(int(s)).generate_state(4, np.uint64) for s in small])
+    mixed = [0, 1, np.int64(77), 2**32 - 1, 2**32, 2**70, np.random.SeedSequence(5), 12345]
+    for rng, seed in zip(seeding.generators(mixed), copy.deepcopy(mixed)):     # a SeedSequence counts its children
+        want = np.random.default_rng(seed)
+        np.testing.assert_array_equal(rng.random(4), want.random(4))
+        np.testing.assert_array_equal(rng.spawn(2)[1].random(3), want.spawn(2)[1].random(3))   # children too
+    # Words that disagree with numpy's SeedSequence on the first seed: numpy seeds them all.
+    monkeypatch.setattr(seeding, "_pcg64_words", lambda entropy: np.zeros((len(entropy), 4), np.uint64))
+    for rng, seed in zip(seeding.generators([3, 4]), [3, 4]):
+        np.testing.assert_array_equal(rng.random(3), np.random.default_rng(seed).random(3))
