@@ -373,7 +373,7 @@ def _capture(job: TrainingRun, step: int) -> _Snapshot | None:
     """
     trainer = job.trainer
     plan = trainer.plan
-    trainer.PART_STEP_BYTES = math.inf        # one whole update per step, through the wrapped _step
+    trainer.use_part_steps = False            # one whole update per step, through the wrapped _step
     seen: dict[str, Any] = {"updates": 0, "T": None}
     real_backward, real_step = plan.backward, trainer._step
 

@@ -82,7 +82,8 @@ IDENTITY = Activation("identity", lambda x: x, derivative=lambda x, y: np.ones_l
                       backward_into=lambda x, y, g, out: np.multiply(g, 1.0, out=out), uses_net=False)
 SIGMOID = Activation("sigmoid", _sigmoid, derivative=lambda x, y: y * (1.0 - y),
                      description="logistic y = 1/(1+e^-net); f' = y(1-y)",
-                     scalar=ScalarActivation(f"(0.0 if {{x}} < -{_EXP_LIMIT!r} else 1.0/(1.0+exp(-{{x}})))", "{y}*(1.0-{y})"),
+                     scalar=ScalarActivation(f"(0.0 if {{x}} < -{_EXP_LIMIT!r} else 1.0/(1.0+exp(-{{x}})))",
+                                             "{y}*(1.0-{y})"),
                      function_into=_sigmoid_into, backward_into=_sigmoid_backward_into, uses_net=False)
 TANH = Activation("tanh", np.tanh, derivative=lambda x, y: 1.0 - y * y,
                   description="y = tanh(net); f' = 1 - y^2", scalar=ScalarActivation("tanh({x})", "1.0-{y}*{y}"),

@@ -179,7 +179,9 @@ def test_frozen_weights_stay_put_when_frozen_before_or_during_training(monkeypat
 
 
 @pytest.mark.parametrize("options", [dict(learning_rate=0.1), dict(learning_rate=0.05, momentum=0.9),
-                                     dict(learning_rate=0.1, weight_decay=0.01)])
+                                     dict(learning_rate=0.1, weight_decay=0.01),
+                                     dict(optimizer="sgd", optimizer_options=dict(learning_rate=0.05, momentum=0.9,
+                                                                                  nesterov=True, weight_decay=0.01))])
 def test_batch_mode_on_a_large_net_sweeps_once_through_the_part_step_with_the_same_bits(monkeypatch, options):
     X, T = data()
     swept_by_part, stepped = wide_net(), wide_net()
@@ -189,10 +191,10 @@ def test_batch_mode_on_a_large_net_sweeps_once_through_the_part_step_with_the_sa
     h_part = swept_by_part.train(X, T, epochs=4, mode="batch", **options)
     theta = swept_by_part.compile().theta
     assert calls == [slice(0, theta.size)] * 4             # one update an epoch, over all of theta
-    monkeypatch.setattr(Trainer, "PART_STEP_BYTES", float("inf"))
+    monkeypatch.setattr(neurosim.SGD, "part_step", lambda self, theta, grad, scaled=False: None)
     calls.clear()
     h_step = stepped.train(X, T, epochs=4, mode="batch", **options)
-    assert calls == [slice(None)] * 4                      # the rule's own step
+    assert calls == [slice(None)] * 4                      # the rule's own step (batch mode: at any size)
     assert np.array_equal(theta, stepped.compile().theta) and np.array_equal(h_part, h_step)
 
 
@@ -226,3 +228,22 @@ def test_a_one_pattern_gradient_is_each_deltas_product_with_its_source_on_every_
     for (s, d), g in grads.items():
         assert g == units[d].delta * units[s].out, (s, d)
     assert E == net.error(X, T) and len(grads) == 38803
+
+
+@pytest.mark.parametrize("mode", ["online", "batch"])
+def test_a_rule_that_changes_update_below_sgd_keeps_every_update(mode):
+    """A subclass of SGD that overrides ``update`` (to watch or alter it) inherits
+    ``part_step``, which would go around its override: the trainer keeps to ``step``."""
+    seen = []
+
+    class Watched(neurosim.SGD):
+        def update(self, theta, grad, mask, error):
+            seen.append(float(np.abs(grad).sum()))
+            super().update(theta, grad, mask, error)
+
+    X, T = data(n=6)
+    watched, plain = wide_net(), wide_net()
+    h_watched = watched.train(X, T, epochs=3, mode=mode, optimizer=Watched(learning_rate=0.3, momentum=0.5))
+    h_plain = plain.train(X, T, epochs=3, mode=mode, learning_rate=0.3, momentum=0.5)
+    assert len(seen) == (18 if mode == "online" else 3) and min(seen) > 0
+    np.testing.assert_allclose(h_watched, h_plain, rtol=1e-12)       # the same rule, stepped whole

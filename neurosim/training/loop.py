@@ -117,6 +117,15 @@ class _History:
         return self.array[:epochs] if epochs == len(self.array) else self.array[:epochs].copy()
 
 
+def _steps_its_own_way(rule: Optimizer) -> bool:
+    """Whether ``rule`` changes ``step`` or ``update`` below the class that gave it its
+    ``part_step`` (a subclass of SGD that watches or alters every update): a part step
+    would go around that change, so the trainer keeps to ``step``."""
+    cls = type(rule)
+    owner = next(c for c in cls.__mro__ if "part_step" in c.__dict__)
+    return any(getattr(cls, name) is not getattr(owner, name) for name in ("step", "update"))
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C (or a callback's ``KeyboardInterrupt``) ended training at an epoch's end.
 
@@ -546,7 +555,7 @@ class Trainer:
         theta, grad = plan.theta, plan.grad
         # large nets: online and minibatch updates level by level inside the backward pass;
         # one update per epoch (batch mode) as one sweep, through the same part step
-        parts = self._part_steps()
+        parts = self._part_steps(any_size=single_chunk)
         whole = scaled_parts = None
         if single_chunk and parts is not None:
             whole, parts, everything = parts, None, slice(0, theta.size)
@@ -618,6 +627,8 @@ class Trainer:
                         if running:
                             total = total + np.asarray(E, np.float64)
                         if whole is not None:
+                            if watched or self.mask is not checked:     # the epoch's end may have frozen some
+                                checked, self._all_trainable = self.mask, bool(self.mask.all())
                             self.optimizer.count_step(theta)
                             whole(everything)
                         else:
@@ -640,25 +651,31 @@ class Trainer:
     #: copy (``np.asfortranarray``) when the inputs take at most this many bytes.
     INPUT_COPY_BYTES = 64 * 1024 * 1024
 
-    #: From this many bytes of parameters on, updates go through the rule's
-    #: :meth:`~neurosim.Optimizer.part_step` (SGD's): online and minibatch updates change
-    #: each level's weights as soon as the backward pass has their gradient, batch mode's
-    #: one update an epoch sweeps all of theta. A part step may use the gradient as its
-    #: scratch and skips the mask when every weight is trainable: two passes over the
-    #: parameters instead of three, which is what W8 (784-256-128-10 online) and W4 gain;
-    #: smaller nets keep the rule's ``step``, which costs fewer Python calls. (Updating in
+    #: From this many bytes of parameters on, online and minibatch updates go through the
+    #: rule's :meth:`~neurosim.Optimizer.part_step` (SGD's), changing each level's weights as
+    #: soon as the backward pass has their gradient; batch mode's one update an epoch sweeps
+    #: all of theta through it at any size (one call either way). A part step may use the
+    #: gradient as its scratch and skips the mask when every weight is trainable: two passes
+    #: over the parameters instead of three, which is what W8 (784-256-128-10 online) and W4
+    #: gain (with momentum four instead of six: W6); smaller nets trained online keep the
+    #: rule's ``step``, which costs fewer Python calls than a call per level. (Updating in
     #: row blocks small enough to stay in the L2 cache was measured too: slower, more calls.)
     PART_STEP_BYTES = 256 * 1024
 
-    def _part_steps(self, scaled: bool = False) -> Callable[[slice], None] | None:
+    #: False keeps every update on the rule's ``step`` (one whole update each, where it can
+    #: be watched: explanations capture a step so).
+    use_part_steps = True
+
+    def _part_steps(self, scaled: bool = False, any_size: bool = False) -> Callable[[slice], None] | None:
         """``after(part)`` for :meth:`Plan.backward` making the optimiser's update level by
-        level, or None where the whole step is made at once (small nets, tied sets, rules
-        without :meth:`~neurosim.Optimizer.part_step`). ``scaled``: the step for gradients
-        the pass multiplied by the rule's :meth:`~neurosim.Optimizer.gradient_scale`
-        (None when the rule has none)."""
+        level, or None where the whole step is made at once (small nets unless ``any_size``,
+        tied sets, rules without :meth:`~neurosim.Optimizer.part_step`). ``scaled``: the step
+        for gradients the pass multiplied by the rule's
+        :meth:`~neurosim.Optimizer.gradient_scale` (None when the rule has none)."""
         plan = self.plan
-        if plan.parts is None or plan.theta.nbytes < self.PART_STEP_BYTES or \
-                not isinstance(self.optimizer, Optimizer):
+        small = plan.theta.nbytes < self.PART_STEP_BYTES and not any_size
+        if not self.use_part_steps or plan.parts is None or small or not isinstance(self.optimizer, Optimizer) \
+                or _steps_its_own_way(self.optimizer):
             return None
         if scaled:
             if self.optimizer.gradient_scale() is None:

@@ -133,7 +133,7 @@ class SGD(Optimizer):
         if step is None or step.shape != theta.shape:
             step = self._scratch = np.empty_like(theta)
         theta, grad, step = theta[part], grad[part], step[part]
-        if mask is None:                    # every entry trainable: one pass fewer, the same bits
+        if mask is None:                    # every entry trainable: the mask's passes left out, the same bits
             if not (self.l2 or self.momentum or self.weight_decay or "velocity" in self._arrays):
                 if scaled:                  # the backward pass scaled it: one pass
                     theta -= grad
@@ -143,19 +143,29 @@ class SGD(Optimizer):
                 np.multiply(grad, self.learning_rate, out=step)
                 theta -= step
                 return
-            mask = np.ones(1, theta.dtype)
+            if self.l2:
+                mask = np.ones(1, theta.dtype)
         else:
             mask = mask[part]
-        np.multiply(grad, mask, out=step)
-        if self.l2:
-            step += self.l2 * theta * mask
-        if not scaled:
-            step *= self.learning_rate
+        if mask is None:                    # g · 1 · lr is g · lr exactly: one pass instead of two, or none
+            if scratch_grad:
+                step = grad
+            if not scaled:
+                np.multiply(grad, self.learning_rate, out=step)
+            elif step is not grad:
+                np.copyto(step, grad)
+        else:
+            np.multiply(grad, mask, out=step)
+            if self.l2:
+                step += self.l2 * theta * mask
+            if not scaled:
+                step *= self.learning_rate
         if self.momentum:
             v = self.state("velocity")[part]
             v *= self.momentum
             v -= step
-            v *= mask                       # a weight frozen meanwhile keeps no momentum
+            if mask is not None:
+                v *= mask                   # a weight frozen meanwhile keeps no momentum
             if self.nesterov:
                 theta += self.momentum * v - step
             else:
@@ -165,8 +175,11 @@ class SGD(Optimizer):
                 self._arrays["velocity"][part] = 0.0
             theta -= step
         if self.weight_decay:
-            np.multiply(theta, mask, out=step)
-            step *= self.weight_decay
+            if mask is None:                # (w · 1) · decay is w · decay exactly
+                np.multiply(theta, self.weight_decay, out=step)
+            else:
+                np.multiply(theta, mask, out=step)
+                step *= self.weight_decay
             theta -= step
 
     def hyperparameters(self) -> dict[str, Any]:
