@@ -542,7 +542,8 @@ class _Buffers:
     A single network's state is ``(units, batch)``; an ensemble's ``(units, K, batch)``
     (member-minor, so a level's rows are one contiguous block over all members), with the
     inputs and bias units kept once in ``fixed`` ``(n_fixed, batch)`` because they are the
-    same for every member. Every view a pass needs is made here, once. Levels share a few
+    same for every member; an ensemble that keeps no net inputs (:attr:`Plan.keeps_net`)
+    has ``net`` as ``out`` itself. Every view a pass needs is made here, once. Levels share a few
     scratch arrays (``gather``: sources gathered; ``send``, ``back``: messages sent back;
     ``receive...``: a :class:`_Receive` chunk's deltas, weights, sums and gradients), each
     as large as the largest level (or chunk) needs: buffers of their own would make every
@@ -661,6 +662,9 @@ class Plan:
     edge_pos : dict
         ``(src_unit, dst_unit) -> index into theta`` (into a row of :meth:`member_theta`
         for an ensemble), built on first use.
+    keeps_net : bool
+        False for an ensemble whose activations all say ``uses_net=False``: it computes
+        its outputs over its net inputs and keeps none (see the attribute's comment).
     """
 
     def __init__(self, graph: nx.DiGraph, inputs: list, biases: list, outputs: list, registry,
