@@ -1136,14 +1136,17 @@ class Plan:
             buf.inputs[...] = X.T
         buf.fed = X if private else None
         blas = buf.blas                                      # BLAS threads per level, or None
-        if blas is None:
-            self._forward_levels(buf.levels, out)
-        else:
-            blas.begin(buf.blas_start)
-            try:                                             # Ctrl-C or an error: the user's count back
+        # an activation's exp may overflow on the way to a finite output (the sigmoid's
+        # 1/(1+inf) = 0): no warning; a non-finite output is its checker's to report
+        with np.errstate(over="ignore", under="ignore"):
+            if blas is None:
                 self._forward_levels(buf.levels, out)
-            finally:
-                blas.end()
+            else:
+                blas.begin(buf.blas_start)
+                try:                                         # Ctrl-C or an error: the user's count back
+                    self._forward_levels(buf.levels, out)
+                finally:
+                    blas.end()
         self.last = buf
         return buf
 

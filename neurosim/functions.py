@@ -173,6 +173,8 @@ class Activation:
         ``function_into(net, out)`` writes ``function(net)`` into the array ``out`` (same
         shape) with the same operations, so the engine's passes make no temporary for it.
         Elementwise activations only; it must give exactly the bits ``function`` gives.
+        The engine calls it with numpy's overflow and underflow warnings silenced, so it
+        need not silence them itself (``function`` should, when overflow is no error).
     backward_into : callable, optional
         ``backward_into(net, y, grad_y, out)`` writes :meth:`backward`'s result into
         ``out``, bit for bit, as ``function_into`` does for the function.
@@ -281,26 +283,32 @@ class Activation:
         for ``net``, and the function computes in place over its input."""
         if not isinstance(self.uses_net, (bool, np.bool_)):
             raise ValueError(f"uses_net must be True or False, not {self.uses_net!r:.60}")
-        shape = (4, 3) if self.group else (3, 2, 4)
-        net = np.linspace(-3.0, 3.0, int(np.prod(shape))).reshape(shape)
+        # small and large blocks (a form may switch paths with the size), over a wide range
+        small, large = ((4, 3), (1367, 3)) if self.group else ((3, 2, 4), (7, 4, 147))
+        for shape, wide in ((small, 3.0), (large, 40.0)):
+            with np.errstate(all="ignore"):
+                self._check_without_net_on(np.linspace(-wide, wide, int(np.prod(shape))).reshape(shape))
+
+    def _check_without_net_on(self, net: Array) -> None:
         y = self.function(net.copy())
-        grad = np.linspace(-1.0, 2.0, net.size).reshape(shape)
+        grad = np.linspace(-1.0, 2.0, net.size).reshape(net.shape)
         forms = [("backward", lambda a: self.backward(a, y, grad))]
         if self.backward_into is not None:
             forms.append(("backward_into", lambda a: _written(self.backward_into, a, y, grad)))
         for name, form in forms:
-            if not np.array_equal(form(y.copy()), form(net)):
-                raise ValueError(f"uses_net=False, but {name} gives other values when passed y as net; it "
-                                 "must not read net (or say uses_net=True)")
+            if not np.array_equal(form(y.copy()), form(net), equal_nan=True):
+                raise ValueError(f"uses_net=False, but {name} gives other values when passed y as net (net "
+                                 f"inputs in [{net.min():g}, {net.max():g}]); it must not read net (or say "
+                                 "uses_net=True)")
         inplace = net.copy()
         if self.function_into is not None:
             self.function_into(inplace, inplace)
         else:
             inplace[...] = self.function(inplace)
-        if not np.array_equal(inplace, y):
+        if not np.array_equal(inplace, y, equal_nan=True):
             raise ValueError("uses_net=False, but " + ("function_into(net, net)" if self.function_into else
-                             "function") + " computed in place over its input gives other values than into "
-                             "a fresh array; an ensemble computes it so")
+                             "function") + f" computed in place over its input ({net.size} entries) gives other "
+                             "values than into a fresh array; an ensemble computes it so")
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}{', group' if self.group else ''})"

@@ -247,3 +247,10 @@ def test_a_rule_that_changes_update_below_sgd_keeps_every_update(mode):
     h_plain = plain.train(X, T, epochs=3, mode=mode, learning_rate=0.3, momentum=0.5)
     assert len(seen) == (18 if mode == "online" else 3) and min(seen) > 0
     np.testing.assert_allclose(h_watched, h_plain, rtol=1e-12)       # the same rule, stepped whole
+    # ... and so does a rule whose update is replaced on the object itself
+    rule = neurosim.SGD(learning_rate=0.3, momentum=0.5)
+    real = rule.update
+    rule.update = lambda theta, grad, mask, error: (seen.append(0.0), real(theta, grad, mask, error))
+    seen.clear()
+    wide_net().train(X, T, epochs=3, mode=mode, optimizer=rule)
+    assert len(seen) == (18 if mode == "online" else 3)

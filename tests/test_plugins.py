@@ -638,6 +638,21 @@ def test_an_activation_claiming_not_to_use_net_is_checked():
                           uses_net=False)
     with pytest.raises(PluginError, match=r"tanh_twice.*function_into\(net, net\) computed in place"):
         neurosim.make_registry([_activation_plugin(clobbers)])
+    # ... also where a form reads net only for large inputs, or goes wrong in place only on large blocks
+    wide = Activation("tanh_clipped", np.tanh, derivative=lambda x, y: np.where(np.abs(x) > 3.5, 0.0, 1.0 - y * y),
+                      uses_net=False)
+    with pytest.raises(PluginError, match=r"tanh_clipped.*passed y as net \(net inputs in \[-40, 40\]\)"):
+        neurosim.make_registry([_activation_plugin(wide)])
+
+    def large_blocks_clobber(x, out):
+        if out.size >= 4096:
+            not_in_place(x, out)
+        else:
+            np.tanh(x, out=out)
+    sized = Activation("tanh_sized", np.tanh, derivative=lambda x, y: 1.0 - y * y, function_into=large_blocks_clobber,
+                       uses_net=False)
+    with pytest.raises(PluginError, match=r"tanh_sized.*in place over its input \(4116 entries\)"):
+        neurosim.make_registry([_activation_plugin(sized)])
     with pytest.raises(PluginError, match=r"uses_net must be True or False, not 'no'"):
         neurosim.make_registry([_activation_plugin(Activation("vague", np.tanh, derivative=lambda x, y: 1.0 - y * y,
                                                               uses_net="no"))])

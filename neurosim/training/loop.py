@@ -119,11 +119,12 @@ class _History:
 
 def _steps_its_own_way(rule: Optimizer) -> bool:
     """Whether ``rule`` changes ``step`` or ``update`` below the class that gave it its
-    ``part_step`` (a subclass of SGD that watches or alters every update): a part step
-    would go around that change, so the trainer keeps to ``step``."""
+    ``part_step`` (a subclass of SGD that watches or alters every update, or a function
+    set on the rule itself): a part step would go around that change, so the trainer
+    keeps to ``step``."""
     cls = type(rule)
     owner = next(c for c in cls.__mro__ if "part_step" in c.__dict__)
-    return any(getattr(cls, name) is not getattr(owner, name) for name in ("step", "update"))
+    return any(getattr(cls, name) is not getattr(owner, name) or name in vars(rule) for name in ("step", "update"))
 
 
 class TrainingInterrupted(KeyboardInterrupt):
