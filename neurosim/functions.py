@@ -181,8 +181,8 @@ class Activation:
     uses_net : bool, default True
         Whether the backward pass reads its ``net`` argument. False (every built-in: their
         derivatives come from ``y``, relu's ``y > 0`` being ``net > 0``) lets an ensemble
-        compute its outputs over the net inputs in place and keep no net inputs: half the
-        state its elementwise passes stream through. The backward forms then receive
+        compute its outputs over the net inputs in place and keep no net inputs: a quarter
+        less state for its elementwise passes to stream through. The backward forms then receive
         ``y`` as ``net``, and ``function`` (``function_into``) the array it writes into as
         its input. The registry checks both claims.
 
@@ -281,8 +281,6 @@ class Activation:
     def _check_without_net(self) -> None:
         """``uses_net=False`` holds: the backward forms give the same bits with ``y`` passed
         for ``net``, and the function computes in place over its input."""
-        if not isinstance(self.uses_net, (bool, np.bool_)):
-            raise ValueError(f"uses_net must be True or False, not {self.uses_net!r:.60}")
         # small and large blocks (a form may switch paths with the size), over a wide range
         small, large = ((4, 3), (1367, 3)) if self.group else ((3, 2, 4), (7, 4, 147))
         for shape, wide in ((small, 3.0), (large, 40.0)):
