@@ -605,8 +605,9 @@ class Trainer:
                     # after the schedule, since a schedule or callback may change it
                     scale = self.optimizer.gradient_scale() if scaled_parts is not None else None
                     after = scaled_parts if scale is not None else parts
-                    if (parts is not None or whole is not None) and (watched or self.mask is not checked):
+                    if parts is not None and (watched or self.mask is not checked):
                         # a callback, hook, criterion or schedule may have frozen weights since
+                        # (batch mode's one update asks just before it: the epoch's end comes first)
                         checked, self._all_trainable = self.mask, bool(self.mask.all())
                     for k, (Xc, Tc) in enumerate(chunks):
                         plan.forward(Xc, private)
