@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import os
 import platform
 import pstats
@@ -277,6 +278,52 @@ def torch_impls(case: Case, rt) -> list[Impl]:
             impls.append(Impl(name, "torch", prepare, extract))
         return impls
     return [_layered_impl(case, rt, "torch")]
+
+
+def products_impl(case: Case) -> Impl:
+    """The matrix products of neurosim's plan for a layered batch workload, and nothing else (W4).
+
+    Every step makes each level's forward product ``W @ y[sources]``, its weight gradient
+    ``delta @ y[sources].T`` and, where the sources compute, the messages back
+    ``W[:, computing].T @ delta``: the shapes, layouts and dtype of the compiled plan, on
+    arrays of their own that stay in cache between calls. No activation, loss or update
+    runs, so it trains nothing and is not gated: its time is the floor any implementation
+    of the workload pays at this BLAS, printed beside the table to show how much of a
+    ratio target is left above it.
+
+    Parameters
+    ----------
+    case : Case
+
+    Returns
+    -------
+    Impl
+        Column ``info`` (not in the table).
+    """
+    plan = case.net.compile()
+    batch = case.X.shape[0]
+    rng = np.random.default_rng(0)
+    calls = []
+    for lv in plan.levels:
+        W = np.array(lv.W)
+        n, width = W.shape
+        S = rng.random((width, batch)).astype(plan.dtype)
+        D = rng.random((n, batch)).astype(plan.dtype)
+        calls.append(functools.partial(np.matmul, W, S, out=np.empty((n, batch), plan.dtype)))
+        calls.append(functools.partial(np.matmul, D, S.T, out=np.empty_like(W)))
+        if width > lv.prop_from:
+            calls.append(functools.partial(np.matmul, W[:, lv.prop_from:].T, D,
+                                           out=np.empty((width - lv.prop_from, batch), plan.dtype)))
+
+    def prepare(epochs):
+        def run():
+            for _ in range(epochs):
+                for call in calls:
+                    call()
+        return run
+
+    return Impl("products only", "info", prepare, lambda raw: (None, None), checks=lambda epochs, result: 0.0,
+                note="the plan's matrix products alone, hot caches: not a trainer, not gated")
 
 
 def fann_impls(case: Case) -> list[Impl]:
@@ -622,6 +669,8 @@ def impls_for(case: Case, rt, fann: bool = False, numba: bool = False) -> list[I
         impls.append(neurosim_impl(twin, "neurosim-numba", row=f"{case.key} (numba)"))
     if case.layers is not None:
         impls += numpy_impls(case)
+    if case.key in ("W4-f32", "W4-f64"):
+        impls.append(products_impl(case))
     if rt is not None:
         impls += torch_impls(case, rt)
     if fann:
@@ -763,6 +812,32 @@ def profile(cases: list[Case], rt) -> None:
         pstats.Stats(prof, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(18)
 
 
+def floor_line(key: str, products: float, row: dict) -> str:
+    """How a workload's torch target compares with its matrix products alone (:func:`products_impl`).
+
+    Parameters
+    ----------
+    key : str
+    products : float
+        Median seconds of the products alone.
+    row : dict
+        The workload's table row (median seconds of ``neurosim`` and ``torch``).
+
+    Returns
+    -------
+    str
+        One line: the products' time, neurosim's time above them, and what the target
+        allows (the target's share of PyTorch's time, and that less the products).
+    """
+    target = TARGETS[key]["torch"]
+    allowed = target * row["torch"]
+    left = (f"so {fmt_time(allowed - products)} for everything else" if allowed >= products else
+            f"{fmt_time(products - allowed)} less than the products' own time: less than nothing for the rest")
+    return (f"{key}: the matrix products alone take {fmt_time(products)}; neurosim spends "
+            f"{fmt_time(row['neurosim'] - products)} above them, and ≤ {target:g} × PyTorch allows "
+            f"{fmt_time(allowed)}, {left}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return the exit status (1 when the correctness gate fails).
 
@@ -805,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
                             args.smoke), rt)
         return 0
     t_start = time.perf_counter()
-    rows, details = [], []
+    rows, details, floors = [], [], []
     for key in keys:
         t0 = time.perf_counter()
         for case in build_cases([key], args.smoke):
@@ -832,6 +907,8 @@ def main(argv: list[str] | None = None) -> int:
                                f"  gate {'ref' if impl is impls[0] else f'{worst.get(impl.name, 0):.2g}'}"
                                f"{'  (' + impl.note + ')' if impl.note else ''}")
             rows.append(row)
+            if "products only" in med and row["torch"] is not None:
+                floors.append(floor_line(case.key, med["products only"], row))
             for e in extra.values():                 # an extra row: its own entries, the rest from the main row
                 rows.append({**row, "torch_name": row["torch_name"], **e})
         print(f"{key} done in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -839,6 +916,8 @@ def main(argv: list[str] | None = None) -> int:
           f"correctness gate{' (SMOKE: tiny sizes, the ratios mean nothing)' if args.smoke else ''}\n")
     print(table(rows, arith))
     print("\n" + "\n".join(details))
+    if floors:
+        print("\n" + "\n".join(floors))
     for line in FANN_NOTES:
         print(line)
     if rt is None:

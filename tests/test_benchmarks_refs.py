@@ -4,6 +4,7 @@ backends.py compares the python backend's time with these hand-written loops, wh
 only meaningful if they train the same network the same way: W1 after one step must give
 the worked example's weights and error, and W1 and W2 must follow numpy's weights and
 learning curve to 1e-12. The benchmark's own gate must refuse a reference that does not.
+W4's products-only floor (run.py) must make exactly the compiled plan's matrix products.
 No timings are asserted.
 """
 
@@ -91,3 +92,29 @@ def test_backends_benchmark_gates_the_references(monkeypatch, capsys):
     monkeypatch.setitem(backends.PLAIN, "W2", off)
     assert backends.main(["--only", "W2", "--repeat", "1", "--smoke"]) == 1
     assert "GATE FAILED: W2 plain Python differs from numpy" in capsys.readouterr().out
+
+
+def test_w4_floor_makes_the_plans_products_and_states_the_margin(monkeypatch):
+    # the products-only row must make exactly the compiled plan's products (forward, weight
+    # gradient, messages back to computing sources), and the line beside the table must do
+    # the target's arithmetic right: time left = 0.8 x torch - products
+    import run
+    from workloads import build_w4
+    shapes = []
+    matmul = np.matmul
+
+    def counting(a, b, out):
+        shapes.append((a.shape, b.shape))
+        return matmul(a, b, out=out)
+    monkeypatch.setattr(np, "matmul", counting)
+    impl = run.products_impl(build_w4(smoke=True))      # 32-16-8-4, batch 16
+    impl.prepare(2)()
+    step = [((16, 33), (33, 16)), ((16, 16), (16, 33)),                       # inputs and bias: no messages
+            ((8, 17), (17, 16)), ((8, 16), (16, 17)), ((16, 8), (8, 16)),
+            ((4, 9), (9, 16)), ((4, 16), (16, 9)), ((8, 4), (4, 16))]
+    assert shapes == step * 2
+    line = run.floor_line("W4-f32", 0.300, {"neurosim": 0.340, "torch": 0.400})
+    assert "take 300.0 ms; neurosim spends 40.0 ms above them" in line
+    assert "allows 320.0 ms, so 20.0 ms for everything else" in line and "less than nothing" not in line
+    assert "allows 288.0 ms, 12.0 ms less than the products' own time" in run.floor_line(
+        "W4-f64", 0.300, {"neurosim": 0.340, "torch": 0.360})
