@@ -271,6 +271,14 @@ def test_member_generators_are_default_rngs_streams(monkeypatch):
         want = np.random.default_rng(seed)
         np.testing.assert_array_equal(rng.random(4), want.random(4))
         np.testing.assert_array_equal(rng.spawn(2)[1].random(3), want.spawn(2)[1].random(3))   # children too
+    # what code inspecting a generator's seed sequence reads, before and after a spawn
+    rng, want = seeding.generators([9])[0].bit_generator.seed_seq, np.random.SeedSequence(9)
+    for _ in range(2):
+        assert (rng.entropy, rng.spawn_key, rng.pool_size, rng.n_children_spawned) == \
+            (want.entropy, want.spawn_key, want.pool_size, want.n_children_spawned)
+        assert rng.state == want.state
+        rng.spawn(3), want.spawn(3)
+    assert rng.n_children_spawned == want.n_children_spawned == 6
     # Words that disagree with numpy's SeedSequence on the first seed: numpy seeds them all.
     monkeypatch.setattr(seeding, "_pcg64_words", lambda entropy: np.zeros((len(entropy), 4), np.uint64))
     for rng, seed in zip(seeding.generators([3, 4]), [3, 4]):

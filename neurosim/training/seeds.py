@@ -84,6 +84,22 @@ class _Hashed(ISpawnableSeedSequence):
             self._real = np.random.SeedSequence(self.entropy)
         return self._real
 
+    # What code that inspects a generator's seed sequence reads (as for SeedSequence(seed)):
+    # a plain seed has no spawn key and the default pool; children are counted by the real
+    # sequence, once one exists.
+    spawn_key: tuple = ()
+    pool_size: int = 4
+
+    @property
+    def n_children_spawned(self) -> int:
+        """Children spawned so far, as ``SeedSequence.n_children_spawned``."""
+        return 0 if self._real is None else self._real.n_children_spawned
+
+    @property
+    def state(self) -> dict:
+        """``SeedSequence(seed).state`` after the same spawns."""
+        return self._sequence().state
+
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         """The words PCG64 asks for (4 uint64); other requests as ``SeedSequence(seed)``.
 
