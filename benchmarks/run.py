@@ -283,13 +283,17 @@ def torch_impls(case: Case, rt) -> list[Impl]:
 def products_impl(case: Case) -> Impl:
     """The matrix products of neurosim's plan for a layered batch workload, and nothing else (W4).
 
-    Every step makes each level's forward product ``W @ y[sources]``, its weight gradient
-    ``delta @ y[sources].T`` and, where the sources compute, the messages back
-    ``W[:, computing].T @ delta``: the shapes, layouts and dtype of the compiled plan, on
-    arrays of their own that stay in cache between calls. No activation, loss or update
-    runs, so it trains nothing and is not gated: its time is the floor any implementation
-    of the workload pays at this BLAS, printed beside the table to show how much of a
-    ratio target is left above it.
+    Every step makes each level's forward product ``W @ y[sources]`` (first level first),
+    then, last level first, its weight gradient ``delta @ y[sources].T`` and, where the
+    sources compute, the messages back ``W[:, computing].T @ delta``; one more forward
+    pass after the last step measures the final error, as ``Network.train`` does. The
+    shapes, layouts, dtype and order are the compiled plan's; the arrays are its own and
+    stay in cache between calls, and the gather of a level's scattered sources is left
+    out. No activation, loss or update runs, so it trains nothing and is not gated: its
+    time is the floor any implementation of the workload pays at this BLAS (at the
+    benchmark's ``--threads``; without it neurosim picks threads per level and these
+    products run at the library's default), printed beside the table to show how much of
+    a ratio target is left above it.
 
     Parameters
     ----------
@@ -303,23 +307,26 @@ def products_impl(case: Case) -> Impl:
     plan = case.net.compile()
     batch = case.X.shape[0]
     rng = np.random.default_rng(0)
-    calls = []
+    forward, backward = [], []
     for lv in plan.levels:
         W = np.array(lv.W)
         n, width = W.shape
         S = rng.random((width, batch)).astype(plan.dtype)
         D = rng.random((n, batch)).astype(plan.dtype)
-        calls.append(functools.partial(np.matmul, W, S, out=np.empty((n, batch), plan.dtype)))
-        calls.append(functools.partial(np.matmul, D, S.T, out=np.empty_like(W)))
+        forward.append(functools.partial(np.matmul, W, S, out=np.empty((n, batch), plan.dtype)))
+        back = [functools.partial(np.matmul, D, S.T, out=np.empty_like(W))]
         if width > lv.prop_from:
-            calls.append(functools.partial(np.matmul, W[:, lv.prop_from:].T, D,
-                                           out=np.empty((width - lv.prop_from, batch), plan.dtype)))
+            back.append(functools.partial(np.matmul, W[:, lv.prop_from:].T, D,
+                                          out=np.empty((width - lv.prop_from, batch), plan.dtype)))
+        backward[:0] = back                              # the backward pass runs last level first
 
     def prepare(epochs):
         def run():
             for _ in range(epochs):
-                for call in calls:
+                for call in forward + backward:
                     call()
+            for call in forward:                         # the pass after the last step
+                call()
         return run
 
     return Impl("products only", "info", prepare, lambda raw: (None, None), checks=lambda epochs, result: 0.0,
@@ -813,7 +820,7 @@ def profile(cases: list[Case], rt) -> None:
 
 
 def floor_line(key: str, products: float, row: dict) -> str:
-    """How a workload's torch target compares with its matrix products alone (:func:`products_impl`).
+    """How a workload's time and its torch target compare with its matrix products alone (:func:`products_impl`).
 
     Parameters
     ----------
@@ -821,21 +828,27 @@ def floor_line(key: str, products: float, row: dict) -> str:
     products : float
         Median seconds of the products alone.
     row : dict
-        The workload's table row (median seconds of ``neurosim`` and ``torch``).
+        The workload's table row (median seconds of ``neurosim`` and ``torch``; ``torch``
+        None without PyTorch).
 
     Returns
     -------
     str
-        One line: the products' time, neurosim's time above them, and what the target
-        allows (the target's share of PyTorch's time, and that less the products).
+        One line: the products' time, neurosim's time above them and, with PyTorch, what
+        the target allows (the target's share of PyTorch's time) and that less the
+        products: the room the target leaves for everything that is not a product.
     """
+    above = row["neurosim"] - products
+    line = f"{key}: the matrix products alone take {fmt_time(products)}; " + (
+        f"neurosim spends {fmt_time(above)} above them" if above >= 0 else
+        f"neurosim takes {fmt_time(-above)} less than them (a noisy run: they are its own products)")
+    if row["torch"] is None:
+        return line + " (no PyTorch: no target to compare)"
     target = TARGETS[key]["torch"]
     allowed = target * row["torch"]
     left = (f"so {fmt_time(allowed - products)} for everything else" if allowed >= products else
             f"{fmt_time(products - allowed)} less than the products' own time: less than nothing for the rest")
-    return (f"{key}: the matrix products alone take {fmt_time(products)}; neurosim spends "
-            f"{fmt_time(row['neurosim'] - products)} above them, and ≤ {target:g} × PyTorch allows "
-            f"{fmt_time(allowed)}, {left}")
+    return line + f", and ≤ {target:g} × PyTorch allows {fmt_time(allowed)}, {left}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -907,7 +920,7 @@ def main(argv: list[str] | None = None) -> int:
                                f"  gate {'ref' if impl is impls[0] else f'{worst.get(impl.name, 0):.2g}'}"
                                f"{'  (' + impl.note + ')' if impl.note else ''}")
             rows.append(row)
-            if "products only" in med and row["torch"] is not None:
+            if "products only" in med:
                 floors.append(floor_line(case.key, med["products only"], row))
             for e in extra.values():                 # an extra row: its own entries, the rest from the main row
                 rows.append({**row, "torch_name": row["torch_name"], **e})

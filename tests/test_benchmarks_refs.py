@@ -94,27 +94,34 @@ def test_backends_benchmark_gates_the_references(monkeypatch, capsys):
     assert "GATE FAILED: W2 plain Python differs from numpy" in capsys.readouterr().out
 
 
-def test_w4_floor_makes_the_plans_products_and_states_the_margin(monkeypatch):
-    # the products-only row must make exactly the compiled plan's products (forward, weight
-    # gradient, messages back to computing sources), and the line beside the table must do
-    # the target's arithmetic right: time left = 0.8 x torch - products
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_w4_floor_makes_the_plans_products_and_states_the_margin(monkeypatch, dtype):
+    # the products-only row must make the products neurosim's own training makes, in the
+    # same order, shapes, layouts and dtypes (forward, weight gradient, messages back to
+    # computing sources, and the pass after the last step), and the line beside the table
+    # must do the target's arithmetic right: room = 0.8 x torch - products
     import run
     from workloads import build_w4
-    shapes = []
+    calls = []
     matmul = np.matmul
 
-    def counting(a, b, out):
-        shapes.append((a.shape, b.shape))
+    def recording(a, b, out):
+        calls.append(tuple((x.shape, x.strides, x.dtype.str) for x in (a, b, out)))
         return matmul(a, b, out=out)
-    monkeypatch.setattr(np, "matmul", counting)
-    impl = run.products_impl(build_w4(smoke=True))      # 32-16-8-4, batch 16
-    impl.prepare(2)()
-    step = [((16, 33), (33, 16)), ((16, 16), (16, 33)),                       # inputs and bias: no messages
-            ((8, 17), (17, 16)), ((8, 16), (16, 17)), ((16, 8), (8, 16)),
-            ((4, 9), (9, 16)), ((4, 16), (16, 9)), ((8, 4), (4, 16))]
-    assert shapes == step * 2
+    monkeypatch.setattr(np, "matmul", recording)         # before the plan binds its products
+    case = build_w4(smoke=True, dtype=dtype)              # 32-16-8-4, batch 16
+    case.net.train(case.X, case.T, **dict(case.train, epochs=2))
+    engine = list(calls)
+    calls.clear()
+    run.products_impl(case).prepare(2)()
+    assert calls == engine
+    sizes = [c[0][0] + c[1][0][1:] for c in engine]   # (rows, inner, cols) of each product
+    assert sizes[:8] == [(16, 33, 16), (8, 17, 16), (4, 9, 16),           # forward
+                         (4, 16, 9), (8, 4, 16), (8, 16, 17), (16, 8, 16), (16, 16, 33)]   # backward
+    assert len(engine) == 2 * 8 + 3 and {c[0][2] for c in engine} == {np.dtype(dtype).str}
     line = run.floor_line("W4-f32", 0.300, {"neurosim": 0.340, "torch": 0.400})
     assert "take 300.0 ms; neurosim spends 40.0 ms above them" in line
     assert "allows 320.0 ms, so 20.0 ms for everything else" in line and "less than nothing" not in line
     assert "allows 288.0 ms, 12.0 ms less than the products' own time" in run.floor_line(
         "W4-f64", 0.300, {"neurosim": 0.340, "torch": 0.360})
+    assert "neurosim takes 10.0 ms less than them" in run.floor_line("W4-f64", 0.300, {"neurosim": 0.290, "torch": None})
