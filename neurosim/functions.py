@@ -271,8 +271,7 @@ class Activation:
                                             self.backward(net, y, grad))):
                 if form is None:
                     continue
-                out = np.full(shape, np.nan)
-                form(*args, out)
+                out = _written(form, *args)
                 if not np.array_equal(out, want):
                     raise ValueError(f"{name} wrote {out.ravel()[:3]} ... where the plain form gives "
                                      f"{np.asarray(want).ravel()[:3]} ... (shape {shape}); it must write the "

@@ -133,23 +133,13 @@ class SGD(Optimizer):
         if step is None or step.shape != theta.shape:
             step = self._scratch = np.empty_like(theta)
         theta, grad, step = theta[part], grad[part], step[part]
-        if mask is None:                    # every entry trainable: the mask's passes left out, the same bits
-            if not (self.l2 or self.momentum or self.weight_decay or "velocity" in self._arrays):
-                if scaled:                  # the backward pass scaled it: one pass
-                    theta -= grad
-                    return
-                if scratch_grad:            # a part step scales its gradient in place (no scratch)
-                    step = grad
-                np.multiply(grad, self.learning_rate, out=step)
-                theta -= step
-                return
-            if self.l2:
-                mask = np.ones(1, theta.dtype)
-        else:
+        if mask is not None:
             mask = mask[part]
-        if mask is None:                    # g · 1 · lr is g · lr exactly: one pass instead of two, or none
-            if scratch_grad:
-                step = grad
+        elif self.l2:                       # the penalty's l2 · w · mask, with a mask of ones
+            mask = np.ones(1, theta.dtype)
+        if mask is None:                    # every entry trainable: the mask's passes left out, the same
+            if scratch_grad:                # bits (g · 1 · lr is g · lr); a part step scales its gradient
+                step = grad                 # in place, and a scaled one is the step already (no pass)
             if not scaled:
                 np.multiply(grad, self.learning_rate, out=step)
             elif step is not grad:
